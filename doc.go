@@ -1,0 +1,3 @@
+// Package awsrdsreceiver discovers AWS RDS instances and Aurora clusters and emits their
+// CloudWatch metrics through the collector's scraper helper.
+package awsrdsreceiver

@@ -1,0 +1,2 @@
+// Package tools pins the code generators (mdatagen, ocb) the Makefile runs with `go tool`.
+package tools
