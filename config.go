@@ -1,0 +1,187 @@
+package awsrdsreceiver
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"time"
+
+	"go.opentelemetry.io/collector/scraper/scraperhelper"
+
+	"github.com/otelcol-rds/awsrdsreceiver/internal/awsconfig"
+	"github.com/otelcol-rds/awsrdsreceiver/internal/catalog"
+	"github.com/otelcol-rds/awsrdsreceiver/internal/discovery"
+	"github.com/otelcol-rds/awsrdsreceiver/internal/metadata"
+)
+
+// Config is the awsrds receiver's configuration.
+type Config struct {
+	scraperhelper.ControllerConfig `mapstructure:",squash"`
+	metadata.MetricsBuilderConfig  `mapstructure:",squash"`
+
+	// Region is the AWS region to watch; empty means the SDK's (AWS_REGION, profile).
+	Region string `mapstructure:"region"`
+	// Regions watches several regions with one receiver; combined with Region.
+	Regions []string `mapstructure:"regions"`
+	// Profile is a shared-config profile name (~/.aws/config, ~/.aws/credentials).
+	Profile string `mapstructure:"profile"`
+	// RoleARN is assumed through STS on top of the base credentials.
+	RoleARN string `mapstructure:"role_arn"`
+	// ExternalID is passed with RoleARN when the role's trust policy requires it.
+	ExternalID string `mapstructure:"external_id"`
+	// Endpoints override service endpoints (VPC endpoints, simulators).
+	Endpoints awsconfig.Endpoints `mapstructure:"endpoints"`
+
+	Discovery  DiscoveryConfig  `mapstructure:"discovery"`
+	CloudWatch CloudWatchConfig `mapstructure:"cloudwatch"`
+
+	// ResourceTags are RDS tag keys copied to resource attributes aws.rds.tag.<key>.
+	ResourceTags []string `mapstructure:"resource_tags"`
+}
+
+// DiscoveryConfig selects the instances to watch and how often the list is refreshed.
+type DiscoveryConfig struct {
+	discovery.FilterConfig `mapstructure:",squash"`
+	// RefreshInterval is how often DescribeDBInstances/DescribeDBClusters are called.
+	RefreshInterval time.Duration `mapstructure:"refresh_interval"`
+}
+
+// CloudWatchConfig shapes the GetMetricData requests.
+type CloudWatchConfig struct {
+	// Period is the CloudWatch aggregation period of every datapoint.
+	Period time.Duration `mapstructure:"period"`
+	// Delay holds back the newest periods (their end is at most now - delay).
+	Delay time.Duration `mapstructure:"delay"`
+	// Overlap re-reads the end of the previous window to pick up late-published points.
+	Overlap time.Duration `mapstructure:"overlap"`
+	// MaxLookback bounds how far back a window may reach after an outage.
+	MaxLookback time.Duration `mapstructure:"max_lookback"`
+	// Statistic is the default statistic requested for every metric.
+	Statistic string `mapstructure:"statistic"`
+	// Statistics overrides Statistic per metric name (e.g. aws.rds.replica.lag: Maximum).
+	Statistics map[string]string `mapstructure:"statistics"`
+	// RequestsPerSecond is the client-side rate limit of GetMetricData calls.
+	RequestsPerSecond float64 `mapstructure:"requests_per_second"`
+	// MaxConcurrentRequests bounds the GetMetricData calls in flight.
+	MaxConcurrentRequests int `mapstructure:"max_concurrent_requests"`
+	// MaxAttempts is the SDK retryer's attempts per call (throttling and 5xx are retried).
+	MaxAttempts int `mapstructure:"max_attempts"`
+	// MaxBackoff caps the exponential backoff between attempts.
+	MaxBackoff time.Duration `mapstructure:"max_backoff"`
+}
+
+var (
+	regionPattern    = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
+	roleARNPattern   = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$`)
+	statisticPattern = regexp.MustCompile(`^(Average|Sum|Minimum|Maximum|SampleCount|IQM|(p|tm|wm|tc|ts)\d{1,2}(\.\d{1,2})?|p100)$`)
+)
+
+// Validate checks every field and names the offending field and value.
+func (c *Config) Validate() error {
+	var errs []error
+	add := func(err error) { errs = append(errs, err) }
+
+	if c.Region != "" && !regionPattern.MatchString(c.Region) {
+		add(fmt.Errorf("region: %q is not an AWS region name (like us-east-1)", c.Region))
+	}
+	for i, r := range c.Regions {
+		switch {
+		case !regionPattern.MatchString(r):
+			add(fmt.Errorf("regions[%d]: %q is not an AWS region name (like us-east-1)", i, r))
+		case slices.Contains(c.Regions[:i], r):
+			add(fmt.Errorf("regions[%d]: %q is listed twice", i, r))
+		}
+	}
+	if c.RoleARN != "" && !roleARNPattern.MatchString(c.RoleARN) {
+		add(fmt.Errorf("role_arn: %q is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)", c.RoleARN))
+	}
+	if c.ExternalID != "" && c.RoleARN == "" {
+		add(errors.New("external_id: set, but it is only used with role_arn, which is empty"))
+	}
+	for field, v := range map[string]string{"endpoints.rds": c.Endpoints.RDS, "endpoints.cloudwatch": c.Endpoints.CloudWatch, "endpoints.sts": c.Endpoints.STS} {
+		add(checkEndpoint(field, v))
+	}
+
+	if err := c.Discovery.FilterConfig.Validate(); err != nil {
+		add(fmt.Errorf("discovery.%w", err))
+	}
+	if c.Discovery.RefreshInterval < time.Second {
+		add(fmt.Errorf("discovery.refresh_interval: %v must be at least 1s", c.Discovery.RefreshInterval))
+	}
+	for i, k := range c.ResourceTags {
+		if k == "" {
+			add(fmt.Errorf("resource_tags[%d]: empty tag key", i))
+		}
+	}
+	add(c.CloudWatch.validate(c.CollectionInterval))
+	return errors.Join(errs...)
+}
+
+func (cw CloudWatchConfig) validate(interval time.Duration) error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	switch {
+	case cw.Period < time.Minute || cw.Period%time.Minute != 0:
+		add("cloudwatch.period: %v must be a whole number of minutes (RDS metrics have 60s resolution)", cw.Period)
+	case interval > 0 && interval < cw.Period:
+		add("collection_interval: %v is shorter than cloudwatch.period %v: every extra scrape would be billed and return nothing new", interval, cw.Period)
+	}
+	if cw.Delay < 0 {
+		add("cloudwatch.delay: %v must not be negative", cw.Delay)
+	}
+	if cw.Overlap < 0 {
+		add("cloudwatch.overlap: %v must not be negative", cw.Overlap)
+	}
+	if cw.MaxLookback < cw.Period || cw.MaxLookback < cw.Overlap {
+		add("cloudwatch.max_lookback: %v must be at least cloudwatch.period (%v) and cloudwatch.overlap (%v)", cw.MaxLookback, cw.Period, cw.Overlap)
+	}
+	if !statisticPattern.MatchString(cw.Statistic) {
+		add("cloudwatch.statistic: %q is not a CloudWatch statistic (Average, Sum, Minimum, Maximum, SampleCount, p99, ...)", cw.Statistic)
+	}
+	for name, stat := range cw.Statistics {
+		if _, ok := catalog.ByName(name); !ok {
+			add("cloudwatch.statistics: %q is not a CloudWatch metric of this receiver", name)
+		}
+		if !statisticPattern.MatchString(stat) {
+			add("cloudwatch.statistics[%s]: %q is not a CloudWatch statistic", name, stat)
+		}
+	}
+	if cw.RequestsPerSecond <= 0 || cw.RequestsPerSecond > 1000 {
+		add("cloudwatch.requests_per_second: %v must be in (0, 1000]", cw.RequestsPerSecond)
+	}
+	if cw.MaxConcurrentRequests < 1 || cw.MaxConcurrentRequests > 100 {
+		add("cloudwatch.max_concurrent_requests: %d must be between 1 and 100", cw.MaxConcurrentRequests)
+	}
+	if cw.MaxAttempts < 1 || cw.MaxAttempts > 20 {
+		add("cloudwatch.max_attempts: %d must be between 1 and 20", cw.MaxAttempts)
+	}
+	if cw.MaxBackoff <= 0 {
+		add("cloudwatch.max_backoff: %v must be positive", cw.MaxBackoff)
+	}
+	return errors.Join(errs...)
+}
+
+func checkEndpoint(field, v string) error {
+	if v == "" {
+		return nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%s: %q is not an http(s) URL", field, v)
+	}
+	return nil
+}
+
+// regions returns the regions to watch: the SDK's default when none is configured.
+func (c *Config) regions() []string {
+	out := slices.Clone(c.Regions)
+	if c.Region != "" && !slices.Contains(out, c.Region) {
+		out = append([]string{c.Region}, out...)
+	}
+	if len(out) == 0 {
+		return []string{""}
+	}
+	return out
+}

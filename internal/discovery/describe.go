@@ -1,0 +1,167 @@
+package discovery
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/aws/aws-sdk-go-v2/service/rds/types"
+)
+
+// API is the part of the RDS client discovery uses; *rds.Client implements it.
+type API interface {
+	DescribeDBInstances(context.Context, *rds.DescribeDBInstancesInput, ...func(*rds.Options)) (*rds.DescribeDBInstancesOutput, error)
+	DescribeDBClusters(context.Context, *rds.DescribeDBClustersInput, ...func(*rds.Options)) (*rds.DescribeDBClustersOutput, error)
+}
+
+// maxRecords is DescribeDB*'s largest page: fewest calls per refresh.
+const maxRecords = 100
+
+// Describe lists the instances and clusters that pass the filter. The engine filter is
+// applied by RDS itself; the rest is applied here because RDS cannot filter on tags.
+func Describe(ctx context.Context, api API, f *Filter, now time.Time) (Fleet, error) {
+	var filters []types.Filter
+	if engines := f.Engines(); len(engines) > 0 {
+		filters = []types.Filter{{Name: aws.String("engine"), Values: engines}}
+	}
+
+	var clusters []Cluster
+	if wantsClusters(f.Engines()) {
+		p := rds.NewDescribeDBClustersPaginator(api, &rds.DescribeDBClustersInput{MaxRecords: aws.Int32(maxRecords), Filters: filters})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return Fleet{}, fmt.Errorf("DescribeDBClusters: %w", err)
+			}
+			for i := range page.DBClusters {
+				clusters = append(clusters, clusterFrom(&page.DBClusters[i]))
+			}
+		}
+	}
+	writers := make(map[string]bool)
+	for _, c := range clusters {
+		for _, m := range c.Members {
+			writers[m.Identifier] = m.Writer
+		}
+	}
+
+	var instances []Instance
+	p := rds.NewDescribeDBInstancesPaginator(api, &rds.DescribeDBInstancesInput{MaxRecords: aws.Int32(maxRecords), Filters: filters})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return Fleet{}, fmt.Errorf("DescribeDBInstances: %w", err)
+		}
+		for i := range page.DBInstances {
+			in := instanceFrom(&page.DBInstances[i], writers)
+			if f.Match(in) {
+				instances = append(instances, in)
+			}
+		}
+	}
+	return Fleet{Instances: instances, Clusters: keepWatched(clusters, instances), Refreshed: now}, nil
+}
+
+// wantsClusters skips DescribeDBClusters when the engine filter leaves no clustered engine.
+func wantsClusters(engines []string) bool {
+	if len(engines) == 0 {
+		return true
+	}
+	for _, e := range engines {
+		// Multi-AZ DB clusters of MySQL and PostgreSQL also report writer/reader roles.
+		if IsAurora(e) || e == "mysql" || e == "postgres" {
+			return true
+		}
+	}
+	return false
+}
+
+// keepWatched keeps the clusters that have at least one watched member, so cluster
+// metrics follow the instance filter.
+func keepWatched(clusters []Cluster, instances []Instance) []Cluster {
+	watched := make(map[string]bool, len(instances))
+	for _, in := range instances {
+		if in.ClusterIdentifier != "" {
+			watched[in.ClusterIdentifier] = true
+		}
+	}
+	out := clusters[:0]
+	for _, c := range clusters {
+		if watched[c.Identifier] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func instanceFrom(d *types.DBInstance, writers map[string]bool) Instance {
+	in := Instance{
+		Identifier:                aws.ToString(d.DBInstanceIdentifier),
+		ARN:                       aws.ToString(d.DBInstanceArn),
+		ResourceID:                aws.ToString(d.DbiResourceId),
+		Engine:                    aws.ToString(d.Engine),
+		EngineVersion:             aws.ToString(d.EngineVersion),
+		Class:                     aws.ToString(d.DBInstanceClass),
+		StorageType:               aws.ToString(d.StorageType),
+		Status:                    aws.ToString(d.DBInstanceStatus),
+		ClusterIdentifier:         aws.ToString(d.DBClusterIdentifier),
+		ReplicaSource:             aws.ToString(d.ReadReplicaSourceDBInstanceIdentifier),
+		AvailabilityZone:          aws.ToString(d.AvailabilityZone),
+		MultiAZ:                   aws.ToBool(d.MultiAZ),
+		PerformanceInsights:       aws.ToBool(d.PerformanceInsightsEnabled),
+		MonitoringIntervalSeconds: aws.ToInt32(d.MonitoringInterval),
+		AllocatedStorageGiB:       aws.ToInt32(d.AllocatedStorage),
+		MaxAllocatedStorageGiB:    aws.ToInt32(d.MaxAllocatedStorage),
+		ProvisionedIOPS:           aws.ToInt32(d.Iops),
+		StorageThroughputMiBps:    aws.ToInt32(d.StorageThroughput),
+		BackupRetentionPeriodDays: aws.ToInt32(d.BackupRetentionPeriod),
+		Tags:                      tagMap(d.TagList),
+	}
+	if d.Endpoint != nil {
+		in.Endpoint = Endpoint{Address: aws.ToString(d.Endpoint.Address), Port: aws.ToInt32(d.Endpoint.Port)}
+	}
+	switch writer, member := writers[in.Identifier]; {
+	case member && writer:
+		in.Role = RoleWriter
+	case member:
+		in.Role = RoleReader
+	case in.ReplicaSource != "" || aws.ToString(d.ReadReplicaSourceDBClusterIdentifier) != "":
+		in.Role = RoleReplica
+	default:
+		in.Role = RolePrimary
+	}
+	return in
+}
+
+func clusterFrom(d *types.DBCluster) Cluster {
+	c := Cluster{
+		Identifier:    aws.ToString(d.DBClusterIdentifier),
+		ARN:           aws.ToString(d.DBClusterArn),
+		ResourceID:    aws.ToString(d.DbClusterResourceId),
+		Engine:        aws.ToString(d.Engine),
+		EngineVersion: aws.ToString(d.EngineVersion),
+		EngineMode:    aws.ToString(d.EngineMode),
+		Status:        aws.ToString(d.Status),
+		GlobalMember:  aws.ToString(d.GlobalClusterIdentifier) != "",
+		Tags:          tagMap(d.TagList),
+	}
+	c.Serverless = d.ServerlessV2ScalingConfiguration != nil || strings.EqualFold(c.EngineMode, "serverless")
+	for _, m := range d.DBClusterMembers {
+		c.Members = append(c.Members, ClusterMember{Identifier: aws.ToString(m.DBInstanceIdentifier), Writer: aws.ToBool(m.IsClusterWriter)})
+	}
+	return c
+}
+
+func tagMap(tags []types.Tag) map[string]string {
+	if len(tags) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(tags))
+	for _, t := range tags {
+		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return m
+}

@@ -1,0 +1,156 @@
+package discovery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/aws/aws-sdk-go-v2/service/rds/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestFilterMatch(t *testing.T) {
+	prod := Instance{Identifier: "orders-db", Engine: "postgres", Tags: map[string]string{"env": "prod", "team": "orders"}}
+	dev := Instance{Identifier: "orders-dev", Engine: "mysql", Tags: map[string]string{"env": "dev"}}
+	untagged := Instance{Identifier: "legacy", Engine: "mariadb"}
+	tests := []struct {
+		name string
+		cfg  FilterConfig
+		want []bool // prod, dev, untagged
+	}{
+		{"empty filter keeps everything, untagged too", FilterConfig{}, []bool{true, true, true}},
+		{"engines", FilterConfig{Engines: []string{"postgres", "mariadb"}}, []bool{true, false, true}},
+		{"exact identifier", FilterConfig{Identifiers: []string{"orders-db"}}, []bool{true, false, false}},
+		{"identifier regex is anchored", FilterConfig{Identifiers: []string{"orders-.*"}}, []bool{true, true, false}},
+		{"identifier regex does not match a substring", FilterConfig{Identifiers: []string{"orders"}}, []bool{false, false, false}},
+		{"exclude identifiers", FilterConfig{ExcludeIdentifiers: []string{".*-dev"}}, []bool{true, false, true}},
+		{"tag with one of several values", FilterConfig{Tags: map[string][]string{"env": {"prod", "staging"}}}, []bool{true, false, false}},
+		{"tag key only", FilterConfig{Tags: map[string][]string{"env": nil}}, []bool{true, true, false}},
+		{"all tag keys must match", FilterConfig{Tags: map[string][]string{"env": nil, "team": {"orders"}}}, []bool{true, false, false}},
+		{"exclude tags", FilterConfig{ExcludeTags: map[string][]string{"env": {"dev"}}}, []bool{true, false, true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := tt.cfg.Compile()
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, []bool{f.Match(prod), f.Match(dev), f.Match(untagged)})
+		})
+	}
+}
+
+func TestFilterValidateNamesTheField(t *testing.T) {
+	tests := []struct {
+		cfg  FilterConfig
+		want string
+	}{
+		{FilterConfig{Engines: []string{"postgresql"}}, `engines[0]: unknown engine "postgresql"`},
+		{FilterConfig{Identifiers: []string{"db-("}}, `identifiers[0]: invalid regular expression "db-("`},
+		{FilterConfig{ExcludeIdentifiers: []string{""}}, `exclude_identifiers[0]: empty pattern`},
+		{FilterConfig{Tags: map[string][]string{"": nil}}, `tags: empty tag key`},
+		{FilterConfig{ExcludeTags: map[string][]string{"env": {""}}}, `exclude_tags[env]: empty tag value`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			assert.ErrorContains(t, tt.cfg.Validate(), tt.want)
+		})
+	}
+}
+
+// fakeRDS pages n instances; instances db-0 and db-1 form Aurora cluster c-0 (db-0 writer).
+type fakeRDS struct {
+	n, instanceCalls, clusterCalls int
+	fail                           bool
+}
+
+func (f *fakeRDS) DescribeDBInstances(_ context.Context, in *rds.DescribeDBInstancesInput, _ ...func(*rds.Options)) (*rds.DescribeDBInstancesOutput, error) {
+	f.instanceCalls++
+	if f.fail {
+		return nil, errors.New("Throttling: Rate exceeded")
+	}
+	start := 0
+	if in.Marker != nil {
+		fmt.Sscan(*in.Marker, &start)
+	}
+	out := &rds.DescribeDBInstancesOutput{}
+	end := min(f.n, start+int(aws.ToInt32(in.MaxRecords)))
+	for i := start; i < end; i++ {
+		d := types.DBInstance{DBInstanceIdentifier: aws.String(fmt.Sprintf("db-%d", i)), Engine: aws.String("postgres"), StorageType: aws.String("gp3"),
+			TagList: []types.Tag{{Key: aws.String("env"), Value: aws.String("prod")}}, Endpoint: &types.Endpoint{Address: aws.String("h"), Port: aws.Int32(5432)}}
+		if i < 2 {
+			d.Engine, d.DBClusterIdentifier = aws.String("aurora-postgresql"), aws.String("c-0")
+		}
+		if i == 2 {
+			d.ReadReplicaSourceDBInstanceIdentifier = aws.String("db-3")
+		}
+		out.DBInstances = append(out.DBInstances, d)
+	}
+	if end < f.n {
+		out.Marker = aws.String(fmt.Sprint(end))
+	}
+	return out, nil
+}
+
+func (f *fakeRDS) DescribeDBClusters(context.Context, *rds.DescribeDBClustersInput, ...func(*rds.Options)) (*rds.DescribeDBClustersOutput, error) {
+	f.clusterCalls++
+	return &rds.DescribeDBClustersOutput{DBClusters: []types.DBCluster{
+		{DBClusterIdentifier: aws.String("c-0"), Engine: aws.String("aurora-postgresql"), DBClusterMembers: []types.DBClusterMember{
+			{DBInstanceIdentifier: aws.String("db-0"), IsClusterWriter: aws.Bool(true)},
+			{DBInstanceIdentifier: aws.String("db-1"), IsClusterWriter: aws.Bool(false)},
+		}},
+		{DBClusterIdentifier: aws.String("c-unwatched"), Engine: aws.String("aurora-mysql")},
+	}}, nil
+}
+
+func TestDescribePagesAndRoles(t *testing.T) {
+	api := &fakeRDS{n: 250}
+	f, _ := FilterConfig{}.Compile()
+	fleet, err := Describe(context.Background(), api, f, time.Now())
+	require.NoError(t, err)
+	assert.Equal(t, 3, api.instanceCalls, "ceil(250/100) DescribeDBInstances pages")
+	require.Len(t, fleet.Instances, 250)
+	roles := map[string]Role{}
+	for _, in := range fleet.Instances {
+		roles[in.Identifier] = in.Role
+	}
+	assert.Equal(t, RoleWriter, roles["db-0"])
+	assert.Equal(t, RoleReader, roles["db-1"])
+	assert.Equal(t, RoleReplica, roles["db-2"])
+	assert.Equal(t, RolePrimary, roles["db-3"])
+	assert.Equal(t, "prod", fleet.Instances[0].Tags["env"])
+	require.Len(t, fleet.Clusters, 1, "clusters without a watched member are dropped")
+	assert.Equal(t, "c-0", fleet.Clusters[0].Identifier)
+}
+
+func TestSourceRefreshesOnItsOwnIntervalAndKeepsLastFleet(t *testing.T) {
+	api := &fakeRDS{n: 5}
+	f, _ := FilterConfig{}.Compile()
+	s := NewSource(api, f, 5*time.Minute)
+	t0 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+
+	fleet, refreshed, known, err := s.Fleet(context.Background(), t0)
+	require.NoError(t, err)
+	assert.True(t, refreshed && known)
+	assert.Len(t, fleet.Instances, 5)
+
+	_, refreshed, _, _ = s.Fleet(context.Background(), t0.Add(time.Minute))
+	assert.False(t, refreshed)
+	assert.Equal(t, 1, api.instanceCalls, "no DescribeDBInstances between refreshes")
+
+	api.fail = true
+	fleet, refreshed, known, err = s.Fleet(context.Background(), t0.Add(5*time.Minute))
+	require.Error(t, err)
+	assert.False(t, refreshed)
+	assert.True(t, known)
+	assert.Len(t, fleet.Instances, 5, "a failed refresh keeps the last fleet")
+
+	api.fail, api.n = false, 7
+	fleet, refreshed, _, err = s.Fleet(context.Background(), t0.Add(6*time.Minute))
+	require.NoError(t, err)
+	assert.True(t, refreshed, "a failed refresh is retried on the next scrape")
+	assert.Len(t, fleet.Instances, 7)
+}

@@ -1,0 +1,144 @@
+package metricdata
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var t0 = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+
+// fakeAPI answers each query with points at t0, t0+1m, ... whose value encodes the
+// query's dimension value; it pages after pageSize results and fails batches on demand.
+type fakeAPI struct {
+	mu       sync.Mutex
+	calls    int
+	pageSize int
+	points   int
+	failWith string // fail every call containing a query for this dimension value
+}
+
+func (f *fakeAPI) GetMetricData(_ context.Context, in *cloudwatch.GetMetricDataInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error) {
+	f.mu.Lock()
+	f.calls++
+	f.mu.Unlock()
+	if len(in.MetricDataQueries) > MaxQueriesPerCall {
+		return nil, fmt.Errorf("%d queries in one call", len(in.MetricDataQueries))
+	}
+	offset := 0
+	if in.NextToken != nil {
+		fmt.Sscan(*in.NextToken, &offset)
+	}
+	out := &cloudwatch.GetMetricDataOutput{}
+	for i, q := range in.MetricDataQueries {
+		dim := aws.ToString(q.MetricStat.Metric.Dimensions[0].Value)
+		if dim == f.failWith {
+			return nil, errors.New("InternalFailure")
+		}
+		if i < offset || (f.pageSize > 0 && i >= offset+f.pageSize) {
+			continue
+		}
+		r := types.MetricDataResult{Id: q.Id, StatusCode: types.StatusCodeComplete}
+		for p := range f.points {
+			var v float64
+			fmt.Sscan(strings.TrimPrefix(dim, "db-"), &v)
+			r.Timestamps = append(r.Timestamps, t0.Add(time.Duration(p)*time.Minute))
+			r.Values = append(r.Values, v)
+		}
+		out.MetricDataResults = append(out.MetricDataResults, r)
+	}
+	if f.pageSize > 0 && offset+f.pageSize < len(in.MetricDataQueries) {
+		out.NextToken = aws.String(fmt.Sprint(offset + f.pageSize))
+	}
+	return out, nil
+}
+
+func queries(n int) []Query {
+	qs := make([]Query, n)
+	for i := range qs {
+		qs[i] = Query{Namespace: "AWS/RDS", MetricName: "CPUUtilization", DimensionName: "DBInstanceIdentifier", DimensionValue: fmt.Sprintf("db-%d", i), Stat: "Average"}
+	}
+	return qs
+}
+
+func TestFetchBatchesAndMapsBack(t *testing.T) {
+	tests := []struct {
+		name      string
+		queries   int
+		pageSize  int
+		wantCalls int
+	}{
+		{"one query", 1, 0, 1},
+		{"exactly one batch", 500, 0, 1},
+		{"one more than a batch", 501, 0, 2},
+		{"ten batches", 4999, 0, 10},
+		{"paged results", 1000, 300, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			api := &fakeAPI{points: 3, pageSize: tt.pageSize}
+			p := NewPlan(queries(tt.queries), time.Minute)
+			assert.Equal(t, (tt.queries+MaxQueriesPerCall-1)/MaxQueriesPerCall, p.Batches())
+			res := NewFetcher(api, Options{RequestsPerSecond: 1000, Concurrency: 4}).Fetch(context.Background(), p, t0, t0.Add(3*time.Minute))
+			require.NoError(t, res.Err)
+			assert.Equal(t, tt.wantCalls, res.Calls)
+			assert.Equal(t, tt.wantCalls, api.calls)
+			require.Len(t, res.Series, tt.queries)
+			for i, s := range res.Series {
+				require.Len(t, s.Values, 3, "query %d", i)
+				assert.Equal(t, float64(i), s.Values[0], "query %d got another query's values", i)
+			}
+		})
+	}
+}
+
+func TestFailedBatchIsPartial(t *testing.T) {
+	api := &fakeAPI{points: 1, failWith: "db-700"}
+	p := NewPlan(queries(1500), time.Minute)
+	res := NewFetcher(api, Options{RequestsPerSecond: 1000, Concurrency: 2}).Fetch(context.Background(), p, t0, t0.Add(time.Minute))
+	require.Error(t, res.Err)
+	assert.Contains(t, res.Err.Error(), "batch 1")
+	assert.Equal(t, 500, res.FailedQueries)
+	for i, s := range res.Series {
+		if i >= 500 && i < 1000 {
+			assert.Empty(t, s.Values, "query %d of the failed batch", i)
+		} else {
+			assert.Len(t, s.Values, 1, "query %d of a good batch", i)
+		}
+	}
+}
+
+// The limiter's burst is one second of calls; beyond it calls wait. Only a lower bound is
+// asserted, which a slow machine cannot break.
+func TestRateLimitBoundsCalls(t *testing.T) {
+	api := &fakeAPI{points: 1}
+	p := NewPlan(queries(15*MaxQueriesPerCall), time.Minute)
+	f := NewFetcher(api, Options{RequestsPerSecond: 10, Concurrency: 5})
+	start := time.Now()
+	res := f.Fetch(context.Background(), p, t0, t0.Add(time.Minute))
+	require.NoError(t, res.Err)
+	assert.Equal(t, 15, res.Calls)
+	assert.GreaterOrEqual(t, time.Since(start), 450*time.Millisecond, "15 calls at 10/s with a burst of 10 wait for 5 tokens")
+}
+
+func BenchmarkFetchPlan5000(b *testing.B) {
+	api := &fakeAPI{points: 5}
+	p := NewPlan(queries(5000*20), time.Minute)
+	f := NewFetcher(api, Options{RequestsPerSecond: 1e6, Concurrency: 4})
+	b.ReportAllocs()
+	for b.Loop() {
+		if res := f.Fetch(context.Background(), p, t0, t0.Add(5*time.Minute)); res.Err != nil {
+			b.Fatal(res.Err)
+		}
+	}
+}

@@ -1,0 +1,190 @@
+package awsrdsreceiver
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/otelcol-rds/awsrdsreceiver/internal/catalog"
+	"github.com/otelcol-rds/awsrdsreceiver/internal/discovery"
+	"github.com/otelcol-rds/awsrdsreceiver/internal/metadata"
+	"github.com/otelcol-rds/awsrdsreceiver/internal/metricdata"
+	"github.com/otelcol-rds/awsrdsreceiver/internal/window"
+)
+
+const namespace = "AWS/RDS"
+
+// selected is one enabled catalogue metric and the statistic to request for it.
+type selected struct {
+	entry *catalog.Entry
+	stat  string
+}
+
+// selection is the enabled metric set, split by scope. It is fixed for the receiver's life.
+type selection struct {
+	instance []selected
+	cluster  []selected
+}
+
+// newSelection keeps the catalogue entries that the metrics config enables.
+func newSelection(metrics metadata.MetricsConfig, cw CloudWatchConfig) (selection, error) {
+	conf := confmap.New()
+	if err := conf.Marshal(metrics); err != nil {
+		return selection{}, fmt.Errorf("reading the metrics configuration: %w", err)
+	}
+	var sel selection
+	for i := range catalog.Entries {
+		e := &catalog.Entries[i]
+		if enabled, _ := conf.Get(e.Name + confmap.KeyDelimiter + "enabled").(bool); !enabled {
+			continue
+		}
+		stat := cw.Statistic
+		if s, ok := cw.Statistics[e.Name]; ok {
+			stat = s
+		}
+		if e.Scope == catalog.ClusterScope {
+			sel.cluster = append(sel.cluster, selected{e, stat})
+		} else {
+			sel.instance = append(sel.instance, selected{e, stat})
+		}
+	}
+	return sel, nil
+}
+
+// plan is, for one fleet, every resource with the queries that can have data for it, laid
+// out in GetMetricData batches, and the per-series state that must survive across cycles.
+type plan struct {
+	resources []resourcePlan
+	data      *metricdata.Plan
+	marks     map[seriesKey]*window.Mark
+}
+
+// resourcePlan is one instance or cluster; its series are the plan's queries [first, first+len(series)).
+type resourcePlan struct {
+	instance *discovery.Instance
+	cluster  *discovery.Cluster
+	resource pcommon.Resource
+	first    int
+	series   []seriesPlan
+}
+
+type seriesPlan struct {
+	entry *catalog.Entry
+	mark  *window.Mark
+}
+
+type seriesKey struct{ dimension, id, metric, stat string }
+
+// planner builds the plans of one region.
+type planner struct {
+	sel          selection
+	region       string
+	resourceTags []string
+	period       time.Duration
+	newRB        func() *metadata.ResourceBuilder
+}
+
+// plan lays out the queries for fleet. High-water marks of series that still exist are
+// carried over from old; those of vanished instances and metrics are dropped with it.
+func (pl *planner) plan(fleet discovery.Fleet, old *plan) *plan {
+	p := &plan{marks: make(map[seriesKey]*window.Mark)}
+	var queries []metricdata.Query
+	add := func(rp resourcePlan, dimension, identifier string, candidates []selected, applies func(*catalog.Entry) bool) {
+		rp.first = len(queries)
+		for _, s := range candidates {
+			if !applies(s.entry) {
+				continue
+			}
+			key := seriesKey{dimension, identifier, s.entry.CloudWatchName, s.stat}
+			mark := old.mark(key)
+			p.marks[key] = mark
+			rp.series = append(rp.series, seriesPlan{entry: s.entry, mark: mark})
+			queries = append(queries, metricdata.Query{Namespace: namespace, MetricName: s.entry.CloudWatchName, DimensionName: dimension, DimensionValue: identifier, Stat: s.stat})
+		}
+		p.resources = append(p.resources, rp)
+	}
+
+	instances := slices.Clone(fleet.Instances)
+	slices.SortFunc(instances, func(a, b discovery.Instance) int { return strings.Compare(a.Identifier, b.Identifier) })
+	for i := range instances {
+		in := &instances[i]
+		add(resourcePlan{instance: in, resource: pl.instanceResource(in)}, "DBInstanceIdentifier", in.Identifier, pl.sel.instance,
+			func(e *catalog.Entry) bool { return e.ForInstance(*in) })
+	}
+	clusters := slices.Clone(fleet.Clusters)
+	slices.SortFunc(clusters, func(a, b discovery.Cluster) int { return strings.Compare(a.Identifier, b.Identifier) })
+	for i := range clusters {
+		c := &clusters[i]
+		add(resourcePlan{cluster: c, resource: pl.clusterResource(c)}, "DBClusterIdentifier", c.Identifier, pl.sel.cluster,
+			func(e *catalog.Entry) bool { return e.ForCluster(*c) })
+	}
+	p.data = metricdata.NewPlan(queries, pl.period)
+	return p
+}
+
+func (p *plan) mark(key seriesKey) *window.Mark {
+	if p != nil {
+		if m, ok := p.marks[key]; ok {
+			return m
+		}
+	}
+	return &window.Mark{}
+}
+
+func (pl *planner) instanceResource(in *discovery.Instance) pcommon.Resource {
+	rb := pl.newRB()
+	rb.SetCloudProvider("aws")
+	rb.SetCloudRegion(pl.region)
+	rb.SetCloudAccountID(accountFromARN(in.ARN))
+	rb.SetCloudResourceID(in.ARN)
+	rb.SetCloudAvailabilityZone(in.AvailabilityZone)
+	rb.SetDbSystemName(discovery.DBSystemName(in.Engine))
+	rb.SetAwsRdsDbInstanceIdentifier(in.Identifier)
+	rb.SetAwsRdsDbInstanceResourceID(in.ResourceID)
+	rb.SetAwsRdsDbInstanceClass(in.Class)
+	rb.SetAwsRdsDbClusterIdentifier(in.ClusterIdentifier)
+	rb.SetAwsRdsEngine(in.Engine)
+	rb.SetAwsRdsEngineVersion(in.EngineVersion)
+	rb.SetAwsRdsRole(string(in.Role))
+	rb.SetAwsRdsStorageType(in.StorageType)
+	res := rb.Emit()
+	putTags(res, in.Tags, pl.resourceTags)
+	return res
+}
+
+func (pl *planner) clusterResource(c *discovery.Cluster) pcommon.Resource {
+	rb := pl.newRB()
+	rb.SetCloudProvider("aws")
+	rb.SetCloudRegion(pl.region)
+	rb.SetCloudAccountID(accountFromARN(c.ARN))
+	rb.SetCloudResourceID(c.ARN)
+	rb.SetDbSystemName(discovery.DBSystemName(c.Engine))
+	rb.SetAwsRdsDbClusterIdentifier(c.Identifier)
+	rb.SetAwsRdsEngine(c.Engine)
+	rb.SetAwsRdsEngineVersion(c.EngineVersion)
+	res := rb.Emit()
+	putTags(res, c.Tags, pl.resourceTags)
+	return res
+}
+
+// putTags copies the selected RDS tags to aws.rds.tag.<key> resource attributes.
+func putTags(res pcommon.Resource, tags map[string]string, keys []string) {
+	for _, k := range keys {
+		if v, ok := tags[k]; ok {
+			res.Attributes().PutStr("aws.rds.tag."+k, v)
+		}
+	}
+}
+
+// accountFromARN returns the account field of arn:partition:service:region:account:resource.
+func accountFromARN(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 {
+		return ""
+	}
+	return parts[4]
+}

@@ -1,0 +1,241 @@
+package awsrdsreceiver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/receiver"
+	"go.opentelemetry.io/collector/scraper/scrapererror"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-rds/awsrdsreceiver/internal/awsconfig"
+	"github.com/otelcol-rds/awsrdsreceiver/internal/discovery"
+	"github.com/otelcol-rds/awsrdsreceiver/internal/metadata"
+	"github.com/otelcol-rds/awsrdsreceiver/internal/metricdata"
+	"github.com/otelcol-rds/awsrdsreceiver/internal/window"
+)
+
+// usdPerMetricRequested is GetMetricData's price: $0.01 per 1,000 metrics requested.
+const usdPerMetricRequested = 0.01 / 1000
+
+// rdsScraper collects one receiver's regions: discovery -> plan -> GetMetricData -> pdata.
+type rdsScraper struct {
+	cfg      *Config
+	settings receiver.Settings
+	logger   *zap.Logger
+	mb       *metadata.MetricsBuilder
+	tb       *metadata.TelemetryBuilder
+	regions  []*region
+	now      func() time.Time
+}
+
+// region is the collection state of one AWS region.
+type region struct {
+	name    string
+	source  *discovery.Source
+	fetcher *metricdata.Fetcher
+	windows *window.Windows
+	planner *planner
+	plan    *plan
+}
+
+func newScraper(cfg *Config, settings receiver.Settings) *rdsScraper {
+	return &rdsScraper{
+		cfg:      cfg,
+		settings: settings,
+		logger:   settings.Logger,
+		mb:       metadata.NewMetricsBuilder(cfg.MetricsBuilderConfig, settings),
+		now:      time.Now,
+	}
+}
+
+// start builds the clients of every region. It makes no network call.
+func (s *rdsScraper) start(ctx context.Context, _ component.Host) error {
+	tb, err := metadata.NewTelemetryBuilder(s.settings.TelemetrySettings)
+	if err != nil {
+		return err
+	}
+	s.tb = tb
+	filter, err := s.cfg.Discovery.Compile()
+	if err != nil {
+		return fmt.Errorf("discovery: %w", err)
+	}
+	sel, err := newSelection(s.cfg.Metrics, s.cfg.CloudWatch)
+	if err != nil {
+		return err
+	}
+	cw := s.cfg.CloudWatch
+	for _, name := range s.cfg.regions() {
+		clients, err := awsconfig.New(ctx, awsconfig.Settings{
+			Region:      name,
+			Profile:     s.cfg.Profile,
+			RoleARN:     s.cfg.RoleARN,
+			ExternalID:  s.cfg.ExternalID,
+			Endpoints:   s.cfg.Endpoints,
+			MaxAttempts: cw.MaxAttempts,
+			MaxBackoff:  cw.MaxBackoff,
+			OnThrottledRetry: func() {
+				s.tb.ReceiverAwsrdsThrottledRetries.Add(context.Background(), 1)
+			},
+			OnCall: s.countCall,
+		})
+		if err != nil {
+			return err
+		}
+		s.regions = append(s.regions, &region{
+			name:    clients.Region,
+			source:  discovery.NewSource(clients.RDS, filter, s.cfg.Discovery.RefreshInterval),
+			fetcher: metricdata.NewFetcher(clients.CloudWatch, metricdata.Options{RequestsPerSecond: cw.RequestsPerSecond, Concurrency: cw.MaxConcurrentRequests}),
+			windows: window.New(cw.Period, cw.Delay, cw.Overlap, cw.MaxLookback),
+			planner: &planner{sel: sel, region: clients.Region, resourceTags: s.cfg.ResourceTags, period: cw.Period, newRB: s.mb.NewResourceBuilder},
+		})
+	}
+	return nil
+}
+
+func (s *rdsScraper) shutdown(context.Context) error {
+	if s.tb != nil {
+		s.tb.Shutdown()
+	}
+	return nil
+}
+
+func (s *rdsScraper) countCall(operation string, err error) {
+	s.tb.ReceiverAwsrdsAPICalls.Add(context.Background(), 1, metric.WithAttributes(
+		attribute.String("operation", operation), attribute.String("outcome", outcome(err))))
+}
+
+func outcome(err error) string {
+	switch {
+	case err == nil:
+		return "success"
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	}
+	return "error"
+}
+
+func (s *rdsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
+	now := s.now()
+	var errs scrapererror.ScrapeErrors
+	for _, r := range s.regions {
+		s.scrapeRegion(ctx, r, now, &errs)
+	}
+	return s.mb.Emit(), errs.Combine()
+}
+
+func (s *rdsScraper) scrapeRegion(ctx context.Context, r *region, now time.Time, errs *scrapererror.ScrapeErrors) {
+	fleet, refreshed, known, err := r.source.Fleet(ctx, now)
+	if err != nil {
+		s.tb.ReceiverAwsrdsDiscoveryRefreshes.Add(ctx, 1, metric.WithAttributes(attribute.String("outcome", outcome(err))))
+		if !known {
+			errs.AddPartial(0, fmt.Errorf("region %s: discovery failed, nothing to collect yet: %w", r.name, err))
+			return
+		}
+		s.logger.Warn("Discovery refresh failed; keeping the last known fleet",
+			zap.String("region", r.name), zap.Int("instances", len(fleet.Instances)),
+			zap.Time("discovered_at", fleet.Refreshed), zap.Error(err))
+		errs.AddPartial(0, fmt.Errorf("region %s: discovery refresh failed, keeping the %d instances discovered at %s: %w",
+			r.name, len(fleet.Instances), fleet.Refreshed.Format(time.RFC3339), err))
+	}
+	if refreshed {
+		s.tb.ReceiverAwsrdsDiscoveryRefreshes.Add(ctx, 1, metric.WithAttributes(attribute.String("outcome", "success")))
+		regionAttr := metric.WithAttributes(attribute.String("region", r.name))
+		s.tb.ReceiverAwsrdsInstancesDiscovered.Record(ctx, int64(len(fleet.Instances)), regionAttr)
+		s.tb.ReceiverAwsrdsClustersDiscovered.Record(ctx, int64(len(fleet.Clusters)), regionAttr)
+		r.plan = r.planner.plan(fleet, r.plan)
+		s.logPlan(r, len(fleet.Instances), len(fleet.Clusters))
+	}
+
+	var res metricdata.Result
+	if start, end, ok := r.windows.Next(now, s.cfg.CollectionInterval); ok {
+		if r.plan.data.Len() > 0 {
+			res = r.fetcher.Fetch(ctx, r.plan.data, start, end)
+			s.tb.ReceiverAwsrdsMetricsRequested.Add(ctx, int64(res.MetricsRequested))
+			s.tb.ReceiverAwsrdsCollectionCostEstimated.Record(ctx, float64(res.MetricsRequested)*usdPerMetricRequested,
+				metric.WithAttributes(attribute.String("region", r.name)))
+		}
+		if res.Err != nil {
+			// The window is not advanced: the next cycle re-reads it and the
+			// high-water marks drop what this one already emitted.
+			errs.AddPartial(res.FailedQueries, fmt.Errorf("region %s: %d of %d CloudWatch queries failed: %w",
+				r.name, res.FailedQueries, r.plan.data.Len(), res.Err))
+		} else {
+			r.windows.Advance(end)
+		}
+	}
+	points := s.record(r.plan, res.Series, pcommon.NewTimestampFromTime(now))
+	s.tb.ReceiverAwsrdsDatapointsReceived.Add(ctx, int64(points))
+}
+
+// record emits every new CloudWatch point and the inventory metrics, one resource at a time.
+func (s *rdsScraper) record(p *plan, series []metricdata.Series, now pcommon.Timestamp) (points int) {
+	for i := range p.resources {
+		rp := &p.resources[i]
+		if series != nil {
+			for k, sp := range rp.series {
+				got := &series[rp.first+k]
+				for j, ts := range got.Timestamps {
+					if sp.mark.Admit(ts) {
+						sp.entry.Record(s.mb, pcommon.NewTimestampFromTime(ts), got.Values[j]*sp.entry.Scale)
+						points++
+					}
+				}
+			}
+		}
+		if rp.instance != nil {
+			s.recordInventory(rp.instance, now)
+		} else {
+			s.mb.RecordAwsRdsClusterMembersDataPoint(now, int64(len(rp.cluster.Members)))
+		}
+		s.mb.EmitForResource(metadata.WithResource(rp.resource))
+	}
+	return points
+}
+
+const gib = 1 << 30
+
+// recordInventory records what DescribeDBInstances already told us, at no API cost.
+func (s *rdsScraper) recordInventory(in *discovery.Instance, now pcommon.Timestamp) {
+	s.mb.RecordAwsRdsInstanceStatusDataPoint(now, 1, in.Status)
+	s.mb.RecordAwsRdsInstanceMultiAzDataPoint(now, boolInt(in.MultiAZ))
+	s.mb.RecordAwsRdsInstancePerformanceInsightsEnabledDataPoint(now, boolInt(in.PerformanceInsights))
+	s.mb.RecordAwsRdsInstanceEnhancedMonitoringIntervalDataPoint(now, int64(in.MonitoringIntervalSeconds))
+	s.mb.RecordAwsRdsInstanceBackupRetentionPeriodDataPoint(now, int64(in.BackupRetentionPeriodDays))
+	if in.AllocatedStorageGiB > 0 {
+		s.mb.RecordAwsRdsInstanceStorageAllocatedDataPoint(now, int64(in.AllocatedStorageGiB)*gib)
+	}
+	if in.MaxAllocatedStorageGiB > 0 {
+		s.mb.RecordAwsRdsInstanceStorageMaxAllocatedDataPoint(now, int64(in.MaxAllocatedStorageGiB)*gib)
+	}
+	if in.ProvisionedIOPS > 0 {
+		s.mb.RecordAwsRdsInstanceStorageProvisionedIopsDataPoint(now, int64(in.ProvisionedIOPS))
+	}
+	if in.StorageThroughputMiBps > 0 {
+		s.mb.RecordAwsRdsInstanceStorageProvisionedThroughputDataPoint(now, int64(in.StorageThroughputMiBps)<<20)
+	}
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// logPlan says what a cycle will cost, so the AWS bill is predictable.
+func (s *rdsScraper) logPlan(r *region, instances, clusters int) {
+	perCycle := r.plan.data.Len()
+	cyclesPerMonth := float64(30*24*time.Hour) / float64(s.cfg.CollectionInterval)
+	s.logger.Info("Discovered RDS fleet",
+		zap.String("region", r.name), zap.Int("instances", instances), zap.Int("clusters", clusters),
+		zap.Int("queries_per_cycle", perCycle), zap.Int("get_metric_data_calls_per_cycle", r.plan.data.Batches()),
+		zap.Float64("estimated_usd_per_month", float64(perCycle)*usdPerMetricRequested*cyclesPerMonth))
+}
