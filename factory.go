@@ -25,7 +25,7 @@ func createDefaultConfig() component.Config {
 	cc.CollectionInterval = time.Minute
 	return &Config{
 		ControllerConfig:     cc,
-		MetricsBuilderConfig: metadata.DefaultMetricsBuilderConfig(),
+		MetricsBuilderConfig: metadata.NewDefaultMetricsBuilderConfig(),
 		Discovery:            DiscoveryConfig{RefreshInterval: 5 * time.Minute},
 		CloudWatch: CloudWatchConfig{
 			Period:                time.Minute,

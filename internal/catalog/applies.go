@@ -1,0 +1,47 @@
+package catalog
+
+import "github.com/otelcol-rds/awsrdsreceiver/internal/discovery"
+
+// Which instances and clusters a CloudWatch metric can exist for.
+
+func anyInstance(discovery.Instance) bool { return true }
+
+func aurora(i discovery.Instance) bool { return discovery.IsAurora(i.Engine) }
+
+func nonAurora(i discovery.Instance) bool { return !aurora(i) }
+
+func mysqlFamily(i discovery.Instance) bool { return discovery.EngineFamily(i.Engine) == "mysql" }
+
+func postgreSQL(i discovery.Instance) bool { return discovery.EngineFamily(i.Engine) == "postgresql" }
+
+func rdsMySQL(i discovery.Instance) bool { return nonAurora(i) && mysqlFamily(i) }
+
+func rdsPostgreSQL(i discovery.Instance) bool { return nonAurora(i) && postgreSQL(i) }
+
+func auroraMySQL(i discovery.Instance) bool { return aurora(i) && mysqlFamily(i) }
+
+func auroraPostgreSQL(i discovery.Instance) bool { return aurora(i) && postgreSQL(i) }
+
+// gp2Storage: gp3, io1/io2 and Aurora storage have no burst bucket, so BurstBalance
+// would be absent (or, worse, filled with zeros by other tools).
+func gp2Storage(i discovery.Instance) bool { return nonAurora(i) && i.StorageType == "gp2" }
+
+func burstable(i discovery.Instance) bool { return discovery.Burstable(i.Class) }
+
+// rdsReplica is a non-Aurora instance that replicates: a read replica (of an instance or
+// of a cluster), or a reader of a Multi-AZ DB cluster, which reports ReplicaLag too.
+func rdsReplica(i discovery.Instance) bool {
+	return nonAurora(i) && (i.ReplicaSource != "" || i.Role == discovery.RoleReplica || i.Role == discovery.RoleReader)
+}
+
+func auroraReader(i discovery.Instance) bool { return aurora(i) && i.Role == discovery.RoleReader }
+
+func auroraWriter(i discovery.Instance) bool { return aurora(i) && i.Role == discovery.RoleWriter }
+
+func performanceInsights(i discovery.Instance) bool { return i.PerformanceInsights }
+
+func auroraCluster(c discovery.Cluster) bool { return discovery.IsAurora(c.Engine) }
+
+func serverlessCluster(c discovery.Cluster) bool { return auroraCluster(c) && c.Serverless }
+
+func globalCluster(c discovery.Cluster) bool { return auroraCluster(c) && c.GlobalMember }
