@@ -51,8 +51,10 @@ func newScraper(cfg *Config, settings receiver.Settings) *rdsScraper {
 		cfg:      cfg,
 		settings: settings,
 		logger:   settings.Logger,
-		mb:       metadata.NewMetricsBuilder(cfg.MetricsBuilderConfig, settings),
-		now:      time.Now,
+		// CloudWatch points are gauges measured over their own period, which may end before
+		// the collector started: a start timestamp would be wrong, so none is set.
+		mb:  metadata.NewMetricsBuilder(cfg.MetricsBuilderConfig, settings, metadata.WithStartTime(0)),
+		now: time.Now,
 	}
 }
 
@@ -184,7 +186,7 @@ func (s *rdsScraper) record(p *plan, series []metricdata.Series, now pcommon.Tim
 				got := &series[rp.first+k]
 				for j, ts := range got.Timestamps {
 					if sp.mark.Admit(ts) {
-						sp.entry.Record(s.mb, pcommon.NewTimestampFromTime(ts), got.Values[j]*sp.entry.Scale)
+						sp.entry.RecordCloudWatch(s.mb, pcommon.NewTimestampFromTime(ts), got.Values[j])
 						points++
 					}
 				}

@@ -16,6 +16,7 @@ port_or_free() { if (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then free_port;
 sim_port=$(port_or_free 4566)
 prom_port=$(port_or_free 9464)
 health_port=$(port_or_free 13133)
+telemetry_port=$(port_or_free 8888)
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -31,6 +32,7 @@ export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_REGION=us-east-1 AW
 export RDSSIM_ENDPOINT="http://127.0.0.1:$sim_port"
 export PROMETHEUS_ENDPOINT="127.0.0.1:$prom_port"
 export HEALTH_ENDPOINT="127.0.0.1:$health_port"
+export TELEMETRY_PORT="$telemetry_port"
 "$OTELCOL_RDS_BIN" --config examples/demo.yaml >"$workdir/otelcol-rds.log" 2>&1 &
 pids+=($!)
 
@@ -63,6 +65,8 @@ for id in $instances; do
 done
 echo "for example:"
 grep -m3 '^aws_rds_cpu_utilization' "$workdir/metrics.txt" | sed 's/^/  /'
+echo "receiver's own telemetry (http://127.0.0.1:$telemetry_port/metrics):"
+curl -fsS "http://127.0.0.1:$telemetry_port/metrics" | grep -E '^otelcol_receiver_awsrds_(api_calls|metrics_requested|collection_cost)' | sed 's/^/  /' || true
 echo "simulator counters: $(curl -fsS "$RDSSIM_ENDPOINT/_sim/counters" | head -c 300)"
 
 if [ -n "${DEMO_DURATION:-}" ]; then
