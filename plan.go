@@ -137,20 +137,13 @@ func (p *plan) mark(key seriesKey) *window.Mark {
 
 func (pl *planner) instanceResource(in *discovery.Instance) pcommon.Resource {
 	rb := pl.newRB()
-	rb.SetCloudProvider("aws")
-	rb.SetCloudRegion(pl.region)
-	rb.SetCloudAccountID(accountFromARN(in.ARN))
-	rb.SetCloudResourceID(in.ARN)
-	rb.SetCloudAvailabilityZone(in.AvailabilityZone)
-	rb.SetDbSystemName(discovery.DBSystemName(in.Engine))
-	rb.SetAwsRdsDbInstanceIdentifier(in.Identifier)
-	rb.SetAwsRdsDbInstanceResourceID(in.ResourceID)
-	rb.SetAwsRdsDbInstanceClass(in.Class)
-	rb.SetAwsRdsDbClusterIdentifier(in.ClusterIdentifier)
-	rb.SetAwsRdsEngine(in.Engine)
-	rb.SetAwsRdsEngineVersion(in.EngineVersion)
-	rb.SetAwsRdsRole(string(in.Role))
-	rb.SetAwsRdsStorageType(in.StorageType)
+	pl.setCommon(rb, in.ARN, in.Engine, in.EngineVersion, in.ClusterIdentifier)
+	setIf(rb.SetCloudAvailabilityZone, in.AvailabilityZone)
+	setIf(rb.SetAwsRdsDbInstanceIdentifier, in.Identifier)
+	setIf(rb.SetAwsRdsDbInstanceResourceID, in.ResourceID)
+	setIf(rb.SetAwsRdsDbInstanceClass, in.Class)
+	setIf(rb.SetAwsRdsRole, string(in.Role))
+	setIf(rb.SetAwsRdsStorageType, in.StorageType)
 	res := rb.Emit()
 	putTags(res, in.Tags, pl.resourceTags)
 	return res
@@ -158,17 +151,29 @@ func (pl *planner) instanceResource(in *discovery.Instance) pcommon.Resource {
 
 func (pl *planner) clusterResource(c *discovery.Cluster) pcommon.Resource {
 	rb := pl.newRB()
-	rb.SetCloudProvider("aws")
-	rb.SetCloudRegion(pl.region)
-	rb.SetCloudAccountID(accountFromARN(c.ARN))
-	rb.SetCloudResourceID(c.ARN)
-	rb.SetDbSystemName(discovery.DBSystemName(c.Engine))
-	rb.SetAwsRdsDbClusterIdentifier(c.Identifier)
-	rb.SetAwsRdsEngine(c.Engine)
-	rb.SetAwsRdsEngineVersion(c.EngineVersion)
+	pl.setCommon(rb, c.ARN, c.Engine, c.EngineVersion, c.Identifier)
 	res := rb.Emit()
 	putTags(res, c.Tags, pl.resourceTags)
 	return res
+}
+
+// setCommon sets the attributes instance and cluster resources share.
+func (pl *planner) setCommon(rb *metadata.ResourceBuilder, arn, engine, engineVersion, cluster string) {
+	rb.SetCloudProvider("aws")
+	setIf(rb.SetCloudRegion, pl.region)
+	setIf(rb.SetCloudAccountID, accountFromARN(arn))
+	setIf(rb.SetCloudResourceID, arn)
+	setIf(rb.SetDbSystemName, discovery.DBSystemName(engine))
+	setIf(rb.SetAwsRdsEngine, engine)
+	setIf(rb.SetAwsRdsEngineVersion, engineVersion)
+	setIf(rb.SetAwsRdsDbClusterIdentifier, cluster)
+}
+
+// setIf leaves empty values out: an absent attribute, not an empty one.
+func setIf(set func(string), v string) {
+	if v != "" {
+		set(v)
+	}
 }
 
 // putTags copies the selected RDS tags to aws.rds.tag.<key> resource attributes.
