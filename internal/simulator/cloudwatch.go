@@ -1,0 +1,337 @@
+package simulator
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// The CloudWatch evaluator: one implementation behind all three protocols.
+
+const day = 86400
+
+// dataPeriod is the bucket width actually served: RDS publishes 60-second data, so a
+// high-resolution period (1..30 s) gets the 60-second points.
+func dataPeriod(p int64) int64 { return max(p, 60) }
+
+// retention is how far back CloudWatch keeps data of a period: 60-second data for 15
+// days, 5-minute data for 63 days, hourly data for 455 days.
+func retention(p int64) int64 {
+	switch {
+	case p < 300:
+		return 15 * day
+	case p < 3600:
+		return 63 * day
+	}
+	return 455 * day
+}
+
+// window is the visible buckets of one series for one query: n buckets of width
+// period, the earliest starting at first (Unix seconds, a multiple of period).
+type window struct{ first, period, n int64 }
+
+func (w window) at(k int64, ascending bool) int64 {
+	if ascending {
+		return w.first + k*w.period
+	}
+	return w.first + (w.n-1-k)*w.period
+}
+
+// window applies CloudWatch's rules: buckets aligned to the period, starting at or
+// before StartTime and before EndTime, not before the series' data begins nor past
+// retention, and only those published by cutoff (end of bucket + lag + extra lateness).
+func (s *Server) window(se *series, start, end time.Time, period int64, cutoff time.Time) window {
+	p := dataPeriod(period)
+	lo := max(
+		floorDiv(start.Unix(), p)*p,
+		floorDiv(se.firstMinute(s.created)*60, p)*p,
+		ceilDiv(cutoff.Unix()-retention(p), p)*p,
+	)
+	published := cutoff.Add(-s.lag - s.faults.lateBy(se.id.Identifier, se.id.Metric)).Unix()
+	hi := min(ceilDiv(end.Unix(), p)*p-p, floorDiv(published-p, p)*p)
+	if hi < lo {
+		return window{period: p}
+	}
+	return window{first: lo, period: p, n: (hi-lo)/p + 1}
+}
+
+// pageToken is the NextToken of GetMetricData: where the next page starts, the
+// visibility cutoff of the first page (so pages do not shift as time passes) and a
+// hash of the request it belongs to.
+type pageToken struct {
+	Query  int    `json:"q"`
+	Offset int64  `json:"o"`
+	Cutoff int64  `json:"c"` // Unix milliseconds
+	Hash   uint64 `json:"h"`
+}
+
+func (t pageToken) encode() string {
+	b, _ := json.Marshal(t) // plain struct: cannot fail
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodePageToken(s string, hash uint64) (pageToken, bool) {
+	var t pageToken
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || json.Unmarshal(b, &t) != nil || t.Hash != hash || t.Query < 0 || t.Offset < 0 {
+		return pageToken{}, false
+	}
+	return t, true
+}
+
+func (r *getMetricDataRequest) hash() uint64 {
+	return hash64(fmt.Sprintf("%v|%d|%d|%v|%d", r.queries, r.start.UnixMilli(), r.end.UnixMilli(), r.ascending, r.maxDatapoints))
+}
+
+func (r *getMetricDataRequest) identifiers() []string {
+	var ids []string
+	for _, q := range r.queries {
+		for _, d := range q.ref.dims {
+			ids = append(ids, d.value)
+		}
+	}
+	return ids
+}
+
+func (s *Server) getMetricData(c *call) (object, *apiError) {
+	req, aerr := parseGetMetricData(c.params)
+	if aerr != nil {
+		return nil, aerr
+	}
+	if s.faults.failsAny(req.identifiers()) {
+		return nil, errInternalFailure()
+	}
+	cur := pageToken{Cutoff: s.now().UnixMilli(), Hash: req.hash()}
+	if req.nextToken != "" {
+		var ok bool
+		if cur, ok = decodePageToken(req.nextToken, cur.Hash); !ok {
+			return nil, errInvalidNextToken()
+		}
+	}
+	cutoff := time.UnixMilli(cur.Cutoff)
+	budget := int64(maxDatapointsPerCall)
+	if req.maxDatapoints > 0 {
+		budget = min(budget, req.maxDatapoints)
+	}
+
+	cat := s.current().cat
+	var (
+		results  []any
+		points   int64
+		next     string
+		queried  = make([]SeriesID, 0, len(req.queries))
+		phantoms []PhantomQuery
+	)
+	for i, q := range req.queries {
+		queried = append(queried, q.ref.seriesID())
+		se := q.ref.series(cat)
+		if se == nil {
+			phantoms = append(phantoms, q.ref.phantom())
+		}
+		if i < cur.Query || !q.returnData || next != "" {
+			continue // billed all the same
+		}
+		off := int64(0)
+		if i == cur.Query {
+			off = cur.Offset
+		}
+		result, taken, more := s.evaluate(q, se, req, cutoff, off, budget)
+		results = append(results, result)
+		budget -= taken
+		points += taken
+		switch {
+		case more:
+			next = pageToken{Query: i, Offset: off + taken, Cutoff: cur.Cutoff, Hash: cur.Hash}.encode()
+		case budget == 0 && i+1 < len(req.queries):
+			next = pageToken{Query: i + 1, Cutoff: cur.Cutoff, Hash: cur.Hash}.encode()
+		}
+	}
+	s.counters.metricCall(int64(len(req.queries)), points, queried, phantoms)
+	out := object{{"MetricDataResults", list{item: "member", values: results}}}
+	return append(out.add("NextToken", next), member{"Messages", list{item: "member"}}), nil
+}
+
+// evaluate answers one query from its point number off with at most budget points;
+// more reports points left for the next page. se is nil for a phantom series.
+func (s *Server) evaluate(q metricQuery, se *series, req *getMetricDataRequest, cutoff time.Time, off, budget int64) (result object, taken int64, more bool) {
+	var w window
+	if se != nil {
+		w = s.window(se, req.start, req.end, q.period, cutoff)
+	}
+	off = min(off, w.n)
+	taken = min(w.n-off, budget)
+	times, values := make([]any, taken), make([]any, taken)
+	if taken > 0 {
+		first := se.firstMinute(s.created)
+		for k := range taken {
+			t := w.at(off+k, req.ascending)
+			v, _ := se.aggregate(q.stat, t/60, (t+w.period)/60, first)
+			times[k], values[k] = time.Unix(t, 0).UTC(), v
+		}
+	}
+	more = off+taken < w.n
+	status := "Complete"
+	if more {
+		status = "PartialData"
+	}
+	label := q.label
+	if label == "" {
+		label = q.ref.metric
+	}
+	return object{
+		{"Id", q.id},
+		{"Label", label},
+		{"Timestamps", list{item: "member", values: times}},
+		{"Values", list{item: "member", values: values}},
+		{"StatusCode", status},
+	}, taken, more
+}
+
+// getMetricStatistics serves the older one-metric API from the same series.
+func (s *Server) getMetricStatistics(c *call) (object, *apiError) {
+	p := c.params
+	ref, err := parseMetricRef(p["Namespace"], p["MetricName"], p["Dimensions"])
+	if err != nil {
+		return nil, errInvalidParameter("%v", err)
+	}
+	start, end, err := timeRange(p)
+	if err != nil {
+		return nil, errInvalidParameter("%v", err)
+	}
+	period, err := parsePeriod(p["Period"])
+	if err != nil {
+		return nil, errInvalidParameter("%v", err)
+	}
+	stats, aerr := parseStatisticLists(p)
+	if aerr != nil {
+		return nil, aerr
+	}
+	if n := ceilDiv(end.Unix()-start.Unix(), dataPeriod(period)); n > 1440 {
+		return nil, errInvalidParameterCombination("You have requested up to %d datapoints, which exceeds the limit of 1,440.", n)
+	}
+	if s.faults.failsAny(dimValues(ref.dims)) {
+		return nil, errInternalFailure()
+	}
+	se := ref.series(s.current().cat)
+	var phantoms []PhantomQuery
+	var w window
+	if se == nil {
+		phantoms = append(phantoms, ref.phantom())
+	} else {
+		w = s.window(se, start, end, period, s.now())
+	}
+	dps := make([]any, 0, w.n)
+	for k := range w.n {
+		t := w.at(k, true)
+		dp := object{{"Timestamp", time.Unix(t, 0).UTC()}}
+		var ext dict
+		for _, st := range stats {
+			v, _ := se.aggregate(st, t/60, (t+w.period)/60, se.firstMinute(s.created))
+			if st.pct > 0 {
+				ext = append(ext, dictEntry{st.name, v})
+			} else {
+				dp = append(dp, member{st.name, v})
+			}
+		}
+		if ext != nil {
+			dp = append(dp, member{"ExtendedStatistics", ext})
+		}
+		dps = append(dps, dp)
+	}
+	s.counters.metricCall(0, w.n, []SeriesID{ref.seriesID()}, phantoms)
+	return object{{"Label", ref.metric}, {"Datapoints", list{item: "member", values: dps}}}, nil
+}
+
+func parseStatisticLists(p map[string]any) ([]statistic, *apiError) {
+	var out []statistic
+	for _, key := range []string{"Statistics", "ExtendedStatistics"} {
+		raw, err := asList(p[key])
+		if err != nil {
+			return nil, errInvalidParameter("%s: %v", key, err)
+		}
+		for _, r := range raw {
+			name, _ := asString(r)
+			st, ok := parseStatistic(name)
+			if !ok || (st.pct > 0) != (key == "ExtendedStatistics") {
+				return nil, errInvalidParameter("The value %q for parameter %s is not valid.", name, key)
+			}
+			out = append(out, st)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errInvalidParameterCombination("Must specify either Statistics or ExtendedStatistics.")
+	}
+	return out, nil
+}
+
+func dimValues(dims []dimension) []string {
+	out := make([]string, len(dims))
+	for i, d := range dims {
+		out[i] = d.value
+	}
+	return out
+}
+
+const listMetricsPage = 500
+
+// listMetrics lists existing series (no aggregate dimension sets, no deleted
+// resources), 500 a page.
+func (s *Server) listMetrics(c *call) (object, *apiError) {
+	p := c.params
+	ns, _ := asString(p["Namespace"])
+	name, _ := asString(p["MetricName"])
+	raw, err := asList(p["Dimensions"])
+	if err != nil {
+		return nil, errInvalidParameter("Dimensions: %v", err)
+	}
+	var filters []dimension
+	for _, r := range raw {
+		m, err := asObject(r)
+		if err != nil {
+			return nil, errInvalidParameter("Dimensions: %v", err)
+		}
+		n, _ := asString(m["Name"])
+		v, _ := asString(m["Value"])
+		filters = append(filters, dimension{n, v})
+	}
+	offset := 0
+	if tok, _ := asString(p["NextToken"]); tok != "" {
+		b, err := base64.RawURLEncoding.DecodeString(tok)
+		if offset, err = strconv.Atoi(string(b)); err != nil || offset < 0 {
+			return nil, errInvalidNextToken()
+		}
+	}
+	var metrics []any
+	next := ""
+	matched := 0
+	for _, id := range s.current().cat.ids {
+		if (ns != "" && ns != Namespace) || (name != "" && name != id.Metric) || !dimsMatch(id, filters) {
+			continue
+		}
+		matched++
+		if matched <= offset {
+			continue
+		}
+		if len(metrics) == listMetricsPage {
+			next = base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(offset + listMetricsPage)))
+			break
+		}
+		metrics = append(metrics, object{
+			{"Namespace", Namespace},
+			{"MetricName", id.Metric},
+			{"Dimensions", list{item: "member", values: []any{object{{"Name", id.DimensionName}, {"Value", id.Identifier}}}}},
+		})
+	}
+	return object{{"Metrics", list{item: "member", values: metrics}}}.add("NextToken", next), nil
+}
+
+func dimsMatch(id SeriesID, filters []dimension) bool {
+	for _, f := range filters {
+		if f.name != id.DimensionName || (f.value != "" && f.value != id.Identifier) {
+			return false
+		}
+	}
+	return true
+}

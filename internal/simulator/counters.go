@@ -1,0 +1,174 @@
+package simulator
+
+import (
+	"maps"
+	"sort"
+	"sync"
+)
+
+// Protocol names as they appear in Counters.CallsByProtocol.
+const (
+	ProtoQuery = "awsQuery"
+	ProtoJSON  = "awsJson1_0"
+	ProtoCBOR  = "rpc-v2-cbor"
+)
+
+// Counters is a snapshot of what the simulator served since it started or was Reset.
+type Counters struct {
+	// Calls counts every request per operation, whatever its outcome.
+	Calls map[string]int64 `json:"calls"`
+	// CallsByProtocol splits Calls by wire protocol (operation -> protocol -> calls).
+	CallsByProtocol map[string]map[string]int64 `json:"calls_by_protocol"`
+	// MetricDataQueries counts the MetricStat queries of answered GetMetricData calls,
+	// pages included: the "metrics requested" that AWS bills.
+	MetricDataQueries int64 `json:"metric_data_queries"`
+	// Datapoints counts values returned by GetMetricData and GetMetricStatistics.
+	Datapoints int64 `json:"datapoints"`
+	// Throttled and Failed count injected throttling (400) and failure (500) answers.
+	Throttled            int64            `json:"throttled"`
+	ThrottledByOperation map[string]int64 `json:"throttled_by_operation"`
+	Failed               int64            `json:"failed"`
+	FailedByOperation    map[string]int64 `json:"failed_by_operation"`
+	// ClientErrors counts other error answers: validation, not found, unknown actions.
+	ClientErrors int64 `json:"client_errors"`
+	// PhantomQueries counts queries for series real CloudWatch would not have; Phantoms
+	// says which.
+	PhantomQueries int64          `json:"phantom_queries"`
+	Phantoms       []PhantomQuery `json:"phantoms"`
+	// DescribeDBInstancesPages and DescribeDBClustersPages count answered pages.
+	DescribeDBInstancesPages int64 `json:"describe_db_instances_pages"`
+	DescribeDBClustersPages  int64 `json:"describe_db_clusters_pages"`
+	// SeriesQueries counts metric queries per identifier and metric (phantoms included).
+	SeriesQueries map[string]map[string]int64 `json:"series_queries"`
+}
+
+// PhantomQuery is a queried series that does not exist, with how often it was asked for.
+type PhantomQuery struct {
+	Namespace  string `json:"namespace"`
+	Metric     string `json:"metric"`
+	Dimensions string `json:"dimensions"` // Name=Value pairs joined by commas
+	Identifier string `json:"identifier"` // the first dimension's value
+	Count      int64  `json:"count"`
+}
+
+type counters struct {
+	mu sync.Mutex
+	c  Counters
+	ph map[PhantomQuery]int64 // key has Count 0
+}
+
+func newCounters() *counters {
+	c := &counters{}
+	c.reset()
+	return c
+}
+
+func (c *counters) reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.c = Counters{
+		Calls:                map[string]int64{},
+		CallsByProtocol:      map[string]map[string]int64{},
+		ThrottledByOperation: map[string]int64{},
+		FailedByOperation:    map[string]int64{},
+		SeriesQueries:        map[string]map[string]int64{},
+	}
+	c.ph = map[PhantomQuery]int64{}
+}
+
+func (c *counters) call(op, proto string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.c.Calls[op]++
+	inc2(c.c.CallsByProtocol, op, proto, 1)
+}
+
+// answered records the outcome of one call: err is nil for a success.
+func (c *counters) answered(op string, err *apiError) {
+	if err == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case err.code == "Throttling":
+		c.c.Throttled++
+		c.c.ThrottledByOperation[op]++
+	case err.server:
+		c.c.Failed++
+		c.c.FailedByOperation[op]++
+	default:
+		c.c.ClientErrors++
+	}
+}
+
+func (c *counters) page(op string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch op {
+	case "DescribeDBInstances":
+		c.c.DescribeDBInstancesPages++
+	case "DescribeDBClusters":
+		c.c.DescribeDBClustersPages++
+	}
+}
+
+// metricCall records one answered metric read: billed queries, returned points,
+// per-series query counts and phantoms.
+func (c *counters) metricCall(billed, points int64, queried []SeriesID, phantoms []PhantomQuery) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.c.MetricDataQueries += billed
+	c.c.Datapoints += points
+	for _, q := range queried {
+		inc2(c.c.SeriesQueries, q.Identifier, q.Metric, 1)
+	}
+	for _, p := range phantoms {
+		c.c.PhantomQueries++
+		c.ph[p]++
+	}
+}
+
+func (c *counters) snapshot() Counters {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.c
+	out.Calls = maps.Clone(c.c.Calls)
+	out.ThrottledByOperation = maps.Clone(c.c.ThrottledByOperation)
+	out.FailedByOperation = maps.Clone(c.c.FailedByOperation)
+	out.CallsByProtocol = copyMap2(c.c.CallsByProtocol)
+	out.SeriesQueries = copyMap2(c.c.SeriesQueries)
+	out.Phantoms = make([]PhantomQuery, 0, len(c.ph))
+	for p, n := range c.ph {
+		p.Count = n
+		out.Phantoms = append(out.Phantoms, p)
+	}
+	sort.Slice(out.Phantoms, func(i, j int) bool {
+		a, b := out.Phantoms[i], out.Phantoms[j]
+		if a.Dimensions != b.Dimensions {
+			return a.Dimensions < b.Dimensions
+		}
+		if a.Metric != b.Metric {
+			return a.Metric < b.Metric
+		}
+		return a.Namespace < b.Namespace
+	})
+	return out
+}
+
+func inc2(m map[string]map[string]int64, a, b string, n int64) {
+	inner := m[a]
+	if inner == nil {
+		inner = map[string]int64{}
+		m[a] = inner
+	}
+	inner[b] += n
+}
+
+func copyMap2(m map[string]map[string]int64) map[string]map[string]int64 {
+	out := make(map[string]map[string]int64, len(m))
+	for k, v := range m {
+		out[k] = maps.Clone(v)
+	}
+	return out
+}

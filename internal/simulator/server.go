@@ -1,0 +1,251 @@
+package simulator
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Config configures a Server. Zero values get the defaults in the field comments.
+type Config struct {
+	Fleet     Fleet
+	Region    string // default us-east-1
+	AccountID string // default 123456789012
+	// Now is the simulator's clock (default time.Now); tests inject a fake one.
+	Now func() time.Time
+	// CreatedAt is when the fleet came to be: no series has data before it.
+	// Default: Now() at New minus 3 hours.
+	CreatedAt time.Time
+	// PublicationLag is how long after its period ends a point becomes visible:
+	// a point for [t, t+P) shows at t+P+lag. 0 means the default 60 s; negative means none.
+	PublicationLag time.Duration
+	// Latency delays every AWS call (not the /_sim endpoints). Calls never take less
+	// than 2 ms, which keeps the SDK's request-body race away (see HTTPClient).
+	Latency time.Duration
+}
+
+// Server simulates RDS and CloudWatch over HTTP. It is safe for concurrent use.
+type Server struct {
+	cfg      Config
+	created  time.Time
+	lag      time.Duration
+	counters *counters
+	faults   *faults
+	reqSeq   atomic.Uint64
+
+	mu    sync.RWMutex
+	state *fleetState
+}
+
+// fleetState is everything derived from one fleet; SetFleet swaps it whole.
+type fleetState struct {
+	fleet     Fleet // normalized
+	instances map[string]*Instance
+	clusters  map[string]*Cluster
+	replicas  map[string][]any // source identifier -> its read replicas
+	cat       *catalog
+}
+
+// New returns a Server for cfg.
+func New(cfg Config) *Server {
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	if cfg.AccountID == "" {
+		cfg.AccountID = "123456789012"
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.CreatedAt.IsZero() {
+		cfg.CreatedAt = cfg.Now().Add(-3 * time.Hour)
+	}
+	lag := cfg.PublicationLag
+	switch {
+	case lag == 0:
+		lag = time.Minute
+	case lag < 0:
+		lag = 0
+	}
+	s := &Server{cfg: cfg, created: cfg.CreatedAt, lag: lag, counters: newCounters(), faults: newFaults(cfg.Latency)}
+	s.SetFleet(cfg.Fleet)
+	return s
+}
+
+// SetFleet replaces the fleet (tests shrink or grow it); series follow at once.
+func (s *Server) SetFleet(f Fleet) {
+	st := &fleetState{
+		fleet:     f.normalized(s.cfg.Region, s.cfg.AccountID),
+		instances: map[string]*Instance{},
+		clusters:  map[string]*Cluster{},
+		replicas:  map[string][]any{},
+	}
+	for i := range st.fleet.Instances {
+		in := &st.fleet.Instances[i]
+		st.instances[in.Identifier] = in
+		if in.ReplicaSourceIdentifier != "" {
+			st.replicas[in.ReplicaSourceIdentifier] = append(st.replicas[in.ReplicaSourceIdentifier], in.Identifier)
+		}
+	}
+	for i := range st.fleet.Clusters {
+		st.clusters[st.fleet.Clusters[i].Identifier] = &st.fleet.Clusters[i]
+	}
+	st.cat = buildCatalog(st.fleet)
+	s.mu.Lock()
+	s.state = st
+	s.mu.Unlock()
+}
+
+// Fleet returns the current fleet as the simulator reports it (defaults filled in).
+func (s *Server) Fleet() Fleet { return s.current().fleet.clone() }
+
+func (s *Server) current() *fleetState {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.state
+}
+
+// Counters returns a snapshot of the counters.
+func (s *Server) Counters() Counters { return s.counters.snapshot() }
+
+// Reset zeroes the counters and clears all faults (see ClearFaults). The fleet stays.
+func (s *Server) Reset() {
+	s.counters.reset()
+	s.ClearFaults()
+}
+
+// CreatedAt is when the fleet's data begins.
+func (s *Server) CreatedAt() time.Time { return s.created }
+
+// PublicationLag is the effective publication lag.
+func (s *Server) PublicationLag() time.Duration { return s.lag }
+
+// Series lists every series that exists for the current fleet: instances first, then
+// clusters, each by identifier and metric.
+func (s *Server) Series() []SeriesID {
+	return append([]SeriesID(nil), s.current().cat.ids...)
+}
+
+// Value is the ground truth: the statistic (Average, Sum, Minimum, Maximum,
+// SampleCount, pNN) of one series over the period containing ts (aligned down to a
+// multiple of period; the high-resolution periods 1, 5, 10 and 30 s mean 60 s, as RDS
+// publishes 60-second data). It ignores the clock and the publication lag; false when
+// the series does not exist, has no data in that period, or stat or period are not
+// valid for CloudWatch.
+func (s *Server) Value(dimensionName, identifier, metric, stat string, ts time.Time, period time.Duration) (float64, bool) {
+	st, ok := parseStatistic(stat)
+	if !ok || period%time.Second != 0 {
+		return 0, false
+	}
+	if _, err := parsePeriod(float64(period / time.Second)); err != nil {
+		return 0, false
+	}
+	se := s.current().cat.lookup(dimensionName, identifier, metric)
+	if se == nil {
+		return 0, false
+	}
+	p := dataPeriod(int64(period / time.Second))
+	t := floorDiv(ts.Unix(), p) * p
+	return se.aggregate(st, t/60, (t+p)/60, se.firstMinute(s.created))
+}
+
+// ---- dispatch ----
+
+// call is one decoded AWS request.
+type call struct {
+	service   string // "rds" or "cloudwatch"
+	proto     protocol
+	op        string
+	params    map[string]any
+	requestID string
+}
+
+// protocol writes answers in one wire format.
+type protocol interface {
+	name() string
+	writeResult(w http.ResponseWriter, c *call, result object)
+	writeError(w http.ResponseWriter, c *call, e *apiError)
+}
+
+type handler func(s *Server, c *call) (object, *apiError)
+
+var handlers = map[string]map[string]handler{
+	"rds": {
+		"DescribeDBInstances": (*Server).describeDBInstances,
+		"DescribeDBClusters":  (*Server).describeDBClusters,
+		"ListTagsForResource": (*Server).listTagsForResource,
+	},
+	"cloudwatch": {
+		"GetMetricData":       (*Server).getMetricData,
+		"GetMetricStatistics": (*Server).getMetricStatistics,
+		"ListMetrics":         (*Server).listMetrics,
+	},
+}
+
+const maxBody = 16 << 20
+
+// ServeHTTP answers AWS calls (dispatched by path, headers and Action) and the
+// /_sim/ admin endpoints.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/_sim/") {
+		s.serveAdmin(w, r)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	c, decodeErr := decodeCall(r)
+	if c == nil {
+		http.Error(w, "rdssim: not an RDS or CloudWatch request", http.StatusNotFound)
+		return
+	}
+	c.requestID = s.requestID()
+	w.Header().Set("X-Amzn-Requestid", c.requestID)
+	s.counters.call(c.op, c.proto.name())
+	s.faults.wait(r.Context())
+
+	result, err := s.handle(c, decodeErr)
+	s.counters.answered(c.op, err)
+	if err != nil {
+		c.proto.writeError(w, c, err)
+		return
+	}
+	c.proto.writeResult(w, c, result)
+}
+
+func (s *Server) handle(c *call, decodeErr *apiError) (object, *apiError) {
+	if err := s.faults.next(c.op); err != nil {
+		return nil, err
+	}
+	if decodeErr != nil {
+		return nil, decodeErr
+	}
+	h := handlers[c.service][c.op]
+	if h == nil {
+		if c.proto.name() == ProtoQuery {
+			return nil, errInvalidAction(c.op)
+		}
+		return nil, errUnknownOperation(c.op)
+	}
+	return h(s, c)
+}
+
+// decodeCall recognises the protocol: CBOR by path, JSON by X-Amz-Target, else a query
+// form. A nil call means the request is not an AWS call at all.
+func decodeCall(r *http.Request) (*call, *apiError) {
+	if op, ok := strings.CutPrefix(r.URL.Path, cborPathPrefix); ok {
+		return decodeCBOR(r, op)
+	}
+	if target := r.Header.Get("X-Amz-Target"); target != "" {
+		return decodeJSON(r, target)
+	}
+	return decodeQuery(r)
+}
+
+func (s *Server) requestID() string {
+	n := s.reqSeq.Add(1)
+	return fmt.Sprintf("%08x-5eed-4000-8000-%012x", uint32(n>>48), n&0xffffffffffff)
+}
+
+func (s *Server) now() time.Time { return s.cfg.Now() }
