@@ -448,3 +448,40 @@ func TestCostIsReported(t *testing.T) {
 		Value: float64(requested) * 0.01 / 1000, Attributes: attribute.NewSet(attribute.String("region", "us-east-1")),
 	}}, metricdatatest.IgnoreTimestamp())
 }
+
+func TestSeveralRegionsInOneReceiver(t *testing.T) {
+	h := newHarness(t, loadSmallFleet(t), func(c *Config) { c.Regions = []string{"eu-west-1"} })
+	md, err := h.scrape(t)
+	require.NoError(t, err)
+	perRegion := map[string]int{}
+	for i := 0; i < md.ResourceMetrics().Len(); i++ {
+		attrs := md.ResourceMetrics().At(i).Resource().Attributes()
+		if _, ok := attrs.Get("aws.rds.db_instance.identifier"); ok {
+			region, _ := attrs.Get("cloud.region")
+			perRegion[region.Str()]++
+		}
+	}
+	assert.Equal(t, map[string]int{"us-east-1": 7, "eu-west-1": 7}, perRegion)
+}
+
+func TestStatisticPerMetric(t *testing.T) {
+	h := newHarness(t, loadSmallFleet(t), func(c *Config) {
+		c.CloudWatch.Statistics = map[string]string{"aws.rds.cpu.utilization": "Maximum"}
+	})
+	md, err := h.scrape(t)
+	require.NoError(t, err)
+	var checked int
+	for p, v := range points(md) {
+		stat := "Average"
+		if p.metric == "aws.rds.cpu.utilization" {
+			stat = "Maximum"
+			checked++
+		}
+		if e, _ := catalog.ByName(p.metric); e.Scope == catalog.InstanceScope {
+			want, ok := h.sim.Value("DBInstanceIdentifier", p.resource, e.CloudWatchName, stat, p.ts, time.Minute)
+			require.True(t, ok)
+			assert.InDelta(t, want*e.Scale, v, 1e-9, "%v (%s)", p, stat)
+		}
+	}
+	assert.Positive(t, checked)
+}
