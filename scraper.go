@@ -152,8 +152,11 @@ func (s *rdsScraper) scrapeRegion(ctx context.Context, r *region, now time.Time,
 		regionAttr := metric.WithAttributes(attribute.String("region", r.name))
 		s.tb.ReceiverAwsrdsInstancesDiscovered.Record(ctx, int64(len(fleet.Instances)), regionAttr)
 		s.tb.ReceiverAwsrdsClustersDiscovered.Record(ctx, int64(len(fleet.Clusters)), regionAttr)
-		r.plan = r.planner.plan(fleet, r.plan)
-		s.logPlan(r, len(fleet.Instances), len(fleet.Clusters))
+		old := r.plan
+		r.plan = r.planner.plan(fleet, old)
+		if old == nil || len(old.resources) != len(r.plan.resources) || old.data.Len() != r.plan.data.Len() {
+			s.logPlan(r, len(fleet.Instances), len(fleet.Clusters))
+		}
 	}
 
 	var res metricdata.Result
