@@ -33,6 +33,12 @@ type TelemetryBuilder struct {
 	ReceiverAwsrdsDiscoveryRefreshes      metric.Int64Counter
 	ReceiverAwsrdsInstancesDiscovered     metric.Int64Gauge
 	ReceiverAwsrdsMetricsRequested        metric.Int64Counter
+	ReceiverAwsrdsSQLQueryDuration        metric.Float64Histogram
+	ReceiverAwsrdsSQLQueryRuns            metric.Int64Counter
+	ReceiverAwsrdsSQLRowErrors            metric.Int64Counter
+	ReceiverAwsrdsSQLRows                 metric.Int64Counter
+	ReceiverAwsrdsSQLSeriesDropped        metric.Int64Counter
+	ReceiverAwsrdsSQLTargetUp             metric.Int64Gauge
 	ReceiverAwsrdsThrottledRetries        metric.Int64Counter
 }
 
@@ -105,6 +111,43 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_receiver_awsrds_metrics_requested",
 		metric.WithDescription("Metrics requested from CloudWatch GetMetricData, the quantity AWS bills ($0.01 per 1,000). [Development]"),
 		metric.WithUnit("{metric}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ReceiverAwsrdsSQLQueryDuration, err = builder.meter.Float64Histogram(
+		"otelcol_receiver_awsrds_sql_query_duration",
+		metric.WithDescription("Duration of SQL query runs, per query, target and outcome. [Development]"),
+		metric.WithUnit("s"),
+		metric.WithExplicitBucketBoundaries([]float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}...),
+	)
+	errs = errors.Join(errs, err)
+	builder.ReceiverAwsrdsSQLQueryRuns, err = builder.meter.Int64Counter(
+		"otelcol_receiver_awsrds_sql_query_runs",
+		metric.WithDescription("SQL query runs by outcome: success, error, timeout, or skipped because the previous run was still going. [Development]"),
+		metric.WithUnit("{run}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ReceiverAwsrdsSQLRowErrors, err = builder.meter.Int64Counter(
+		"otelcol_receiver_awsrds_sql_row_errors",
+		metric.WithDescription("Values of SQL result rows that could not become datapoints, by reason (null, not_numeric, missing_column). [Development]"),
+		metric.WithUnit("{value}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ReceiverAwsrdsSQLRows, err = builder.meter.Int64Counter(
+		"otelcol_receiver_awsrds_sql_rows",
+		metric.WithDescription("Rows returned by SQL queries. [Development]"),
+		metric.WithUnit("{row}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ReceiverAwsrdsSQLSeriesDropped, err = builder.meter.Int64Counter(
+		"otelcol_receiver_awsrds_sql_series_dropped",
+		metric.WithDescription("SQL series dropped by the per-query series cap or the duplicate policy, by reason (cardinality, duplicate). [Development]"),
+		metric.WithUnit("{series}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ReceiverAwsrdsSQLTargetUp, err = builder.meter.Int64Gauge(
+		"otelcol_receiver_awsrds_sql_target_up",
+		metric.WithDescription("Whether the last connection attempt to a SQL target succeeded (1) or not (0). [Development]"),
+		metric.WithUnit("1"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ReceiverAwsrdsThrottledRetries, err = builder.meter.Int64Counter(

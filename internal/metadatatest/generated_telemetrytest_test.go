@@ -26,6 +26,12 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.ReceiverAwsrdsDiscoveryRefreshes.Add(context.Background(), 1)
 	tb.ReceiverAwsrdsInstancesDiscovered.Record(context.Background(), 1)
 	tb.ReceiverAwsrdsMetricsRequested.Add(context.Background(), 1)
+	tb.ReceiverAwsrdsSQLQueryDuration.Record(context.Background(), 1)
+	tb.ReceiverAwsrdsSQLQueryRuns.Add(context.Background(), 1)
+	tb.ReceiverAwsrdsSQLRowErrors.Add(context.Background(), 1)
+	tb.ReceiverAwsrdsSQLRows.Add(context.Background(), 1)
+	tb.ReceiverAwsrdsSQLSeriesDropped.Add(context.Background(), 1)
+	tb.ReceiverAwsrdsSQLTargetUp.Record(context.Background(), 1)
 	tb.ReceiverAwsrdsThrottledRetries.Add(context.Background(), 1)
 	AssertEqualReceiverAwsrdsAPICalls(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
@@ -46,6 +52,24 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualReceiverAwsrdsMetricsRequested(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverAwsrdsSQLQueryDuration(t, testTel,
+		[]metricdata.HistogramDataPoint[float64]{{}}, metricdatatest.IgnoreValue(),
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverAwsrdsSQLQueryRuns(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverAwsrdsSQLRowErrors(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverAwsrdsSQLRows(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverAwsrdsSQLSeriesDropped(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverAwsrdsSQLTargetUp(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualReceiverAwsrdsThrottledRetries(t, testTel,
