@@ -47,6 +47,8 @@ type Clients struct {
 	Region     string
 	RDS        *rds.Client
 	CloudWatch *cloudwatch.Client
+	// Credentials sign RDS IAM database authentication tokens.
+	Credentials aws.CredentialsProvider
 }
 
 // New loads the SDK configuration for s and builds the region's clients.
@@ -81,9 +83,10 @@ func New(ctx context.Context, s Settings) (*Clients, error) {
 		cfg.Credentials = aws.NewCredentialsCache(provider)
 	}
 	return &Clients{
-		Region:     cfg.Region,
-		RDS:        rds.NewFromConfig(cfg, withEndpoint[rds.Options](s.Endpoints.RDS, func(o *rds.Options, ep *string) { o.BaseEndpoint = ep })),
-		CloudWatch: cloudwatch.NewFromConfig(cfg, withEndpoint[cloudwatch.Options](s.Endpoints.CloudWatch, func(o *cloudwatch.Options, ep *string) { o.BaseEndpoint = ep })),
+		Region:      cfg.Region,
+		Credentials: cfg.Credentials,
+		RDS:         rds.NewFromConfig(cfg, withEndpoint[rds.Options](s.Endpoints.RDS, func(o *rds.Options, ep *string) { o.BaseEndpoint = ep })),
+		CloudWatch:  cloudwatch.NewFromConfig(cfg, withEndpoint[cloudwatch.Options](s.Endpoints.CloudWatch, func(o *cloudwatch.Options, ep *string) { o.BaseEndpoint = ep })),
 	}, nil
 }
 

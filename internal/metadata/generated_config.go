@@ -2177,7 +2177,11 @@ type ResourceAttributesConfig struct {
 	CloudProvider              ResourceAttributeConfig `mapstructure:"cloud.provider"`
 	CloudRegion                ResourceAttributeConfig `mapstructure:"cloud.region"`
 	CloudResourceID            ResourceAttributeConfig `mapstructure:"cloud.resource_id"`
+	DbNamespace                ResourceAttributeConfig `mapstructure:"db.namespace"`
 	DbSystemName               ResourceAttributeConfig `mapstructure:"db.system.name"`
+	ServerAddress              ResourceAttributeConfig `mapstructure:"server.address"`
+	ServerPort                 ResourceAttributeConfig `mapstructure:"server.port"`
+	SQLTargetName              ResourceAttributeConfig `mapstructure:"sql.target.name"`
 }
 
 func DefaultResourceAttributesConfig() ResourceAttributesConfig {
@@ -2221,7 +2225,19 @@ func DefaultResourceAttributesConfig() ResourceAttributesConfig {
 		CloudResourceID: ResourceAttributeConfig{
 			Enabled: true,
 		},
+		DbNamespace: ResourceAttributeConfig{
+			Enabled: true,
+		},
 		DbSystemName: ResourceAttributeConfig{
+			Enabled: true,
+		},
+		ServerAddress: ResourceAttributeConfig{
+			Enabled: true,
+		},
+		ServerPort: ResourceAttributeConfig{
+			Enabled: true,
+		},
+		SQLTargetName: ResourceAttributeConfig{
 			Enabled: true,
 		},
 	}

@@ -5058,11 +5058,35 @@ func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, opt
 	if mbc.ResourceAttributes.CloudResourceID.MetricsExclude != nil {
 		mb.resourceAttributeExcludeFilter["cloud.resource_id"] = filter.CreateFilter(mbc.ResourceAttributes.CloudResourceID.MetricsExclude)
 	}
+	if mbc.ResourceAttributes.DbNamespace.MetricsInclude != nil {
+		mb.resourceAttributeIncludeFilter["db.namespace"] = filter.CreateFilter(mbc.ResourceAttributes.DbNamespace.MetricsInclude)
+	}
+	if mbc.ResourceAttributes.DbNamespace.MetricsExclude != nil {
+		mb.resourceAttributeExcludeFilter["db.namespace"] = filter.CreateFilter(mbc.ResourceAttributes.DbNamespace.MetricsExclude)
+	}
 	if mbc.ResourceAttributes.DbSystemName.MetricsInclude != nil {
 		mb.resourceAttributeIncludeFilter["db.system.name"] = filter.CreateFilter(mbc.ResourceAttributes.DbSystemName.MetricsInclude)
 	}
 	if mbc.ResourceAttributes.DbSystemName.MetricsExclude != nil {
 		mb.resourceAttributeExcludeFilter["db.system.name"] = filter.CreateFilter(mbc.ResourceAttributes.DbSystemName.MetricsExclude)
+	}
+	if mbc.ResourceAttributes.ServerAddress.MetricsInclude != nil {
+		mb.resourceAttributeIncludeFilter["server.address"] = filter.CreateFilter(mbc.ResourceAttributes.ServerAddress.MetricsInclude)
+	}
+	if mbc.ResourceAttributes.ServerAddress.MetricsExclude != nil {
+		mb.resourceAttributeExcludeFilter["server.address"] = filter.CreateFilter(mbc.ResourceAttributes.ServerAddress.MetricsExclude)
+	}
+	if mbc.ResourceAttributes.ServerPort.MetricsInclude != nil {
+		mb.resourceAttributeIncludeFilter["server.port"] = filter.CreateFilter(mbc.ResourceAttributes.ServerPort.MetricsInclude)
+	}
+	if mbc.ResourceAttributes.ServerPort.MetricsExclude != nil {
+		mb.resourceAttributeExcludeFilter["server.port"] = filter.CreateFilter(mbc.ResourceAttributes.ServerPort.MetricsExclude)
+	}
+	if mbc.ResourceAttributes.SQLTargetName.MetricsInclude != nil {
+		mb.resourceAttributeIncludeFilter["sql.target.name"] = filter.CreateFilter(mbc.ResourceAttributes.SQLTargetName.MetricsInclude)
+	}
+	if mbc.ResourceAttributes.SQLTargetName.MetricsExclude != nil {
+		mb.resourceAttributeExcludeFilter["sql.target.name"] = filter.CreateFilter(mbc.ResourceAttributes.SQLTargetName.MetricsExclude)
 	}
 
 	for _, op := range options {

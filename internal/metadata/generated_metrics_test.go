@@ -355,7 +355,11 @@ func TestMetricsBuilder(t *testing.T) {
 			rb.SetCloudProvider("cloud.provider-val")
 			rb.SetCloudRegion("cloud.region-val")
 			rb.SetCloudResourceID("cloud.resource_id-val")
+			rb.SetDbNamespace("db.namespace-val")
 			rb.SetDbSystemName("db.system.name-val")
+			rb.SetServerAddress("server.address-val")
+			rb.SetServerPort(11)
+			rb.SetSQLTargetName("sql.target.name-val")
 			res := rb.Emit()
 			metrics := mb.Emit(WithResource(res))
 			if tt.name == "reaggregate_set" {

@@ -112,10 +112,38 @@ func (rb *ResourceBuilder) SetCloudResourceID(val string) {
 	}
 }
 
+// SetDbNamespace sets provided value as "db.namespace" attribute.
+func (rb *ResourceBuilder) SetDbNamespace(val string) {
+	if rb.config.DbNamespace.Enabled {
+		rb.res.Attributes().PutStr("db.namespace", val)
+	}
+}
+
 // SetDbSystemName sets provided value as "db.system.name" attribute.
 func (rb *ResourceBuilder) SetDbSystemName(val string) {
 	if rb.config.DbSystemName.Enabled {
 		rb.res.Attributes().PutStr("db.system.name", val)
+	}
+}
+
+// SetServerAddress sets provided value as "server.address" attribute.
+func (rb *ResourceBuilder) SetServerAddress(val string) {
+	if rb.config.ServerAddress.Enabled {
+		rb.res.Attributes().PutStr("server.address", val)
+	}
+}
+
+// SetServerPort sets provided value as "server.port" attribute.
+func (rb *ResourceBuilder) SetServerPort(val int64) {
+	if rb.config.ServerPort.Enabled {
+		rb.res.Attributes().PutInt("server.port", val)
+	}
+}
+
+// SetSQLTargetName sets provided value as "sql.target.name" attribute.
+func (rb *ResourceBuilder) SetSQLTargetName(val string) {
+	if rb.config.SQLTargetName.Enabled {
+		rb.res.Attributes().PutStr("sql.target.name", val)
 	}
 }
 

@@ -26,16 +26,20 @@ func TestResourceBuilder(t *testing.T) {
 			rb.SetCloudProvider("cloud.provider-val")
 			rb.SetCloudRegion("cloud.region-val")
 			rb.SetCloudResourceID("cloud.resource_id-val")
+			rb.SetDbNamespace("db.namespace-val")
 			rb.SetDbSystemName("db.system.name-val")
+			rb.SetServerAddress("server.address-val")
+			rb.SetServerPort(11)
+			rb.SetSQLTargetName("sql.target.name-val")
 
 			res := rb.Emit()
 			assert.Equal(t, 0, rb.Emit().Attributes().Len()) // Second call should return empty Resource
 
 			switch tt {
 			case "default":
-				assert.Equal(t, 14, res.Attributes().Len())
+				assert.Equal(t, 18, res.Attributes().Len())
 			case "all_set":
-				assert.Equal(t, 14, res.Attributes().Len())
+				assert.Equal(t, 18, res.Attributes().Len())
 			case "none_set":
 				assert.Equal(t, 0, res.Attributes().Len())
 				return
@@ -107,10 +111,30 @@ func TestResourceBuilder(t *testing.T) {
 			if ok {
 				assert.Equal(t, "cloud.resource_id-val", cloudResourceIDAttrVal.Str())
 			}
+			dbNamespaceAttrVal, ok := res.Attributes().Get("db.namespace")
+			assert.True(t, ok)
+			if ok {
+				assert.Equal(t, "db.namespace-val", dbNamespaceAttrVal.Str())
+			}
 			dbSystemNameAttrVal, ok := res.Attributes().Get("db.system.name")
 			assert.True(t, ok)
 			if ok {
 				assert.Equal(t, "db.system.name-val", dbSystemNameAttrVal.Str())
+			}
+			serverAddressAttrVal, ok := res.Attributes().Get("server.address")
+			assert.True(t, ok)
+			if ok {
+				assert.Equal(t, "server.address-val", serverAddressAttrVal.Str())
+			}
+			serverPortAttrVal, ok := res.Attributes().Get("server.port")
+			assert.True(t, ok)
+			if ok {
+				assert.EqualValues(t, 11, serverPortAttrVal.Int())
+			}
+			sqlTargetNameAttrVal, ok := res.Attributes().Get("sql.target.name")
+			assert.True(t, ok)
+			if ok {
+				assert.Equal(t, "sql.target.name-val", sqlTargetNameAttrVal.Str())
 			}
 		})
 	}
