@@ -104,7 +104,7 @@ func (c *Config) Validate() error {
 		add(checkEndpoint(field, v))
 	}
 
-	if err := c.Discovery.FilterConfig.Validate(); err != nil {
+	if _, err := c.Discovery.Compile(); err != nil {
 		add(fmt.Errorf("discovery.%w", err))
 	}
 	if c.Discovery.RefreshInterval < time.Second {

@@ -135,7 +135,7 @@ service:
 				return
 			}
 			require.Error(t, err, "validate accepted a bad config")
-			assert.Contains(t, string(out), tt.want)
+			assert.Equal(t, 1, strings.Count(string(out), tt.want), "the error is reported once:\n%s", out)
 		})
 	}
 }

@@ -56,7 +56,8 @@ func TestFilterValidateNamesTheField(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
-			assert.ErrorContains(t, tt.cfg.Validate(), tt.want)
+			_, err := tt.cfg.Compile()
+			assert.ErrorContains(t, err, tt.want)
 		})
 	}
 }

@@ -41,13 +41,9 @@ type Filter struct {
 	excludeTags        map[string][]string
 }
 
-// Validate checks every field and names the offending one.
-func (c FilterConfig) Validate() error {
-	_, err := c.Compile()
-	return err
-}
-
-// Compile validates c and returns its Filter.
+// Compile validates c, naming the offending field, and returns its Filter. There is
+// deliberately no Validate method: the collector walks nested config structs and would
+// report the same error again under each path; the receiver's Config.Validate reports it once.
 func (c FilterConfig) Compile() (*Filter, error) {
 	var errs []error
 	for i, e := range c.Engines {
