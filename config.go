@@ -14,6 +14,7 @@ import (
 	"github.com/otelcol-rds/awsrdsreceiver/internal/catalog"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/discovery"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/metadata"
+	"github.com/otelcol-rds/awsrdsreceiver/internal/sqlquery"
 )
 
 // Config is the awsrds receiver's configuration.
@@ -39,6 +40,10 @@ type Config struct {
 
 	// ResourceTags are RDS tag keys copied to resource attributes aws.rds.tag.<key>.
 	ResourceTags []string `mapstructure:"resource_tags"`
+
+	// SQL declares queries whose rows become metrics, run on discovered instances and
+	// static targets. Its own Validate is called by the collector's config walk.
+	SQL sqlquery.Config `mapstructure:"sql"`
 }
 
 // DiscoveryConfig selects the instances to watch and how often the list is refreshed.
@@ -116,6 +121,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	add(c.CloudWatch.validate(c.CollectionInterval))
+	if err := c.SQL.ValidateAgainst(c.CollectionInterval); err != nil {
+		add(fmt.Errorf("sql.%w", err))
+	}
 	return errors.Join(errs...)
 }
 

@@ -59,6 +59,7 @@ func newSelection(metrics metadata.MetricsConfig, cw CloudWatchConfig) (selectio
 // out in GetMetricData batches, and the per-series state that must survive across cycles.
 type plan struct {
 	resources []resourcePlan
+	instances map[string]int // instance identifier -> index in resources
 	data      *metricdata.Plan
 	marks     map[seriesKey]*window.Mark
 }
@@ -91,7 +92,7 @@ type planner struct {
 // plan lays out the queries for fleet. High-water marks of series that still exist are
 // carried over from old; those of vanished instances and metrics are dropped with it.
 func (pl *planner) plan(fleet discovery.Fleet, old *plan) *plan {
-	p := &plan{marks: make(map[seriesKey]*window.Mark)}
+	p := &plan{marks: make(map[seriesKey]*window.Mark), instances: make(map[string]int, len(fleet.Instances))}
 	var queries []metricdata.Query
 	add := func(rp resourcePlan, dimension, identifier string, candidates []selected, applies func(*catalog.Entry) bool) {
 		rp.first = len(queries)
@@ -112,6 +113,7 @@ func (pl *planner) plan(fleet discovery.Fleet, old *plan) *plan {
 	slices.SortFunc(instances, func(a, b discovery.Instance) int { return strings.Compare(a.Identifier, b.Identifier) })
 	for i := range instances {
 		in := &instances[i]
+		p.instances[in.Identifier] = len(p.resources)
 		add(resourcePlan{instance: in, resource: pl.instanceResource(in)}, "DBInstanceIdentifier", in.Identifier, pl.sel.instance,
 			func(e *catalog.Entry) bool { return e.ForInstance(*in) })
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/otelcol-rds/awsrdsreceiver/internal/discovery"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/metadata"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/metricdata"
+	"github.com/otelcol-rds/awsrdsreceiver/internal/sqlquery"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/window"
 )
 
@@ -33,7 +34,10 @@ type rdsScraper struct {
 	mb       *metadata.MetricsBuilder
 	tb       *metadata.TelemetryBuilder
 	regions  []*region
-	now      func() time.Time
+	sql      *sqlquery.Collector // nil without SQL queries
+	// sqlTargetsSet is false until the SQL targets were given to sql once.
+	sqlTargetsSet bool
+	now           func() time.Time
 }
 
 // region is the collection state of one AWS region.
@@ -98,15 +102,23 @@ func (s *rdsScraper) start(ctx context.Context, _ component.Host) error {
 			windows: window.New(cw.Period, cw.Delay, cw.Overlap, cw.MaxLookback),
 			planner: &planner{sel: sel, region: clients.Region, resourceTags: s.cfg.ResourceTags, period: cw.Period, newRB: s.mb.NewResourceBuilder},
 		})
+		if s.sql == nil && len(s.cfg.SQL.Queries) > 0 {
+			// The SDK's credential chain is the same in every region; tokens name their region.
+			s.sql = sqlquery.NewCollector(s.cfg.SQL, s.cfg.CollectionInterval, s.tb, s.logger, clients.Credentials)
+		}
 	}
 	return nil
 }
 
-func (s *rdsScraper) shutdown(context.Context) error {
+func (s *rdsScraper) shutdown(ctx context.Context) error {
+	var err error
+	if s.sql != nil {
+		err = s.sql.Shutdown(ctx)
+	}
 	if s.tb != nil {
 		s.tb.Shutdown()
 	}
-	return nil
+	return err
 }
 
 func (s *rdsScraper) countCall(operation string, err error) {
@@ -124,22 +136,34 @@ func outcome(err error) string {
 	return "error"
 }
 
+// scrape discovers (when due), then runs the due SQL queries while CloudWatch is read.
 func (s *rdsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	now := s.now()
 	var errs scrapererror.ScrapeErrors
+	refreshed := false
 	for _, r := range s.regions {
-		s.scrapeRegion(ctx, r, now, &errs)
+		refreshed = s.discover(ctx, r, now, &errs) || refreshed
 	}
-	return s.mb.Emit(), errs.Combine()
+	sqlDone := s.startSQL(ctx, refreshed)
+	for _, r := range s.regions {
+		if r.plan != nil {
+			s.collect(ctx, r, now, &errs)
+		}
+	}
+	md := s.mb.Emit()
+	s.appendSQL(md, <-sqlDone, &errs)
+	return md, errs.Combine()
 }
 
-func (s *rdsScraper) scrapeRegion(ctx context.Context, r *region, now time.Time, errs *scrapererror.ScrapeErrors) {
+// discover refreshes the region's fleet when due and rebuilds its plan; it reports
+// whether the fleet was refreshed.
+func (s *rdsScraper) discover(ctx context.Context, r *region, now time.Time, errs *scrapererror.ScrapeErrors) bool {
 	fleet, refreshed, known, err := r.source.Fleet(ctx, now)
 	if err != nil {
 		s.tb.ReceiverAwsrdsDiscoveryRefreshes.Add(ctx, 1, metric.WithAttributes(attribute.String("outcome", outcome(err))))
 		if !known {
 			errs.AddPartial(0, fmt.Errorf("region %s: discovery failed, nothing to collect yet: %w", r.name, err))
-			return
+			return false
 		}
 		s.logger.Warn("Discovery refresh failed; keeping the last known fleet",
 			zap.String("region", r.name), zap.Int("instances", len(fleet.Instances)),
@@ -158,7 +182,11 @@ func (s *rdsScraper) scrapeRegion(ctx context.Context, r *region, now time.Time,
 			s.logPlan(r, len(fleet.Instances), len(fleet.Clusters))
 		}
 	}
+	return refreshed
+}
 
+// collect reads the region's CloudWatch window and records what is new.
+func (s *rdsScraper) collect(ctx context.Context, r *region, now time.Time, errs *scrapererror.ScrapeErrors) {
 	var res metricdata.Result
 	if start, end, ok := r.windows.Next(now, s.cfg.CollectionInterval); ok {
 		if r.plan.data.Len() > 0 {

@@ -33,7 +33,44 @@ export RDSSIM_ENDPOINT="http://127.0.0.1:$sim_port"
 export PROMETHEUS_ENDPOINT="127.0.0.1:$prom_port"
 export HEALTH_ENDPOINT="127.0.0.1:$health_port"
 export TELEMETRY_PORT="$telemetry_port"
-"$OTELCOL_RDS_BIN" --config examples/demo.yaml >"$workdir/otelcol-rds.log" 2>&1 &
+# SQL metrics: static targets for the local database servers, when there are any.
+configs=(--config examples/demo.yaml)
+port_open() { (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+sql_targets=()
+port_open 3306 && sql_targets+=(mariadb)
+port_open 5432 && sql_targets+=(postgresql)
+if [ ${#sql_targets[@]} -gt 0 ]; then
+  export DEMO_MYSQL_USER="${DEMO_MYSQL_USER:-root}" DEMO_MYSQL_PASSWORD="${DEMO_MYSQL_PASSWORD:-}"
+  export DEMO_PG_USER="${DEMO_PG_USER:-postgres}" DEMO_PG_PASSWORD="${DEMO_PG_PASSWORD:-}"
+  {
+    echo "receivers:"
+    echo "  awsrds:"
+    echo "    sql:"
+    echo "      targets:"
+    for t in "${sql_targets[@]}"; do
+      if [ "$t" = mariadb ]; then
+        echo '        - {name: local-mariadb, engine: mariadb, host: 127.0.0.1, port: 3306, username: "${env:DEMO_MYSQL_USER}", password: "${env:DEMO_MYSQL_PASSWORD}"}'
+      else
+        echo '        - {name: local-postgresql, engine: postgresql, host: 127.0.0.1, port: 5432, database: postgres, username: "${env:DEMO_PG_USER}", password: "${env:DEMO_PG_PASSWORD}"}'
+      fi
+    done
+    echo "      queries:"
+    if [[ " ${sql_targets[*]} " == *" mariadb "* ]]; then
+      echo "        - name: mysql_sessions"
+      echo "          targets: [local-mariadb]"
+      echo "          sql: select user, substring_index(host, ':', 1) host, count(*) sessions from information_schema.processlist group by 1,2"
+      echo "          metrics: [{name: db.sessions, value_column: sessions, attribute_columns: [user, host], unit: '{session}'}]"
+    fi
+    if [[ " ${sql_targets[*]} " == *" postgresql "* ]]; then
+      echo "        - name: pg_sessions"
+      echo "          targets: [local-postgresql]"
+      echo "          sql: select usename, coalesce(client_addr::text, 'local') as client, count(*) as sessions from pg_stat_activity where usename is not null group by 1, 2"
+      echo "          metrics: [{name: postgresql.sessions, value_column: sessions, attribute_columns: [usename, client], unit: '{session}'}]"
+    fi
+  } >"$workdir/sql.yaml"
+  configs+=(--config "$workdir/sql.yaml")
+fi
+"$OTELCOL_RDS_BIN" "${configs[@]}" >"$workdir/otelcol-rds.log" 2>&1 &
 pids+=($!)
 
 instances=$(curl -fsS "$RDSSIM_ENDPOINT/_sim/fleet" | python3 -c 'import json,sys; print("\n".join(sorted(i["identifier"] for i in json.load(sys.stdin)["instances"])))')
@@ -63,6 +100,14 @@ for id in $instances; do
   engine=$(grep -m1 "aws_rds_db_instance_identifier=\"$id\"" "$workdir/metrics.txt" | grep -o 'aws_rds_engine="[^"]*"')
   printf '  %-20s %-32s %3d series\n' "$id" "$engine" "$n"
 done
+if [ ${#sql_targets[@]} -gt 0 ]; then
+  for _ in $(seq 20); do grep -qE '^(db_sessions|postgresql_sessions)' "$workdir/metrics.txt" && break; sleep 1; curl -fsS "$metrics_url" >"$workdir/metrics.txt" || true; done
+  echo "SQL metrics from the local database servers (${sql_targets[*]}):"
+  grep -E '^(db_sessions|postgresql_sessions)' "$workdir/metrics.txt" | sed 's/^/  /' | head -6 || echo "  none yet: see $workdir/otelcol-rds.log (credentials: DEMO_MYSQL_USER/DEMO_MYSQL_PASSWORD, DEMO_PG_USER/DEMO_PG_PASSWORD)"
+else
+  echo "SQL metrics: no local MariaDB/MySQL (127.0.0.1:3306) or PostgreSQL (127.0.0.1:5432) found."
+  echo "  Start one and rerun to see them, or add an sql: section to your config (README: SQL query metrics)."
+fi
 echo "for example:"
 grep -m3 '^aws_rds_cpu_utilization' "$workdir/metrics.txt" | sed 's/^/  /'
 echo "receiver's own telemetry (http://127.0.0.1:$telemetry_port/metrics):"

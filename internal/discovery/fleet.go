@@ -84,12 +84,12 @@ func IsAurora(engine string) bool { return strings.HasPrefix(engine, "aurora") }
 
 // EngineFamily maps an RDS engine name to the database family its engine-specific
 // CloudWatch metrics belong to: "mysql" (MySQL, MariaDB, Aurora MySQL) or "postgresql"
-// (PostgreSQL, Aurora PostgreSQL); other engines (Oracle, SQL Server, Db2) return "".
+// (PostgreSQL, Aurora PostgreSQL; "postgresql" names a non-RDS server); other engines (Oracle, SQL Server, Db2) return "".
 func EngineFamily(engine string) string {
 	switch engine {
 	case "mysql", "mariadb", "aurora", "aurora-mysql":
 		return "mysql"
-	case "postgres", "aurora-postgresql":
+	case "postgres", "postgresql", "aurora-postgresql":
 		return "postgresql"
 	}
 	return ""
@@ -102,7 +102,7 @@ func DBSystemName(engine string) string {
 		return "mariadb"
 	case engine == "mysql", engine == "aurora", engine == "aurora-mysql":
 		return "mysql"
-	case engine == "postgres", engine == "aurora-postgresql":
+	case engine == "postgres", engine == "postgresql", engine == "aurora-postgresql":
 		return "postgresql"
 	case strings.HasPrefix(engine, "oracle"):
 		return "oracle.db"

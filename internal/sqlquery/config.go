@@ -1,0 +1,175 @@
+// Package sqlquery runs user-defined SQL queries against MySQL, MariaDB and PostgreSQL
+// databases (static targets or discovered RDS instances) and turns their rows into
+// metrics. Every query is isolated: its own interval, client- and server-side timeout,
+// read-only transaction, series cap and duplicate policy, with bounded concurrency and
+// one bounded connection pool per target.
+package sqlquery
+
+import (
+	"time"
+
+	"go.opentelemetry.io/collector/config/configopaque"
+)
+
+// Defaults of the zero values of the configuration.
+const (
+	DefaultMaxConcurrency          = 8
+	DefaultMaxConcurrencyPerTarget = 2
+	DefaultMaxSeries               = 1000
+	// MaxDefaultTimeout caps the default query timeout (80% of the query's interval).
+	MaxDefaultTimeout = 30 * time.Second
+
+	// ApplicationName is how the receiver's sessions show up on the server:
+	// PostgreSQL application_name, MySQL connection attribute program_name.
+	ApplicationName = "otelcol-rds"
+)
+
+// Metric types, NULL policies and duplicate policies.
+const (
+	TypeGauge   = "gauge"
+	TypeCounter = "counter"
+
+	NullSkip = "skip"
+	NullZero = "zero"
+
+	DuplicatesFirst = "first"
+	DuplicatesSum   = "sum"
+	DuplicatesLast  = "last"
+)
+
+// Config is the SQL part of the receiver's configuration.
+type Config struct {
+	Queries []QueryConfig `mapstructure:"queries"`
+	// Targets are static databases, referenced by name from queries[].targets.
+	Targets []TargetConfig `mapstructure:"targets"`
+	// Discovered is how to log in to discovered RDS instances.
+	Discovered Credentials `mapstructure:"discovered"`
+	// MaxConcurrency bounds the queries in flight overall (0: DefaultMaxConcurrency).
+	MaxConcurrency int `mapstructure:"max_concurrency"`
+	// MaxConcurrencyPerTarget bounds the queries in flight per target and is the size of
+	// the target's connection pool (0: DefaultMaxConcurrencyPerTarget).
+	MaxConcurrencyPerTarget int `mapstructure:"max_concurrency_per_target"`
+}
+
+// QueryConfig is one SQL query and the metrics made from its rows.
+type QueryConfig struct {
+	// Name identifies the query in telemetry, logs and errors; the SQL text never does.
+	Name string `mapstructure:"name"`
+	// SQL is run verbatim in a read-only transaction.
+	SQL string `mapstructure:"sql"`
+	// Engines are the RDS engines of the discovered instances this query runs on.
+	Engines []string `mapstructure:"engines"`
+	// Identifiers optionally narrows the discovered instances (full-match regular expressions).
+	Identifiers []string `mapstructure:"identifiers"`
+	// Tags optionally narrows the discovered instances by tag (as discovery.tags).
+	Tags map[string][]string `mapstructure:"tags"`
+	// Targets are the names of the static targets this query runs on.
+	Targets []string `mapstructure:"targets"`
+	// Interval is how often the query runs: 0 is every collection, otherwise a multiple
+	// of the collection interval.
+	Interval time.Duration `mapstructure:"interval"`
+	// Timeout bounds one run on the client and on the server; 0 is 80% of the effective
+	// interval, at most MaxDefaultTimeout.
+	Timeout time.Duration `mapstructure:"timeout"`
+	// MaxSeries caps the datapoints of each metric per run (0: DefaultMaxSeries).
+	MaxSeries int `mapstructure:"max_series"`
+	// Duplicates decides what rows with an attribute set already seen do: first, sum, last.
+	Duplicates string         `mapstructure:"duplicates"`
+	Metrics    []MetricConfig `mapstructure:"metrics"`
+}
+
+// MetricConfig makes one metric from a column of the query's rows.
+type MetricConfig struct {
+	Name             string   `mapstructure:"name"`
+	ValueColumn      string   `mapstructure:"value_column"`
+	AttributeColumns []string `mapstructure:"attribute_columns"`
+	// Type is gauge (default) or counter (monotonic cumulative sum).
+	Type        string `mapstructure:"type"`
+	Unit        string `mapstructure:"unit"`
+	Description string `mapstructure:"description"`
+	// Null is what a NULL value becomes: skip (default) or zero.
+	Null string `mapstructure:"null"`
+}
+
+// Credentials is how to log in to a database.
+type Credentials struct {
+	Username string              `mapstructure:"username"`
+	Password configopaque.String `mapstructure:"password"`
+	// Database defaults to "postgres" on PostgreSQL engines and to none on MySQL.
+	Database string `mapstructure:"database"`
+	// IAMAuth logs in with an RDS IAM authentication token minted for every new
+	// connection (tokens live 15 minutes); it requires TLS.
+	IAMAuth bool      `mapstructure:"iam_auth"`
+	TLS     TLSConfig `mapstructure:"tls"`
+}
+
+// TLSConfig secures the connection to the database.
+type TLSConfig struct {
+	Enabled bool `mapstructure:"enabled"`
+	// CAFile is a PEM bundle of the CAs to trust (for RDS: the region's global-bundle.pem);
+	// empty means the system's roots.
+	CAFile string `mapstructure:"ca_file"`
+	// ServerName overrides the name the server certificate is checked against.
+	ServerName         string `mapstructure:"server_name"`
+	InsecureSkipVerify bool   `mapstructure:"insecure_skip_verify"`
+}
+
+// TargetConfig is a static database: either a DSN, or host/port and credentials.
+type TargetConfig struct {
+	Name string `mapstructure:"name"`
+	// Engine is mysql, mariadb or postgresql.
+	Engine string `mapstructure:"engine"`
+	// DSN is a go-sql-driver/mysql DSN or a PostgreSQL URL or keyword/value string.
+	DSN         configopaque.String `mapstructure:"dsn"`
+	Host        string              `mapstructure:"host"`
+	Port        int                 `mapstructure:"port"`
+	Credentials `mapstructure:",squash"`
+}
+
+// DefaultConfig returns a Config with the defaults filled in.
+func DefaultConfig() Config {
+	return Config{MaxConcurrency: DefaultMaxConcurrency, MaxConcurrencyPerTarget: DefaultMaxConcurrencyPerTarget}
+}
+
+func (c Config) maxConcurrency() int { return orDefault(c.MaxConcurrency, DefaultMaxConcurrency) }
+
+func (c Config) maxConcurrencyPerTarget() int {
+	return orDefault(c.MaxConcurrencyPerTarget, DefaultMaxConcurrencyPerTarget)
+}
+
+// effectiveInterval is how often the query runs.
+func (q QueryConfig) effectiveInterval(collectionInterval time.Duration) time.Duration {
+	if q.Interval > 0 {
+		return q.Interval
+	}
+	return collectionInterval
+}
+
+// effectiveTimeout is the configured timeout or 80% of the effective interval, at most
+// MaxDefaultTimeout; without any interval, MaxDefaultTimeout.
+func (q QueryConfig) effectiveTimeout(collectionInterval time.Duration) time.Duration {
+	if q.Timeout > 0 {
+		return q.Timeout
+	}
+	iv := q.effectiveInterval(collectionInterval)
+	if iv <= 0 {
+		return MaxDefaultTimeout
+	}
+	return min(iv*8/10, MaxDefaultTimeout)
+}
+
+func (q QueryConfig) maxSeries() int { return orDefault(q.MaxSeries, DefaultMaxSeries) }
+
+func (q QueryConfig) duplicates() string { return orDefault(q.Duplicates, DuplicatesFirst) }
+
+func (m MetricConfig) metricType() string { return orDefault(m.Type, TypeGauge) }
+
+func (m MetricConfig) null() string { return orDefault(m.Null, NullSkip) }
+
+func orDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}

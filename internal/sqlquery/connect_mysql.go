@@ -1,0 +1,157 @@
+package sqlquery
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/go-sql-driver/mysql"
+	"go.uber.org/zap"
+)
+
+// MySQL and MariaDB error numbers.
+const (
+	erReadOnlyTransaction = 1792 // ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION
+	erLockWaitTimeout     = 1205 // ER_LOCK_WAIT_TIMEOUT
+	erMariaDBStmtTimeout  = 1969 // ER_STATEMENT_TIMEOUT (max_statement_time)
+	erMySQLQueryTimeout   = 3024 // ER_QUERY_TIMEOUT (max_execution_time)
+)
+
+// parseMySQLDSN parses a configured go-sql-driver/mysql DSN. The parser's message may
+// quote the DSN and its password, so it is not passed on.
+func parseMySQLDSN(dsn string) (*mysql.Config, error) {
+	cfg, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		return nil, errors.New("dsn: not a valid go-sql-driver/mysql DSN (user:password@tcp(host:port)/database?param=value)")
+	}
+	return cfg, nil
+}
+
+// mysqlConnector builds the target's connector from a *mysql.Config: from the
+// configured DSN or from the target's fields, never from an assembled string.
+func mysqlConnector(t *Target, creds aws.CredentialsProvider, logger *zap.Logger) (driver.Connector, func(*sql.DB) dialect, []string, error) {
+	var cfg *mysql.Config
+	if t.DSN != "" {
+		var err error
+		if cfg, err = parseMySQLDSN(string(t.DSN)); err != nil {
+			return nil, nil, nil, err
+		}
+	} else {
+		cfg = mysql.NewConfig()
+		cfg.Net = "tcp"
+		cfg.Addr = t.address()
+		cfg.User = t.Credentials.Username
+		cfg.Passwd = string(t.Credentials.Password)
+		cfg.DBName = t.database()
+	}
+	secrets := []string{cfg.Passwd}
+	host, portText, err := net.SplitHostPort(cfg.Addr)
+	if err != nil {
+		host, portText = cfg.Addr, "3306"
+	}
+	port, _ := strconv.Atoi(portText)
+
+	if !strings.Contains(cfg.ConnectionAttributes, "program_name:") {
+		cfg.ConnectionAttributes = strings.Trim(cfg.ConnectionAttributes+",program_name:"+ApplicationName, ",")
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = dialTimeout
+	}
+	cfg.Logger = mysqlLogger{logger}
+	tlsCfg, err := t.Credentials.TLS.clientConfig(host)
+	if err != nil {
+		return nil, nil, secrets, err
+	}
+	if tlsCfg != nil {
+		cfg.TLS = tlsCfg
+	}
+	if t.Credentials.IAMAuth {
+		iam, err := newIAMAuth(creds, t.Region, host, cfg.User)
+		if err != nil {
+			return nil, nil, secrets, err
+		}
+		// RDS checks the token with the cleartext plugin, which TLS (required) protects.
+		cfg.AllowCleartextPasswords = true
+		err = cfg.Apply(mysql.BeforeConnect(func(ctx context.Context, c *mysql.Config) error {
+			tok, err := iam.token(ctx, host, port)
+			c.Passwd = tok
+			return err
+		}))
+		if err != nil {
+			return nil, nil, secrets, err
+		}
+	}
+	conn, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return nil, nil, secrets, err
+	}
+	mariadb := t.Engine == "mariadb"
+	return conn, func(db *sql.DB) dialect { return &mysqlDialect{mariadb: mariadb, db: db, logger: logger} }, secrets, nil
+}
+
+// mysqlDialect covers MySQL, Aurora MySQL and MariaDB.
+type mysqlDialect struct {
+	mariadb bool // known from the engine name; otherwise told by VERSION()
+	db      *sql.DB
+	logger  *zap.Logger
+}
+
+// limit sets the session's statement timeout: max_statement_time (seconds) on MariaDB,
+// max_execution_time (milliseconds) on MySQL. On a client-side timeout the driver only
+// closes its socket, and the server would run the statement to its end: abort kills it
+// with KILL QUERY from another connection of the pool.
+func (d *mysqlDialect) limit(ctx context.Context, tx *sql.Tx, timeout time.Duration) (func(), error) {
+	var (
+		id      uint64
+		version string
+	)
+	if err := tx.QueryRowContext(ctx, "SELECT CONNECTION_ID(), VERSION()").Scan(&id, &version); err != nil {
+		return nil, err
+	}
+	stmt := "SET SESSION max_execution_time = " + strconv.FormatInt(max(timeout.Milliseconds(), 1), 10)
+	if d.mariadb || strings.Contains(version, "MariaDB") {
+		stmt = "SET SESSION max_statement_time = " + strconv.FormatFloat(max(timeout.Seconds(), 0.001), 'f', 3, 64)
+	}
+	if _, err := tx.ExecContext(ctx, stmt); err != nil {
+		return nil, err
+	}
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), abortTimeout)
+		defer cancel()
+		if _, err := d.db.ExecContext(ctx, "KILL QUERY "+strconv.FormatUint(id, 10)); err != nil {
+			d.logger.Debug("KILL QUERY after a client-side timeout failed", zap.Uint64("connection_id", id), zap.Error(err))
+		}
+	}, nil
+}
+
+func (*mysqlDialect) readOnly(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && me.Number == erReadOnlyTransaction
+}
+
+func (*mysqlDialect) timedOut(err error) bool {
+	var me *mysql.MySQLError
+	if !errors.As(err, &me) {
+		return false
+	}
+	switch me.Number {
+	case erMariaDBStmtTimeout, erMySQLQueryTimeout, erLockWaitTimeout:
+		return true
+	}
+	return false
+}
+
+// mysqlLogger sends the driver's own messages (bad idle connections and the like) to
+// the collector's log at debug level instead of stderr.
+type mysqlLogger struct{ logger *zap.Logger }
+
+func (l mysqlLogger) Print(v ...any) {
+	l.logger.Debug("mysql driver", zap.String("message", strings.TrimSpace(fmt.Sprint(v...))))
+}

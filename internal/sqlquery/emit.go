@@ -1,0 +1,208 @@
+package sqlquery
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+)
+
+// metricRun gathers one configured metric's datapoints over the rows of one run,
+// applying the NULL policy, the duplicate policy and the series cap as rows stream by.
+type metricRun struct {
+	cfg        *MetricConfig
+	valueCol   int
+	attrCols   []int
+	missing    []string // configured columns absent from the result
+	maxSeries  int
+	duplicates string
+
+	index  map[string]int // attribute-set key -> points index
+	points []point
+	counts counts
+}
+
+type point struct {
+	key   string
+	attrs []string
+	value number
+}
+
+// counts are the values and series a run could not turn into datapoints, by reason.
+type counts map[string]int64
+
+func (c counts) add(o counts) {
+	for k, n := range o {
+		c[k] += n
+	}
+}
+
+// newMetricRun resolves the metric's columns among the result's: exactly, else ignoring
+// case (PostgreSQL folds unquoted aliases to lower case).
+func newMetricRun(m *MetricConfig, columns []string, maxSeries int, duplicates string) *metricRun {
+	r := &metricRun{cfg: m, maxSeries: maxSeries, duplicates: duplicates, index: map[string]int{}, counts: counts{}}
+	resolve := func(name string) int {
+		if i := indexOf(columns, name, false); i >= 0 {
+			return i
+		}
+		if i := indexOf(columns, name, true); i >= 0 {
+			return i
+		}
+		r.missing = append(r.missing, name)
+		return -1
+	}
+	r.valueCol = resolve(m.ValueColumn)
+	for _, a := range m.AttributeColumns {
+		r.attrCols = append(r.attrCols, resolve(a))
+	}
+	return r
+}
+
+func indexOf(columns []string, name string, fold bool) int {
+	for i, c := range columns {
+		if c == name || (fold && strings.EqualFold(c, name)) {
+			return i
+		}
+	}
+	return -1
+}
+
+// missingErr names the metric and the columns the result lacks, nil if none.
+func (r *metricRun) missingErr(columns []string) error {
+	if len(r.missing) == 0 {
+		return nil
+	}
+	return fmt.Errorf("metric %q: column %s not in the result (columns: %s)", r.cfg.Name, quoteAll(r.missing), strings.Join(columns, ", "))
+}
+
+func quoteAll(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return strings.Join(q, ", ")
+}
+
+// add takes one row.
+func (r *metricRun) add(row []any) {
+	if len(r.missing) > 0 {
+		r.counts[reasonMissingColumn]++
+		return
+	}
+	v, reason := toNumber(row[r.valueCol])
+	switch {
+	case reason == reasonNull:
+		r.counts[reasonNull]++
+		if r.cfg.null() != NullZero {
+			return
+		}
+		v = intNumber(0)
+	case reason != "":
+		r.counts[reason]++
+		return
+	}
+	attrs := make([]string, len(r.attrCols))
+	for i, c := range r.attrCols {
+		attrs[i] = toAttribute(row[c])
+	}
+	key := seriesKey(attrs)
+	if i, ok := r.index[key]; ok {
+		r.counts[reasonDuplicate]++
+		switch r.duplicates {
+		case DuplicatesLast:
+			r.points[i].value = v
+		case DuplicatesSum:
+			r.points[i].value = r.points[i].value.plus(v)
+		}
+		return
+	}
+	if len(r.points) >= r.maxSeries {
+		r.counts[reasonCardinality]++
+		return
+	}
+	r.index[key] = len(r.points)
+	r.points = append(r.points, point{key: key, attrs: attrs, value: v})
+}
+
+// seriesKey encodes an attribute set unambiguously (length-prefixed values).
+func seriesKey(attrs []string) string {
+	var b strings.Builder
+	for _, a := range attrs {
+		b.WriteString(strconv.Itoa(len(a)))
+		b.WriteByte(':')
+		b.WriteString(a)
+	}
+	return b.String()
+}
+
+// appendTo adds the metric to ms, unless it has no datapoint. Counters take their start
+// timestamps from starts, which it updates.
+func (r *metricRun) appendTo(ms pmetric.MetricSlice, ts pcommon.Timestamp, starts *seriesStarts) {
+	if len(r.points) == 0 {
+		return
+	}
+	m := ms.AppendEmpty()
+	m.SetName(r.cfg.Name)
+	m.SetUnit(r.cfg.Unit)
+	m.SetDescription(r.cfg.Description)
+	var dps pmetric.NumberDataPointSlice
+	counter := r.cfg.metricType() == TypeCounter
+	if counter {
+		sum := m.SetEmptySum()
+		sum.SetIsMonotonic(true)
+		sum.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+		dps = sum.DataPoints()
+	} else {
+		dps = m.SetEmptyGauge().DataPoints()
+	}
+	dps.EnsureCapacity(len(r.points))
+	next := make(seriesStarts, len(r.points))
+	for _, p := range r.points {
+		dp := dps.AppendEmpty()
+		dp.SetTimestamp(ts)
+		if p.value.isFloat {
+			dp.SetDoubleValue(p.value.f)
+		} else {
+			dp.SetIntValue(p.value.i)
+		}
+		attrs := dp.Attributes()
+		attrs.EnsureCapacity(len(p.attrs))
+		for i, a := range p.attrs {
+			attrs.PutStr(r.cfg.AttributeColumns[i], a)
+		}
+		if counter {
+			st := starts.next(p.key, p.value.float(), ts)
+			dp.SetStartTimestamp(st.start)
+			next[p.key] = st
+		}
+	}
+	if counter {
+		// Series not seen in this run are forgotten: if they come back, they may have
+		// been reset in between, so they start anew.
+		*starts = next
+	}
+}
+
+// seriesStarts remembers, per series of a counter, when it was first seen.
+type seriesStarts map[string]seriesStart
+
+type seriesStart struct {
+	start pcommon.Timestamp
+	last  float64
+	seen  pcommon.Timestamp
+}
+
+// next is the state of series key after observing value at ts. A decrease is a reset
+// (say, a server restart): the series starts again after the previous observation.
+func (s seriesStarts) next(key string, value float64, ts pcommon.Timestamp) seriesStart {
+	prev, ok := s[key]
+	switch {
+	case !ok:
+		return seriesStart{start: ts, last: value, seen: ts}
+	case value < prev.last:
+		return seriesStart{start: prev.seen, last: value, seen: ts}
+	}
+	return seriesStart{start: prev.start, last: value, seen: ts}
+}

@@ -1,0 +1,133 @@
+package sqlquery
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-rds/awsrdsreceiver/internal/discovery"
+)
+
+const (
+	// dialTimeout bounds TCP connect and login; a query's own deadline may cut it shorter.
+	dialTimeout     = 10 * time.Second
+	connMaxLifetime = 30 * time.Minute
+	connMaxIdleTime = 5 * time.Minute
+	// abortTimeout bounds the out-of-band statement kill after a client-side timeout.
+	abortTimeout = 5 * time.Second
+)
+
+// dialect is what differs between the engines once connected.
+type dialect interface {
+	// limit makes the server stop the statements that follow in tx after d (and not
+	// wait longer than d for locks). It returns how to stop the running statement from
+	// another connection when the client gives up, or nil when the driver's own
+	// cancellation does it.
+	limit(ctx context.Context, tx *sql.Tx, d time.Duration) (abort func(), err error)
+	// readOnly tells whether err is the server refusing a write in a read-only transaction.
+	readOnly(err error) bool
+	// timedOut tells whether err is the server-side statement or lock timeout.
+	timedOut(err error) bool
+}
+
+// pool is one target's bounded connection pool, reused across collections.
+type pool struct {
+	db      *sql.DB
+	dialect dialect
+	health  *health
+	// secrets are scrubbed from every error message about this target.
+	secrets []string
+}
+
+// poolOptions are what opening a pool needs besides the target.
+type poolOptions struct {
+	size   int
+	creds  aws.CredentialsProvider
+	logger *zap.Logger
+	tel    telemetry
+}
+
+func openPool(t *Target, o poolOptions) (*pool, error) {
+	h := &health{target: t.Name, tel: o.tel}
+	var (
+		conn    driver.Connector
+		d       func(*sql.DB) dialect
+		secrets []string
+		err     error
+	)
+	switch t.family() {
+	case familyMySQL:
+		conn, d, secrets, err = mysqlConnector(t, o.creds, o.logger)
+	case familyPostgres:
+		conn, d, secrets, err = postgresConnector(t, o.creds)
+	default:
+		return nil, fmt.Errorf("engine %q is neither MySQL nor PostgreSQL", t.Engine)
+	}
+	secrets = append(secrets, string(t.DSN), string(t.Credentials.Password))
+	if err != nil {
+		return nil, scrub(err, "", secrets)
+	}
+	db := sql.OpenDB(observedConnector{Connector: conn, health: h})
+	db.SetMaxOpenConns(o.size)
+	db.SetMaxIdleConns(o.size)
+	db.SetConnMaxLifetime(connMaxLifetime)
+	db.SetConnMaxIdleTime(connMaxIdleTime)
+	return &pool{db: db, dialect: d(db), health: h, secrets: secrets}, nil
+}
+
+// checkDSN tells whether dsn parses for engine, without quoting it.
+func checkDSN(engine, dsn string) error {
+	var err error
+	switch discovery.EngineFamily(engine) {
+	case familyMySQL:
+		_, err = parseMySQLDSN(dsn)
+	case familyPostgres:
+		_, err = parsePostgresDSN(dsn)
+	}
+	return err
+}
+
+// health is what the last connection attempt to a target said.
+type health struct {
+	target string
+	tel    telemetry
+
+	mu      sync.Mutex
+	lastErr error // nil after a success
+}
+
+func (h *health) record(err error) {
+	h.mu.Lock()
+	h.lastErr = err
+	h.mu.Unlock()
+	h.tel.up(h.target, err == nil)
+}
+
+// down returns the error of the last connection attempt if it failed.
+func (h *health) down() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.lastErr
+}
+
+// observedConnector reports every connection attempt to health: that is what
+// target_up and the backoff are made of.
+type observedConnector struct {
+	driver.Connector
+	health *health
+}
+
+func (c observedConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.Connector.Connect(ctx)
+	if err != nil && ctx.Err() != nil {
+		return conn, err // canceled: says nothing about the target
+	}
+	c.health.record(err)
+	return conn, err
+}

@@ -1,0 +1,149 @@
+package sqlquery
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+)
+
+// runResult is what one run of one query on one target produced.
+type runResult struct {
+	outcome  string
+	metrics  pmetric.MetricSlice
+	errs     []error
+	rows     int64
+	counts   counts
+	duration time.Duration
+}
+
+// run executes q on the target's pool within ctx (whose deadline is the query's) and
+// turns the rows into metrics. It never returns the SQL text or a secret in an error.
+func (c *Collector) run(ctx context.Context, ts *targetState, qs *queryState) runResult {
+	start := time.Now()
+	res := runResult{metrics: pmetric.NewMetricSlice(), counts: counts{}}
+	err := c.acquire(ctx, ts)
+	if err == nil {
+		defer c.release(ts)
+		err = c.execute(ctx, ts.pool, qs, &res)
+	}
+	res.duration = time.Since(start)
+
+	switch {
+	case err == nil:
+		res.outcome = outcomeSuccess
+	case errors.Is(ctx.Err(), context.DeadlineExceeded) || ts.pool.dialect.timedOut(err):
+		res.outcome = outcomeTimeout
+		err = fmt.Errorf("timed out after %v: %w", qs.q.timeout, err)
+	case ctx.Err() != nil:
+		res.outcome = outcomeCanceled
+	case ts.pool.dialect.readOnly(err):
+		res.outcome = outcomeError
+		err = fmt.Errorf("rejected: the session is read-only, queries must not write: %w", err)
+	default:
+		res.outcome = outcomeError
+	}
+	if err != nil {
+		res.errs = append(res.errs, err)
+	}
+	for i, e := range res.errs {
+		res.errs[i] = scrub(fmt.Errorf("sql target %q: query %q: %w", ts.name, qs.q.Name, e), qs.q.SQL, ts.pool.secrets)
+	}
+	return res
+}
+
+// acquire takes a slot of the target, then one of the collector, so that a target
+// waiting for its own slots does not hold global ones.
+func (c *Collector) acquire(ctx context.Context, ts *targetState) error {
+	select {
+	case ts.slots <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for a free connection of the target: %w", ctx.Err())
+	}
+	select {
+	case c.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		<-ts.slots
+		return fmt.Errorf("waiting for a free query slot (max_concurrency): %w", ctx.Err())
+	}
+}
+
+func (c *Collector) release(ts *targetState) {
+	<-c.slots
+	<-ts.slots
+}
+
+// execute runs the query in a read-only transaction with the server-side timeout set
+// to what is left of ctx's deadline, and streams the rows into the metrics.
+func (c *Collector) execute(ctx context.Context, p *pool, qs *queryState, res *runResult) (err error) {
+	tx, err := p.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("starting a read-only transaction: %w", err)
+	}
+	// Nothing is ever committed: the transaction only scopes the read-only mode and
+	// PostgreSQL's SET LOCAL.
+	defer func() { _ = tx.Rollback() }()
+
+	deadline, _ := ctx.Deadline()
+	abort, err := p.dialect.limit(ctx, tx, time.Until(deadline))
+	if err != nil {
+		return fmt.Errorf("setting the server-side timeout: %w", err)
+	}
+	defer func() {
+		// A client-side timeout: make sure the server stops the statement too.
+		if err != nil && abort != nil && ctx.Err() != nil {
+			abort()
+		}
+	}()
+
+	rows, err := tx.QueryContext(ctx, qs.q.SQL)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	columns, err := rows.Columns()
+	if err != nil {
+		return err
+	}
+	metrics := make([]*metricRun, len(qs.q.Metrics))
+	for i := range qs.q.Metrics {
+		metrics[i] = newMetricRun(&qs.q.Metrics[i], columns, qs.q.maxSeries(), qs.q.duplicates())
+	}
+	values := make([]any, len(columns))
+	dest := make([]any, len(columns))
+	for i := range values {
+		dest[i] = &values[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return fmt.Errorf("reading row %d: %w", res.rows+1, err)
+		}
+		res.rows++
+		for _, m := range metrics {
+			m.add(values)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reading rows: %w", err)
+	}
+	if err := rows.Close(); err != nil {
+		return fmt.Errorf("closing rows: %w", err)
+	}
+
+	// One completion time for every datapoint of the run.
+	ts := pcommon.NewTimestampFromTime(time.Now())
+	for i, m := range metrics {
+		res.counts.add(m.counts)
+		if err := m.missingErr(columns); err != nil {
+			res.errs = append(res.errs, err)
+			continue
+		}
+		m.appendTo(res.metrics, ts, &qs.starts[i])
+	}
+	return nil
+}

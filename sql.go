@@ -1,0 +1,110 @@
+package awsrdsreceiver
+
+import (
+	"context"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/scraper/scrapererror"
+
+	"github.com/otelcol-rds/awsrdsreceiver/internal/discovery"
+	"github.com/otelcol-rds/awsrdsreceiver/internal/metadata"
+	"github.com/otelcol-rds/awsrdsreceiver/internal/sqlquery"
+)
+
+// sqlTargets lists what the SQL queries run against: the static targets and every
+// discovered instance of an engine that speaks MySQL or PostgreSQL. Which query runs on
+// which target (engines, identifiers, tags) is the sqlquery package's decision.
+func (s *rdsScraper) sqlTargets() []sqlquery.Target {
+	cfg := s.cfg.SQL
+	targets := make([]sqlquery.Target, 0, len(cfg.Targets))
+	for _, t := range cfg.Targets {
+		targets = append(targets, sqlquery.Target{
+			Name: t.Name, Engine: t.Engine, Host: t.Host, Port: t.Port, Database: t.Database,
+			DSN: t.DSN, Credentials: t.Credentials, Static: true,
+		})
+	}
+	for _, r := range s.regions {
+		if r.plan == nil {
+			continue
+		}
+		for i := range r.plan.resources {
+			in := r.plan.resources[i].instance
+			if in == nil || discovery.EngineFamily(in.Engine) == "" || in.Endpoint.Address == "" {
+				continue
+			}
+			targets = append(targets, sqlquery.Target{
+				Name: in.Identifier, Engine: in.Engine, Host: in.Endpoint.Address, Port: int(in.Endpoint.Port),
+				Database: cfg.Discovered.Database, Credentials: cfg.Discovered, Region: r.name, Tags: in.Tags,
+			})
+		}
+	}
+	return targets
+}
+
+// sqlResource is the resource of a target's SQL metrics: for a discovered instance the
+// very resource of its CloudWatch metrics, so that both join in any backend.
+func (s *rdsScraper) sqlResource(t *sqlquery.Target) pcommon.Resource {
+	if !t.Static {
+		for _, r := range s.regions {
+			if r.plan == nil || r.name != t.Region {
+				continue
+			}
+			if rp := r.plan.instanceByID(t.Name); rp != nil {
+				return rp.resource
+			}
+		}
+	}
+	rb := s.mb.NewResourceBuilder()
+	setIf(rb.SetSQLTargetName, t.Name)
+	setIf(rb.SetServerAddress, t.Host)
+	if t.Port > 0 {
+		rb.SetServerPort(int64(t.Port))
+	}
+	setIf(rb.SetDbNamespace, t.Database)
+	setIf(rb.SetDbSystemName, discovery.DBSystemName(t.Engine))
+	return rb.Emit()
+}
+
+// appendSQL adds each target's SQL metrics to md under the target's resource.
+func (s *rdsScraper) appendSQL(md pmetric.Metrics, results []sqlquery.Result, errs *scrapererror.ScrapeErrors) {
+	for i := range results {
+		res := &results[i]
+		for _, err := range res.Errs {
+			errs.AddPartial(1, err)
+		}
+		if res.Metrics.Len() == 0 {
+			continue
+		}
+		rm := md.ResourceMetrics().AppendEmpty()
+		s.sqlResource(res.Target).CopyTo(rm.Resource())
+		sm := rm.ScopeMetrics().AppendEmpty()
+		sm.Scope().SetName(metadata.ScopeName)
+		sm.Scope().SetVersion(s.settings.BuildInfo.Version)
+		res.Metrics.MoveAndAppendTo(sm.Metrics())
+	}
+}
+
+// startSQL runs the due SQL queries in the background while CloudWatch is fetched.
+func (s *rdsScraper) startSQL(ctx context.Context, refreshed bool) <-chan []sqlquery.Result {
+	done := make(chan []sqlquery.Result, 1)
+	if s.sql == nil {
+		done <- nil
+		return done
+	}
+	if refreshed || !s.sqlTargetsSet {
+		s.sql.SetTargets(s.sqlTargets())
+		s.sqlTargetsSet = true
+	}
+	now := s.now()
+	go func() { done <- s.sql.Collect(ctx, now) }()
+	return done
+}
+
+// instanceByID finds an instance's plan by identifier.
+func (p *plan) instanceByID(id string) *resourcePlan {
+	if i, ok := p.instances[id]; ok {
+		return &p.resources[i]
+	}
+	return nil
+}

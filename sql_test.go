@@ -1,0 +1,131 @@
+package awsrdsreceiver
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/otelcol-rds/awsrdsreceiver/internal/simulator"
+	"github.com/otelcol-rds/awsrdsreceiver/internal/testdb"
+)
+
+// TestSQLOnDiscoveredInstancesAndStaticTargets: the simulated fleet lists instances whose
+// endpoints are the test's own MariaDB and PostgreSQL servers. The receiver discovers them,
+// runs only the engine-matched queries on each, and emits CloudWatch and SQL metrics on
+// the same resources.
+func TestSQLOnDiscoveredInstancesAndStaticTargets(t *testing.T) {
+	maria, pg := testdb.SharedMariaDB(t), testdb.SharedPostgres(t)
+	fleet := simulator.Fleet{Instances: []simulator.Instance{
+		{Identifier: "orders-maria", Engine: "mariadb", Class: "db.m6g.large", StorageType: "gp3", EndpointAddress: maria.Host, EndpointPort: int32(maria.Port), Tags: map[string]string{"env": "prod"}},
+		{Identifier: "billing-pg", Engine: "postgres", Class: "db.r6g.large", StorageType: "gp3", EndpointAddress: pg.Host, EndpointPort: int32(pg.Port), Tags: map[string]string{"env": "prod"}},
+	}}
+
+	h := newHarness(t, fleet, func(cfg *Config) {
+		require.NoError(t, confmap.NewFromStringMap(map[string]any{"sql": map[string]any{
+			"discovered": map[string]any{"username": "otel", "password": "otel-secret", "database": "app"},
+			"targets": []any{map[string]any{
+				"name": "reporting", "engine": "postgresql", "host": pg.Host, "port": pg.Port,
+				"database": "app", "username": "otel", "password": "otel-secret",
+			}},
+			"queries": []any{
+				map[string]any{
+					"name":    "mysql_sessions",
+					"sql":     "select user, substring_index(host, ':', 1) host, count(*) sessions from information_schema.processlist group by 1,2",
+					"engines": []any{"mysql", "mariadb", "aurora-mysql"},
+					"metrics": []any{map[string]any{"name": "db.sessions", "value_column": "sessions", "attribute_columns": []any{"user", "host"}, "unit": "{session}"}},
+				},
+				map[string]any{
+					"name":    "pg_sessions",
+					"sql":     "select usename, coalesce(client_addr::text, 'local') as client, count(*) as sessions from pg_stat_activity where usename is not null group by 1, 2",
+					"engines": []any{"postgres", "aurora-postgresql"},
+					"targets": []any{"reporting"},
+					"metrics": []any{map[string]any{"name": "postgresql.sessions", "value_column": "sessions", "attribute_columns": []any{"usename", "client"}, "unit": "{session}"}},
+				},
+			},
+		}}).Unmarshal(cfg))
+	})
+
+	md, err := h.scrape(t)
+	require.NoError(t, err)
+
+	byResource := map[string]map[string]pmetric.Metric{} // resource key -> metric name -> metric
+	keys := map[string]string{}                          // target name -> resource key
+	for i := 0; i < md.ResourceMetrics().Len(); i++ {
+		rm := md.ResourceMetrics().At(i)
+		key := resourceKey(rm)
+		if byResource[key] == nil {
+			byResource[key] = map[string]pmetric.Metric{}
+		}
+		attrs := rm.Resource().Attributes()
+		if v, ok := attrs.Get("aws.rds.db_instance.identifier"); ok {
+			keys[v.Str()] = key
+		}
+		if v, ok := attrs.Get("sql.target.name"); ok {
+			keys[v.Str()] = key
+		}
+		ms := rm.ScopeMetrics().At(0).Metrics()
+		for j := 0; j < ms.Len(); j++ {
+			byResource[key][ms.At(j).Name()] = ms.At(j)
+		}
+	}
+
+	mariaMetrics := byResource[keys["orders-maria"]]
+	require.Contains(t, mariaMetrics, "aws.rds.cpu.utilization", "CloudWatch metrics on the instance's resource")
+	require.Contains(t, mariaMetrics, "db.sessions", "SQL metrics on the same resource")
+	assert.NotContains(t, mariaMetrics, "postgresql.sessions", "PostgreSQL query not run on MariaDB")
+	assertSessionsOf(t, mariaMetrics["db.sessions"], "user", "otel")
+
+	pgm := byResource[keys["billing-pg"]]
+	require.Contains(t, pgm, "aws.rds.cpu.utilization")
+	require.Contains(t, pgm, "postgresql.sessions")
+	assert.NotContains(t, pgm, "db.sessions", "MySQL query not run on PostgreSQL")
+	assertSessionsOf(t, pgm["postgresql.sessions"], "usename", "otel")
+
+	static := byResource[keys["reporting"]]
+	require.Contains(t, static, "postgresql.sessions", "static target queried")
+	for i := 0; i < md.ResourceMetrics().Len(); i++ {
+		rm := md.ResourceMetrics().At(i)
+		if resourceKey(rm) == keys["reporting"] {
+			attrs := rm.Resource().Attributes().AsRaw()
+			assert.Equal(t, pg.Host, attrs["server.address"])
+			assert.EqualValues(t, pg.Port, attrs["server.port"])
+			assert.Equal(t, "postgresql", attrs["db.system.name"])
+			assert.Equal(t, "app", attrs["db.namespace"])
+		}
+	}
+}
+
+// resourceKey identifies a resource by its attributes, so that separate ResourceMetrics
+// with equal resources group together as a backend would join them.
+func resourceKey(rm pmetric.ResourceMetrics) string {
+	m := rm.Resource().Attributes().AsRaw()
+	return fmtMap(m)
+}
+
+func fmtMap(m map[string]any) string {
+	var b strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		fmt.Fprintf(&b, "%s=%v;", k, m[k])
+	}
+	return b.String()
+}
+
+func assertSessionsOf(t *testing.T, m pmetric.Metric, attr, user string) {
+	t.Helper()
+	require.Equal(t, pmetric.MetricTypeGauge, m.Type())
+	dps := m.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		if v, ok := dps.At(i).Attributes().Get(attr); ok && v.Str() == user {
+			assert.Positive(t, dps.At(i).IntValue()+int64(dps.At(i).DoubleValue()), "the receiver's own session counts")
+			return
+		}
+	}
+	t.Fatalf("no datapoint with %s=%s among %d", attr, user, dps.Len())
+}
