@@ -121,9 +121,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	add(c.CloudWatch.validate(c.CollectionInterval))
-	if err := c.SQL.ValidateAgainst(c.CollectionInterval); err != nil {
-		add(fmt.Errorf("sql.%w", err))
-	}
+	add(prefixed("sql.", c.SQL.ValidateAgainst(c.CollectionInterval)))
 	return errors.Join(errs...)
 }
 
@@ -192,4 +190,21 @@ func (c *Config) regions() []string {
 		return []string{""}
 	}
 	return out
+}
+
+// prefixed puts prefix before each error joined in err, so that every line names its field.
+func prefixed(prefix string, err error) error {
+	if err == nil {
+		return nil
+	}
+	joined, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return fmt.Errorf("%s%w", prefix, err)
+	}
+	errs := joined.Unwrap()
+	out := make([]error, len(errs))
+	for i, e := range errs {
+		out[i] = prefixed(prefix, e)
+	}
+	return errors.Join(out...)
 }

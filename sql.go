@@ -33,10 +33,15 @@ func (s *rdsScraper) sqlTargets() []sqlquery.Target {
 			if in == nil || discovery.EngineFamily(in.Engine) == "" || in.Endpoint.Address == "" {
 				continue
 			}
-			targets = append(targets, sqlquery.Target{
+			t := sqlquery.Target{
 				Name: in.Identifier, Engine: in.Engine, Host: in.Endpoint.Address, Port: int(in.Endpoint.Port),
-				Database: cfg.Discovered.Database, Credentials: cfg.Discovered, Region: r.name, Tags: in.Tags,
-			})
+				Credentials: cfg.Discovered, Region: r.name, Tags: in.Tags,
+			}
+			// A MySQL session needs no database; naming one that only PostgreSQL has would fail.
+			if discovery.EngineFamily(in.Engine) == "postgresql" {
+				t.Database = cfg.Discovered.Database
+			}
+			targets = append(targets, t)
 		}
 	}
 	return targets

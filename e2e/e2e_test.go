@@ -6,7 +6,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -140,6 +147,25 @@ service:
 	}
 }
 
+// TestExamplesAreValid: every configuration under examples/ passes `otelcol-rds validate`.
+func TestExamplesAreValid(t *testing.T) {
+	otelcol := binary(t, "OTELCOL_RDS_BIN")
+	files, err := filepath.Glob("../examples/*.yaml")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	caBundle := filepath.Join(t.TempDir(), "rds-ca.pem")
+	require.NoError(t, os.WriteFile(caBundle, selfSignedCA(t), 0o600))
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			cmd := exec.Command(otelcol, "validate", "--config", f)
+			cmd.Env = append(os.Environ(), "RDSSIM_ENDPOINT=http://127.0.0.1:4566", "PROMETHEUS_ENDPOINT=127.0.0.1:9464",
+				"HEALTH_ENDPOINT=127.0.0.1:13133", "TELEMETRY_PORT=8888", "RDS_MONITOR_PASSWORD=x", "REPORTING_PASSWORD=x", "RDS_CA_BUNDLE="+caBundle)
+			out, err := cmd.CombinedOutput()
+			assert.NoError(t, err, "%s", out)
+		})
+	}
+}
+
 // TestPrometheusEndpoint is `make demo` as a test: every simulated instance shows up on the
 // Prometheus endpoint, labelled by identifier and engine, with the simulator's values at
 // their CloudWatch timestamps.
@@ -197,6 +223,21 @@ func TestPrometheusEndpoint(t *testing.T) {
 	require.NoError(t, err)
 	assert.Regexp(t, `otelcol_receiver_awsrds_api_calls(_total)?\{[^}]*operation="GetMetricData"[^}]*outcome="success"[^}]*\} [1-9]`, own)
 	assert.Regexp(t, `otelcol_receiver_awsrds_metrics_requested(_total)?(\{[^}]*\})? [1-9]`, own)
+}
+
+// selfSignedCA returns a PEM CA certificate, standing in for the RDS CA bundle.
+func selfSignedCA(t *testing.T) []byte {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "otelcol-rds test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
 
 type sample struct {

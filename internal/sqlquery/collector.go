@@ -51,29 +51,6 @@ type Collector struct {
 	targets    []*targetState
 }
 
-// targetState is a target with its pool, its queries and their state, kept across
-// collections as long as the target's connection settings do not change.
-type targetState struct {
-	name    string // immutable, for the runs; target may be replaced under Collector.mu
-	target  Target
-	conn    connection
-	pool    *pool
-	poolErr error
-	slots   chan struct{} // max_concurrency_per_target
-	queries []*queryState
-	backoff backoff
-	ctx     context.Context // canceled when the target goes away
-	cancel  context.CancelFunc
-}
-
-// queryState is one query on one target.
-type queryState struct {
-	q       *query
-	running atomic.Bool
-	last    time.Time      // when it was last due (Collect's clock)
-	starts  []seriesStarts // per metric, for counters; owned by the running run
-}
-
 // NewCollector prepares the queries of cfg, which must have passed Validate. tb may be
 // nil (no telemetry); creds may be nil when no target uses IAM authentication.
 func NewCollector(cfg Config, collectionInterval time.Duration, tb *metadata.TelemetryBuilder, logger *zap.Logger, creds aws.CredentialsProvider) *Collector {
@@ -103,98 +80,6 @@ func NewCollector(cfg Config, collectionInterval time.Duration, tb *metadata.Tel
 		})
 	}
 	return c
-}
-
-// SetTargets replaces the targets. Targets whose connection settings are unchanged keep
-// their pool, backoff and query state; the others' pools are closed and their runs
-// canceled. Targets that no query applies to are dropped.
-func (c *Collector) SetTargets(targets []Target) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.ctx.Err() != nil {
-		return
-	}
-	old := make(map[string]*targetState, len(c.targets))
-	for _, ts := range c.targets {
-		old[ts.target.key()] = ts
-	}
-	next := make([]*targetState, 0, len(targets))
-	seen := map[string]bool{}
-	for _, t := range targets {
-		key := t.key()
-		if seen[key] {
-			continue
-		}
-		seen[key] = true
-		ts, ok := old[key]
-		if ok && ts.conn == t.connection() {
-			delete(old, key)
-			ts.target = t
-		} else {
-			ts = c.newTargetState(t)
-		}
-		ts.queries = c.queriesFor(&ts.target, ts.queries)
-		if len(ts.queries) == 0 {
-			old[key] = ts // nothing to run: let it go
-			continue
-		}
-		next = append(next, ts)
-	}
-	for _, ts := range old {
-		ts.close()
-	}
-	c.targets = next
-}
-
-func (c *Collector) newTargetState(t Target) *targetState {
-	ts := &targetState{name: t.Name, target: t, conn: t.connection(), slots: make(chan struct{}, c.poolOptions.size)}
-	ts.ctx, ts.cancel = context.WithCancel(c.ctx)
-	ts.pool, ts.poolErr = openPool(&ts.target, c.poolOptions)
-	if ts.poolErr != nil {
-		ts.poolErr = fmt.Errorf("sql target %q: %w", t.Name, ts.poolErr)
-	}
-	return ts
-}
-
-// queriesFor lists the states of the queries that apply to t, reusing the previous ones.
-func (c *Collector) queriesFor(t *Target, prev []*queryState) []*queryState {
-	var out []*queryState
-	for _, q := range c.queries {
-		if !q.appliesTo(t) {
-			continue
-		}
-		i := indexFunc(prev, func(qs *queryState) bool { return qs.q == q })
-		if i >= 0 {
-			out = append(out, prev[i])
-		} else {
-			out = append(out, &queryState{q: q, starts: make([]seriesStarts, len(q.Metrics))})
-		}
-	}
-	return out
-}
-
-func indexFunc[T any](s []T, f func(T) bool) int {
-	for i, v := range s {
-		if f(v) {
-			return i
-		}
-	}
-	return -1
-}
-
-// close cancels the target's runs and closes its pool; connections still in use are
-// closed when their runs give them back.
-func (ts *targetState) close() {
-	ts.cancel()
-	if ts.pool != nil {
-		_ = ts.pool.db.Close()
-	}
-}
-
-// due tells whether the query should run at now; half a collection interval absorbs
-// ticker jitter.
-func (qs *queryState) due(now time.Time, step time.Duration) bool {
-	return qs.last.IsZero() || now.Sub(qs.last) >= qs.q.interval-step/2
 }
 
 // pending is a run started by Collect. Whoever claims it first, the run when it ends or
@@ -270,7 +155,13 @@ func (c *Collector) Collect(ctx context.Context, now time.Time) []Result {
 				res.Errs = append(res.Errs, fmt.Errorf("sql target %q: query %q: skipped, its previous run is still going", t.Name, qs.q.Name))
 				continue
 			}
-			runs = append(runs, c.start(ctx, ts, qs, len(results)-1))
+			p := c.start(ctx, ts, qs, len(results)-1)
+			if p == nil { // shutting down
+				qs.running.Store(false)
+				c.tel.run(qs.q.Name, t.Name, outcomeCanceled, 0)
+				continue
+			}
+			runs = append(runs, p)
 		}
 	}
 
@@ -288,20 +179,26 @@ func (c *Collector) Collect(ctx context.Context, now time.Time) []Result {
 	return results
 }
 
-// start launches one run with its own deadline.
+// start launches one run with its own deadline; nil once Shutdown has begun.
 func (c *Collector) start(ctx context.Context, ts *targetState, qs *queryState, result int) *pending {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ctx.Err() != nil {
+		return nil // Shutdown may already be waiting for the runs
+	}
+	c.runs.Add(1)
+	c.active.Add(1)
 	p := &pending{ts: ts, qs: qs, result: result, deadline: time.Now().Add(qs.q.timeout), done: make(chan runResult, 1)}
 	runCtx, cancel := context.WithDeadline(ctx, p.deadline)
 	stop := context.AfterFunc(ts.ctx, cancel) // shutdown or target removed
-	c.runs.Add(1)
-	c.active.Add(1)
 	go func() {
 		defer c.runs.Done()
 		defer c.active.Add(-1)
-		defer qs.running.Store(false)
-		defer stop()
-		defer cancel()
 		r := c.run(runCtx, ts, qs)
+		stop()
+		cancel()
+		// Before the result is handed over: the next Collect may start right after.
+		qs.running.Store(false)
 		if p.claimed.CompareAndSwap(false, true) {
 			c.account(ts, qs, r)
 			p.done <- r
@@ -369,7 +266,9 @@ func (c *Collector) updateBackoff(ts *targetState, now time.Time, outcomes []str
 // Shutdown cancels every run, waits for them at most until ctx is done or 5 s have
 // passed, whichever comes first, and closes every pool.
 func (c *Collector) Shutdown(ctx context.Context) error {
+	c.mu.Lock()
 	c.cancel()
+	c.mu.Unlock()
 	ctx, cancel := context.WithTimeout(ctx, maxShutdownWait)
 	defer cancel()
 	done := make(chan struct{})

@@ -1,8 +1,3 @@
-// Package sqlquery runs user-defined SQL queries against MySQL, MariaDB and PostgreSQL
-// databases (static targets or discovered RDS instances) and turns their rows into
-// metrics. Every query is isolated: its own interval, client- and server-side timeout,
-// read-only transaction, series cap and duplicate policy, with bounded concurrency and
-// one bounded connection pool per target.
 package sqlquery
 
 import (
@@ -87,8 +82,9 @@ type MetricConfig struct {
 	Type        string `mapstructure:"type"`
 	Unit        string `mapstructure:"unit"`
 	Description string `mapstructure:"description"`
-	// Null is what a NULL value becomes: skip (default) or zero.
-	Null string `mapstructure:"null"`
+	// OnNull is what a NULL value becomes: skip (default) or zero. (The key cannot be
+	// "null": YAML reads that as the null value, not as a key.)
+	OnNull string `mapstructure:"on_null"`
 }
 
 // Credentials is how to log in to a database.
@@ -164,7 +160,7 @@ func (q QueryConfig) duplicates() string { return orDefault(q.Duplicates, Duplic
 
 func (m MetricConfig) metricType() string { return orDefault(m.Type, TypeGauge) }
 
-func (m MetricConfig) null() string { return orDefault(m.Null, NullSkip) }
+func (m MetricConfig) null() string { return orDefault(m.OnNull, NullSkip) }
 
 func orDefault[T comparable](v, def T) T {
 	var zero T

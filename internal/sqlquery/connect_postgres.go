@@ -54,6 +54,8 @@ func postgresConnector(t *Target, creds aws.CredentialsProvider) (driver.Connect
 		cc.User, cc.Password = t.Credentials.Username, string(t.Credentials.Password)
 		cc.Database = t.database()
 		cc.TLSConfig, cc.Fallbacks = nil, nil // TLS only when configured
+		// Nothing from the collector's PG* environment: the target says it all.
+		cc.RuntimeParams, cc.ValidateConnect = map[string]string{}, nil
 	}
 	secrets := []string{cc.Password}
 	if cc.RuntimeParams["application_name"] == "" {

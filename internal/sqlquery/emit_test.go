@@ -88,7 +88,7 @@ func TestNullAndNotNumeric(t *testing.T) {
 		{NullZero, map[string]any{"s=a;": int64(0), "s=c;": 1.25, "s=;": int64(4)}},
 	} {
 		t.Run(tt.null, func(t *testing.T) {
-			m := MetricConfig{Name: "x", ValueColumn: "v", AttributeColumns: []string{"s"}, Null: tt.null}
+			m := MetricConfig{Name: "x", ValueColumn: "v", AttributeColumns: []string{"s"}, OnNull: tt.null}
 			got, c, _ := emitted(t, m, []string{"s", "v"}, rows, 100, DuplicatesFirst)
 			assert.Equal(t, tt.want, got)
 			assert.Equal(t, counts{reasonNull: 1, reasonNotNumeric: 1}, c)

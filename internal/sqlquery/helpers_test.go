@@ -3,12 +3,14 @@ package sqlquery
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
@@ -122,3 +124,7 @@ func joinErrs(errs []error) string {
 	}
 	return errors.Join(errs...).Error()
 }
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func secretString(s string) configopaque.String { return configopaque.String(s) }

@@ -36,11 +36,11 @@ func (c *Collector) run(ctx context.Context, ts *targetState, qs *queryState) ru
 	switch {
 	case err == nil:
 		res.outcome = outcomeSuccess
-	case errors.Is(ctx.Err(), context.DeadlineExceeded) || ts.pool.dialect.timedOut(err):
+	case errors.Is(ctx.Err(), context.Canceled):
+		res.outcome = outcomeCanceled
+	case ctx.Err() != nil || ts.pool.dialect.timedOut(err):
 		res.outcome = outcomeTimeout
 		err = fmt.Errorf("timed out after %v: %w", qs.q.timeout, err)
-	case ctx.Err() != nil:
-		res.outcome = outcomeCanceled
 	case ts.pool.dialect.readOnly(err):
 		res.outcome = outcomeError
 		err = fmt.Errorf("rejected: the session is read-only, queries must not write: %w", err)
@@ -83,6 +83,9 @@ func (c *Collector) release(ts *targetState) {
 func (c *Collector) execute(ctx context.Context, p *pool, qs *queryState, res *runResult) (err error) {
 	tx, err := p.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
+		if p.health.down() != nil {
+			return fmt.Errorf("connecting: %w", err)
+		}
 		return fmt.Errorf("starting a read-only transaction: %w", err)
 	}
 	// Nothing is ever committed: the transaction only scopes the read-only mode and
@@ -114,6 +117,7 @@ func (c *Collector) execute(ctx context.Context, p *pool, qs *queryState, res *r
 	for i := range qs.q.Metrics {
 		metrics[i] = newMetricRun(&qs.q.Metrics[i], columns, qs.q.maxSeries(), qs.q.duplicates())
 	}
+	float4 := float4Columns(rows)
 	values := make([]any, len(columns))
 	dest := make([]any, len(columns))
 	for i := range values {
@@ -124,6 +128,11 @@ func (c *Collector) execute(ctx context.Context, p *pool, qs *queryState, res *r
 			return fmt.Errorf("reading row %d: %w", res.rows+1, err)
 		}
 		res.rows++
+		for _, i := range float4 {
+			if f, ok := values[i].(float64); ok {
+				values[i] = float32(f)
+			}
+		}
 		for _, m := range metrics {
 			m.add(values)
 		}
@@ -146,4 +155,20 @@ func (c *Collector) execute(ctx context.Context, p *pool, qs *queryState, res *r
 		m.appendTo(res.metrics, ts, &qs.starts[i])
 	}
 	return nil
+}
+
+// float4Columns lists PostgreSQL real columns, which pgx widens to float64: narrowed
+// back, they convert through their shortest decimal form (0.1, not 0.10000000149).
+func float4Columns(rows *sql.Rows) []int {
+	types, err := rows.ColumnTypes()
+	if err != nil {
+		return nil
+	}
+	var out []int
+	for i, t := range types {
+		if t.DatabaseTypeName() == "FLOAT4" {
+			out = append(out, i)
+		}
+	}
+	return out
 }

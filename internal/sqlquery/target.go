@@ -1,9 +1,12 @@
 package sqlquery
 
 import (
+	"context"
+	"fmt"
 	"net"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/config/configopaque"
@@ -105,4 +108,110 @@ func (q *query) appliesTo(t *Target) bool {
 	}
 	return slices.Contains(q.Engines, t.Engine) &&
 		q.filter.Match(discovery.Instance{Identifier: t.Name, Engine: t.Engine, Tags: t.Tags})
+}
+
+// targetState is a target with its pool, its queries and their state, kept across
+// collections as long as the target's connection settings do not change.
+type targetState struct {
+	name    string // immutable, for the runs; target may be replaced under Collector.mu
+	target  Target
+	conn    connection
+	pool    *pool
+	poolErr error
+	slots   chan struct{} // max_concurrency_per_target
+	queries []*queryState
+	backoff backoff
+	ctx     context.Context // canceled when the target goes away
+	cancel  context.CancelFunc
+}
+
+// queryState is one query on one target.
+type queryState struct {
+	q       *query
+	running atomic.Bool
+	last    time.Time      // when it was last due (Collect's clock)
+	starts  []seriesStarts // per metric, for counters; owned by the running run
+}
+
+// SetTargets replaces the targets. Targets whose connection settings are unchanged keep
+// their pool, backoff and query state; the others' pools are closed and their runs
+// canceled. Targets that no query applies to are dropped.
+func (c *Collector) SetTargets(targets []Target) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ctx.Err() != nil {
+		return
+	}
+	old := make(map[string]*targetState, len(c.targets))
+	for _, ts := range c.targets {
+		old[ts.target.key()] = ts
+	}
+	next := make([]*targetState, 0, len(targets))
+	seen := map[string]bool{}
+	for _, t := range targets {
+		key := t.key()
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		ts, ok := old[key]
+		if ok && ts.conn == t.connection() {
+			delete(old, key)
+			ts.target = t
+		} else {
+			ts = c.newTargetState(t)
+		}
+		ts.queries = c.queriesFor(&ts.target, ts.queries)
+		if len(ts.queries) == 0 {
+			old[key] = ts // nothing to run: let it go
+			continue
+		}
+		next = append(next, ts)
+	}
+	for _, ts := range old {
+		ts.close()
+	}
+	c.targets = next
+}
+
+func (c *Collector) newTargetState(t Target) *targetState {
+	ts := &targetState{name: t.Name, target: t, conn: t.connection(), slots: make(chan struct{}, c.poolOptions.size)}
+	ts.ctx, ts.cancel = context.WithCancel(c.ctx)
+	ts.pool, ts.poolErr = openPool(&ts.target, c.poolOptions)
+	if ts.poolErr != nil {
+		ts.poolErr = fmt.Errorf("sql target %q: %w", t.Name, ts.poolErr)
+	}
+	return ts
+}
+
+// queriesFor lists the states of the queries that apply to t, reusing the previous ones.
+func (c *Collector) queriesFor(t *Target, prev []*queryState) []*queryState {
+	var out []*queryState
+	for _, q := range c.queries {
+		if !q.appliesTo(t) {
+			continue
+		}
+		i := slices.IndexFunc(prev, func(qs *queryState) bool { return qs.q == q })
+		if i >= 0 {
+			out = append(out, prev[i])
+		} else {
+			out = append(out, &queryState{q: q, starts: make([]seriesStarts, len(q.Metrics))})
+		}
+	}
+	return out
+}
+
+// close cancels the target's runs and closes its pool; connections still in use are
+// closed when their runs give them back.
+func (ts *targetState) close() {
+	ts.cancel()
+	if ts.pool != nil {
+		_ = ts.pool.db.Close()
+	}
+}
+
+// due tells whether the query should run at now; half a collection interval absorbs
+// ticker jitter.
+func (qs *queryState) due(now time.Time, step time.Duration) bool {
+	return qs.last.IsZero() || now.Sub(qs.last) >= qs.q.interval-step/2
 }

@@ -37,7 +37,7 @@ func (t telemetry) run(query, target, outcome string, d time.Duration) {
 	ctx := context.Background()
 	attrs := metric.WithAttributes(attribute.String("query", query), attribute.String("target", target), attribute.String("outcome", outcome))
 	t.tb.ReceiverAwsrdsSQLQueryRuns.Add(ctx, 1, attrs)
-	if outcome != outcomeSkipped && outcome != outcomeBackoff {
+	if d > 0 { // skipped, backed-off and unconfigured runs took no time
 		t.tb.ReceiverAwsrdsSQLQueryDuration.Record(ctx, d.Seconds(), attrs)
 	}
 }

@@ -81,7 +81,7 @@ func (c Config) Validate() error {
 		}
 	}
 
-	add(prefixed("discovered.", c.Discovered.validate()))
+	add(prefixed("discovered.", c.Discovered.validate(false)))
 	if discovered && c.Discovered.Username == "" {
 		add(errors.New("discovered.username: empty, but queries run on discovered instances (engines is set)"))
 	}
@@ -192,7 +192,7 @@ func (m MetricConfig) validate() error {
 		add("type: %q is not one of gauge, counter", m.Type)
 	}
 	if n := m.null(); n != NullSkip && n != NullZero {
-		add("null: %q is not one of skip, zero", m.Null)
+		add("on_null: %q is not one of skip, zero", m.OnNull)
 	}
 	return errors.Join(errs...)
 }
@@ -234,18 +234,19 @@ func (t TargetConfig) validate() error {
 			add("username: empty (host is set)")
 		}
 	}
-	errs = append(errs, t.Credentials.validate())
+	errs = append(errs, t.Credentials.validate(t.DSN != ""))
 	return errors.Join(errs...)
 }
 
-func (c Credentials) validate() error {
+// validate checks the credentials; with a DSN, the user name comes from it.
+func (c Credentials) validate(dsn bool) error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if c.IAMAuth {
 		if !c.TLS.Enabled {
 			add("iam_auth: requires tls.enabled (RDS only accepts IAM tokens over TLS)")
 		}
-		if c.Username == "" {
+		if c.Username == "" && !dsn {
 			add("iam_auth: requires username (the database user the token is for)")
 		}
 		if c.Password != "" {

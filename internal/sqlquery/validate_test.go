@@ -74,7 +74,7 @@ func TestValidateRejects(t *testing.T) {
 		{"metric redefined with another type", func(c *Config) { c.Queries[1].Metrics[0].Type = "counter" },
 			`queries[1].metrics[0].name: "db.sessions" is defined elsewhere with type "gauge"`},
 		{"type unknown", func(c *Config) { c.Queries[0].Metrics[0].Type = "histogram" }, `queries[0].metrics[0].type: "histogram" is not one of gauge, counter`},
-		{"null unknown", func(c *Config) { c.Queries[0].Metrics[0].Null = "nan" }, `queries[0].metrics[0].null: "nan" is not one of skip, zero`},
+		{"null unknown", func(c *Config) { c.Queries[0].Metrics[0].OnNull = "nan" }, `queries[0].metrics[0].on_null: "nan" is not one of skip, zero`},
 		{"duplicates unknown", func(c *Config) { c.Queries[0].Duplicates = "error" }, `queries[0].duplicates: "error" is not one of first, sum, last`},
 		{"no metrics", func(c *Config) { c.Queries[0].Metrics = nil }, `queries[0].metrics: empty`},
 		{"engine unknown", func(c *Config) { c.Queries[0].Engines = []string{"mysql", "oracle-ee"} }, `queries[0].engines[1]: "oracle-ee" is not an engine`},
@@ -125,6 +125,13 @@ func TestValidateRejects(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestValidateIAMWithDSN(t *testing.T) {
+	cfg := validConfig()
+	cfg.Targets[1].IAMAuth, cfg.Targets[1].TLS.Enabled = true, true
+	cfg.Targets[1].DSN = "iam_user@tcp(orders.abc123.eu-west-1.rds.amazonaws.com:3306)/app"
+	assert.NoError(t, cfg.Validate(), "the user comes from the DSN")
 }
 
 func TestValidateAgainstCollectionInterval(t *testing.T) {
