@@ -75,6 +75,16 @@ type CloudWatchConfig struct {
 	MaxAttempts int `mapstructure:"max_attempts"`
 	// MaxBackoff caps the exponential backoff between attempts.
 	MaxBackoff time.Duration `mapstructure:"max_backoff"`
+	// Budget caps what GetMetricData may cost; the receiver reads CloudWatch less often
+	// (never with less resolution) to stay under it.
+	Budget BudgetConfig `mapstructure:"budget"`
+}
+
+// BudgetConfig is a ceiling on the metrics requested from CloudWatch, given as metrics
+// per hour or as US dollars per month (at $0.01 per 1,000 metrics). Zero means none.
+type BudgetConfig struct {
+	MetricsPerHour float64 `mapstructure:"metrics_per_hour"`
+	USDPerMonth    float64 `mapstructure:"usd_per_month"`
 }
 
 var (
@@ -165,6 +175,14 @@ func (cw CloudWatchConfig) validate(interval time.Duration) error {
 	}
 	if cw.MaxBackoff <= 0 {
 		add("cloudwatch.max_backoff: %v must be positive", cw.MaxBackoff)
+	}
+	switch b := cw.Budget; {
+	case b.MetricsPerHour < 0:
+		add("cloudwatch.budget.metrics_per_hour: %v must not be negative", b.MetricsPerHour)
+	case b.USDPerMonth < 0:
+		add("cloudwatch.budget.usd_per_month: %v must not be negative", b.USDPerMonth)
+	case b.MetricsPerHour > 0 && b.USDPerMonth > 0:
+		add("cloudwatch.budget: set metrics_per_hour (%v) or usd_per_month (%v), not both", b.MetricsPerHour, b.USDPerMonth)
 	}
 	return errors.Join(errs...)
 }

@@ -34,6 +34,7 @@ type rdsScraper struct {
 	mb       *metadata.MetricsBuilder
 	tb       *metadata.TelemetryBuilder
 	regions  []*region
+	governor *governor
 	sql      *sqlquery.Collector // nil without SQL queries
 	// sqlTargetsSet is false until the SQL targets were given to sql once.
 	sqlTargetsSet bool
@@ -78,6 +79,7 @@ func (s *rdsScraper) start(ctx context.Context, _ component.Host) error {
 		return err
 	}
 	cw := s.cfg.CloudWatch
+	s.governor = newGovernor(cw, s.cfg.CollectionInterval)
 	for _, name := range s.cfg.regions() {
 		clients, err := awsconfig.New(ctx, awsconfig.Settings{
 			Region:      name,
@@ -144,10 +146,18 @@ func (s *rdsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	for _, r := range s.regions {
 		refreshed = s.discover(ctx, r, now, &errs) || refreshed
 	}
+	if refreshed {
+		s.adaptToBudget(ctx)
+	}
 	sqlDone := s.startSQL(ctx, refreshed)
+	readCloudWatch := s.governor.due(now)
 	for _, r := range s.regions {
-		if r.plan != nil {
+		switch {
+		case r.plan == nil:
+		case readCloudWatch:
 			s.collect(ctx, r, now, &errs)
+		default: // the governor stretched the interval: inventory only, CloudWatch next time
+			s.record(r.plan, nil, pcommon.NewTimestampFromTime(now))
 		}
 	}
 	md := s.mb.Emit()
@@ -261,6 +271,37 @@ func boolInt(b bool) int64 {
 		return 1
 	}
 	return 0
+}
+
+// adaptToBudget lets the governor choose the CloudWatch interval for the current plans
+// and says so when it differs from collection_interval.
+func (s *rdsScraper) adaptToBudget(ctx context.Context) {
+	queries := 0
+	for _, r := range s.regions {
+		if r.plan != nil {
+			queries += r.plan.data.Len()
+		}
+	}
+	before := s.governor.effective
+	d := s.governor.adapt(queries)
+	s.tb.ReceiverAwsrdsMetricsRequestedHourlyProjected.Record(ctx, d.projectedPerHour)
+	s.tb.ReceiverAwsrdsCloudwatchInterval.Record(ctx, d.effective.Seconds())
+	if d.effective == before && d.withinBudget {
+		return
+	}
+	fields := []zap.Field{
+		zap.Float64("projected_metrics_per_hour", d.projectedPerHour), zap.Float64("budget_metrics_per_hour", s.governor.budgetPerHour),
+		zap.Duration("collection_interval", s.cfg.CollectionInterval), zap.Duration("cloudwatch_interval", d.effective),
+		zap.Duration("period", s.cfg.CloudWatch.Period),
+	}
+	switch {
+	case !d.withinBudget:
+		s.logger.Error("CloudWatch budget cannot be met: reading as rarely as cloudwatch.max_lookback allows without gaps; raise the budget or disable metrics", fields...)
+	case d.effective > s.cfg.CollectionInterval:
+		s.logger.Warn("The metric set at collection_interval would exceed cloudwatch.budget: reading CloudWatch less often, every period's point is still collected", fields...)
+	default:
+		s.logger.Info("CloudWatch is read every collection_interval again: within cloudwatch.budget", fields...)
+	}
 }
 
 // logPlan says what a cycle will cost, so the AWS bill is predictable.

@@ -23,6 +23,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-rds/awsrdsreceiver/internal/catalog"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/metadata"
@@ -47,6 +49,7 @@ type harness struct {
 	cfg     *Config
 	scraper *rdsScraper
 	tel     *componenttest.Telemetry
+	logs    *observer.ObservedLogs
 }
 
 func loadSmallFleet(t *testing.T) simulator.Fleet {
@@ -89,11 +92,13 @@ func newHarness(t *testing.T, fleet simulator.Fleet, modify func(*Config)) *harn
 	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
 	settings := receivertest.NewNopSettings(metadata.Type)
 	settings.TelemetrySettings = tel.NewTelemetrySettings()
+	core, logs := observer.New(zap.InfoLevel)
+	settings.Logger = zap.New(core)
 	s := newScraper(cfg, settings)
 	s.now = clock.Now
 	require.NoError(t, s.start(context.Background(), componenttest.NewNopHost()))
 	t.Cleanup(func() { require.NoError(t, s.shutdown(context.Background())) })
-	return &harness{sim: sim, clock: clock, cfg: cfg, scraper: s, tel: tel}
+	return &harness{sim: sim, clock: clock, cfg: cfg, scraper: s, tel: tel, logs: logs}
 }
 
 func (h *harness) scrape(t *testing.T) (pmetric.Metrics, error) {

@@ -23,23 +23,25 @@ func Tracer(settings component.TelemetrySettings) trace.Tracer {
 // TelemetryBuilder provides an interface for components to report telemetry
 // as defined in metadata and user config.
 type TelemetryBuilder struct {
-	meter                                 metric.Meter
-	mu                                    sync.Mutex
-	registrations                         []metric.Registration
-	ReceiverAwsrdsAPICalls                metric.Int64Counter
-	ReceiverAwsrdsClustersDiscovered      metric.Int64Gauge
-	ReceiverAwsrdsCollectionCostEstimated metric.Float64Gauge
-	ReceiverAwsrdsDatapointsReceived      metric.Int64Counter
-	ReceiverAwsrdsDiscoveryRefreshes      metric.Int64Counter
-	ReceiverAwsrdsInstancesDiscovered     metric.Int64Gauge
-	ReceiverAwsrdsMetricsRequested        metric.Int64Counter
-	ReceiverAwsrdsSQLQueryDuration        metric.Float64Histogram
-	ReceiverAwsrdsSQLQueryRuns            metric.Int64Counter
-	ReceiverAwsrdsSQLRowErrors            metric.Int64Counter
-	ReceiverAwsrdsSQLRows                 metric.Int64Counter
-	ReceiverAwsrdsSQLSeriesDropped        metric.Int64Counter
-	ReceiverAwsrdsSQLTargetUp             metric.Int64Gauge
-	ReceiverAwsrdsThrottledRetries        metric.Int64Counter
+	meter                                         metric.Meter
+	mu                                            sync.Mutex
+	registrations                                 []metric.Registration
+	ReceiverAwsrdsAPICalls                        metric.Int64Counter
+	ReceiverAwsrdsCloudwatchInterval              metric.Float64Gauge
+	ReceiverAwsrdsClustersDiscovered              metric.Int64Gauge
+	ReceiverAwsrdsCollectionCostEstimated         metric.Float64Gauge
+	ReceiverAwsrdsDatapointsReceived              metric.Int64Counter
+	ReceiverAwsrdsDiscoveryRefreshes              metric.Int64Counter
+	ReceiverAwsrdsInstancesDiscovered             metric.Int64Gauge
+	ReceiverAwsrdsMetricsRequested                metric.Int64Counter
+	ReceiverAwsrdsMetricsRequestedHourlyProjected metric.Float64Gauge
+	ReceiverAwsrdsSQLQueryDuration                metric.Float64Histogram
+	ReceiverAwsrdsSQLQueryRuns                    metric.Int64Counter
+	ReceiverAwsrdsSQLRowErrors                    metric.Int64Counter
+	ReceiverAwsrdsSQLRows                         metric.Int64Counter
+	ReceiverAwsrdsSQLSeriesDropped                metric.Int64Counter
+	ReceiverAwsrdsSQLTargetUp                     metric.Int64Gauge
+	ReceiverAwsrdsThrottledRetries                metric.Int64Counter
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -77,6 +79,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		metric.WithUnit("{call}"),
 	)
 	errs = errors.Join(errs, err)
+	builder.ReceiverAwsrdsCloudwatchInterval, err = builder.meter.Float64Gauge(
+		"otelcol_receiver_awsrds_cloudwatch_interval",
+		metric.WithDescription("Interval at which CloudWatch is read: collection_interval, or longer when the cost governor stretches it to stay within cloudwatch.budget (resolution is kept: every period's point is still read). [Development]"),
+		metric.WithUnit("s"),
+	)
+	errs = errors.Join(errs, err)
 	builder.ReceiverAwsrdsClustersDiscovered, err = builder.meter.Int64Gauge(
 		"otelcol_receiver_awsrds_clusters_discovered",
 		metric.WithDescription("DB clusters found by the last discovery refresh, after filtering. [Development]"),
@@ -111,6 +119,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_receiver_awsrds_metrics_requested",
 		metric.WithDescription("Metrics requested from CloudWatch GetMetricData, the quantity AWS bills ($0.01 per 1,000). [Development]"),
 		metric.WithUnit("{metric}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ReceiverAwsrdsMetricsRequestedHourlyProjected, err = builder.meter.Float64Gauge(
+		"otelcol_receiver_awsrds_metrics_requested_hourly_projected",
+		metric.WithDescription("Metrics that would be requested from GetMetricData per hour at the configured collection_interval, before the cost governor. [Development]"),
+		metric.WithUnit("{metric}/h"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ReceiverAwsrdsSQLQueryDuration, err = builder.meter.Float64Histogram(

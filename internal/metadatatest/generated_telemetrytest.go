@@ -37,6 +37,20 @@ func AssertEqualReceiverAwsrdsAPICalls(t *testing.T, tt *componenttest.Telemetry
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
+func AssertEqualReceiverAwsrdsCloudwatchInterval(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[float64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_receiver_awsrds_cloudwatch_interval",
+		Description: "Interval at which CloudWatch is read: collection_interval, or longer when the cost governor stretches it to stay within cloudwatch.budget (resolution is kept: every period's point is still read). [Development]",
+		Unit:        "s",
+		Data: metricdata.Gauge[float64]{
+			DataPoints: dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_receiver_awsrds_cloudwatch_interval")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
 func AssertEqualReceiverAwsrdsClustersDiscovered(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_receiver_awsrds_clusters_discovered",
@@ -123,6 +137,20 @@ func AssertEqualReceiverAwsrdsMetricsRequested(t *testing.T, tt *componenttest.T
 		},
 	}
 	got, err := tt.GetMetric("otelcol_receiver_awsrds_metrics_requested")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
+func AssertEqualReceiverAwsrdsMetricsRequestedHourlyProjected(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[float64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_receiver_awsrds_metrics_requested_hourly_projected",
+		Description: "Metrics that would be requested from GetMetricData per hour at the configured collection_interval, before the cost governor. [Development]",
+		Unit:        "{metric}/h",
+		Data: metricdata.Gauge[float64]{
+			DataPoints: dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_receiver_awsrds_metrics_requested_hourly_projected")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }

@@ -20,12 +20,14 @@ func TestSetupTelemetry(t *testing.T) {
 	require.NoError(t, err)
 	defer tb.Shutdown()
 	tb.ReceiverAwsrdsAPICalls.Add(context.Background(), 1)
+	tb.ReceiverAwsrdsCloudwatchInterval.Record(context.Background(), 1)
 	tb.ReceiverAwsrdsClustersDiscovered.Record(context.Background(), 1)
 	tb.ReceiverAwsrdsCollectionCostEstimated.Record(context.Background(), 1)
 	tb.ReceiverAwsrdsDatapointsReceived.Add(context.Background(), 1)
 	tb.ReceiverAwsrdsDiscoveryRefreshes.Add(context.Background(), 1)
 	tb.ReceiverAwsrdsInstancesDiscovered.Record(context.Background(), 1)
 	tb.ReceiverAwsrdsMetricsRequested.Add(context.Background(), 1)
+	tb.ReceiverAwsrdsMetricsRequestedHourlyProjected.Record(context.Background(), 1)
 	tb.ReceiverAwsrdsSQLQueryDuration.Record(context.Background(), 1)
 	tb.ReceiverAwsrdsSQLQueryRuns.Add(context.Background(), 1)
 	tb.ReceiverAwsrdsSQLRowErrors.Add(context.Background(), 1)
@@ -35,6 +37,9 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.ReceiverAwsrdsThrottledRetries.Add(context.Background(), 1)
 	AssertEqualReceiverAwsrdsAPICalls(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverAwsrdsCloudwatchInterval(t, testTel,
+		[]metricdata.DataPoint[float64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualReceiverAwsrdsClustersDiscovered(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
@@ -53,6 +58,9 @@ func TestSetupTelemetry(t *testing.T) {
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualReceiverAwsrdsMetricsRequested(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverAwsrdsMetricsRequestedHourlyProjected(t, testTel,
+		[]metricdata.DataPoint[float64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualReceiverAwsrdsSQLQueryDuration(t, testTel,
 		[]metricdata.HistogramDataPoint[float64]{{}}, metricdatatest.IgnoreValue(),
