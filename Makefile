@@ -44,3 +44,27 @@ vet:
 
 clean:
 	rm -rf _build bin .demo
+
+# -p 1: one package's benchmarks at a time, or they compete for the CPUs they measure.
+# benchstat's -confidence 0.9: 5 runs are too few for a 95% interval of the median.
+BENCH_DIR   := _build/bench
+BENCH_FLAGS ?= -p 1 -run xxx -bench . -benchmem -count 5 -timeout 30m
+BENCHSTAT   := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
+
+## bench: measure the collector (100, 1,000 and 5,000 simulated instances) and the micro-benchmarks,
+## then rewrite docs/performance.md from the figures of this run (outputs in _build/bench; about 10 minutes)
+.PHONY: bench
+bench: dist build
+	rm -rf $(BENCH_DIR) && mkdir -p $(BENCH_DIR)
+	$(GO) build -o $(BENCH_DIR)/rdsbench ./cmd/rdsbench
+	$(BENCH_DIR)/rdsbench machine > $(BENCH_DIR)/machine.md
+	$(BENCH_DIR)/rdsbench fleet -bin $(CURDIR)/$(DIST) -workdir $(BENCH_DIR)/fleet -out $(BENCH_DIR)/fleet.md
+	@echo "micro-benchmarks: go test $(BENCH_FLAGS) ./... > $(BENCH_DIR)/micro.txt (a few minutes)"
+	@$(GO) test $(BENCH_FLAGS) ./... > $(BENCH_DIR)/micro.txt 2>&1 || { tail -40 $(BENCH_DIR)/micro.txt; exit 1; }
+	$(GO) run $(BENCHSTAT) -confidence 0.9 $(BENCH_DIR)/micro.txt > $(BENCH_DIR)/benchstat.txt 2> $(BENCH_DIR)/benchstat.err || \
+		{ rm -f $(BENCH_DIR)/benchstat.txt; echo "benchstat could not be run, skipped: $$(tail -1 $(BENCH_DIR)/benchstat.err)"; }
+	$(BENCH_DIR)/rdsbench micro -in $(BENCH_DIR)/micro.txt -benchstat $(BENCH_DIR)/benchstat.txt \
+		-command "go test $(BENCH_FLAGS) ./..." > $(BENCH_DIR)/micro.md
+	mkdir -p docs
+	cat cmd/rdsbench/header.md $(BENCH_DIR)/machine.md $(BENCH_DIR)/fleet.md $(BENCH_DIR)/micro.md > docs/performance.md
+	@echo "docs/performance.md written"
