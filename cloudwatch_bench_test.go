@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
+	"github.com/otelcol-rds/awsrdsreceiver/internal/cputime"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/discovery"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/metadata"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/metricdata"
@@ -74,15 +74,6 @@ func benchScraper(b *testing.B) (*rdsScraper, *planner) {
 	return s, &planner{sel: sel, region: "us-east-1", resourceTags: []string{"env", "team"}, period: time.Minute, newRB: s.mb.NewResourceBuilder}
 }
 
-// cpuTime is the CPU time of this process, every thread (the garbage collector's too).
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // BenchmarkCloudWatchToPdata measures record (decoded GetMetricData results to pdata)
 // for the generated 5,000-instance fleet with the default metric set. record also
 // emits each resource's inventory metrics, so "points=0" measures that part alone (no
@@ -124,10 +115,10 @@ func BenchmarkCloudWatchToPdata(b *testing.B) {
 				fill(cycle) // the SDK's decoded output: not part of what is measured
 				cycle++
 				b.StartTimer()
-				c0 := cpuTime()
+				c0 := cputime.Process()
 				s.record(p, in, pcommon.NewTimestampFromTime(t0))
 				s.mb.Emit()
-				cpu += cpuTime() - c0
+				cpu += cputime.Process() - c0
 			}
 			runtime.ReadMemStats(&after)
 			ops := float64(b.N)

@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 
+	"github.com/otelcol-rds/awsrdsreceiver/internal/cputime"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/discovery"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/simulator"
 )
@@ -62,14 +62,6 @@ func (s *replayServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(a.status)
 	_, _ = w.Write(a.body)
-}
-
-func cpuNow() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkDescribe5000 discovers the simulator's generated 5,000-instance fleet over
@@ -120,11 +112,11 @@ func BenchmarkDescribe5000(b *testing.B) {
 			}
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)
-			cpu0 := cpuNow()
+			cpu0 := cputime.Process()
 			for b.Loop() {
 				describe()
 			}
-			cpu := float64((cpuNow() - cpu0).Nanoseconds())
+			cpu := float64((cputime.Process() - cpu0).Nanoseconds())
 			runtime.ReadMemStats(&after)
 			per := float64(b.N) * instances
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/per, "ns/instance")

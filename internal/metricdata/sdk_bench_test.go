@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"golang.org/x/time/rate"
 
+	"github.com/otelcol-rds/awsrdsreceiver/internal/cputime"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/simulator"
 )
 
@@ -112,27 +112,19 @@ func (s *sdkBench) call(ctx context.Context) (*cloudwatch.GetMetricDataOutput, e
 	})
 }
 
-func benchCPUTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // measure runs op in b.Loop and reports CPU time (this process, the canned server's
 // few writes and the garbage collector included) per op and, with datapoints, wall
 // time, CPU time and allocations per datapoint.
 func measure(b *testing.B, datapoints int, op func() error) {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	c0 := benchCPUTime()
+	c0 := cputime.Process()
 	for b.Loop() {
 		if err := op(); err != nil {
 			b.Fatal(err)
 		}
 	}
-	cpu := float64((benchCPUTime() - c0).Nanoseconds())
+	cpu := float64((cputime.Process() - c0).Nanoseconds())
 	runtime.ReadMemStats(&after)
 	ops := float64(b.N)
 	b.ReportMetric(cpu/ops, "cpu-ns/op")

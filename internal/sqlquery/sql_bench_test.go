@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-rds/awsrdsreceiver/internal/cputime"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/testdb"
 )
 
@@ -37,11 +37,9 @@ type benchCounters struct {
 }
 
 func readBenchCounters() benchCounters {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return benchCounters{cpu: time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), mallocs: ms.Mallocs}
+	return benchCounters{cpu: cputime.Process(), mallocs: ms.Mallocs}
 }
 
 // reportPerRow reports wall time, CPU time and allocations per row since before.
