@@ -149,7 +149,7 @@ func (s *rdsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	if refreshed {
 		s.adaptToBudget(ctx)
 	}
-	sqlDone := s.startSQL(ctx, refreshed)
+	sqlDone := s.startSQL(ctx, now, refreshed)
 	readCloudWatch := s.governor.due(now)
 	for _, r := range s.regions {
 		switch {

@@ -2,6 +2,7 @@ package awsrdsreceiver
 
 import (
 	"context"
+	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
@@ -91,7 +92,7 @@ func (s *rdsScraper) appendSQL(md pmetric.Metrics, results []sqlquery.Result, er
 }
 
 // startSQL runs the due SQL queries in the background while CloudWatch is fetched.
-func (s *rdsScraper) startSQL(ctx context.Context, refreshed bool) <-chan []sqlquery.Result {
+func (s *rdsScraper) startSQL(ctx context.Context, now time.Time, refreshed bool) <-chan []sqlquery.Result {
 	done := make(chan []sqlquery.Result, 1)
 	if s.sql == nil {
 		done <- nil
@@ -101,7 +102,6 @@ func (s *rdsScraper) startSQL(ctx context.Context, refreshed bool) <-chan []sqlq
 		s.sql.SetTargets(s.sqlTargets())
 		s.sqlTargetsSet = true
 	}
-	now := s.now()
 	go func() { done <- s.sql.Collect(ctx, now) }()
 	return done
 }
