@@ -27,10 +27,32 @@ dist: $(DIST)
 $(DIST): builder-config.yaml go.mod go.sum $(shell find . -name '*.go' -not -path './_build/*' -not -path './tools/*') metadata.yaml
 	$(TOOLS) builder --config=builder-config.yaml
 
+# Package version: builder-config.yaml's dist version; architecture: Go's (nfpm names it per format).
+PKG_VERSION := $(shell sed -n '/^dist:/,/^[^ ]/s/^  version: *//p' builder-config.yaml)
+PKG_ARCH    := $(shell $(GO) env GOARCH)
+PKG_DIR     := _build/packages
+DEB         := $(PKG_DIR)/otelcol-rds_$(PKG_VERSION)_$(PKG_ARCH).deb
+RPM         := $(PKG_DIR)/otelcol-rds-$(PKG_VERSION)-1.$(subst arm64,aarch64,$(subst amd64,x86_64,$(PKG_ARCH))).rpm
+NFPM        := VERSION=$(PKG_VERSION) GOARCH=$(PKG_ARCH) $(TOOLS) nfpm
+PKG_INPUTS  := $(DIST) README.md documentation.md $(wildcard packaging/nfpm.yaml packaging/config.yaml packaging/otelcol-rds.* packaging/scripts/*.sh)
+
+## package: build the .deb and .rpm of otelcol-rds with nfpm (binary, config, systemd unit; output _build/packages)
+.PHONY: package
+package: $(DEB) $(RPM)
+
+$(DEB): $(PKG_INPUTS)
+	@mkdir -p $(PKG_DIR)
+	$(NFPM) pkg --packager deb --config packaging/nfpm.yaml --target $@
+
+$(RPM): $(PKG_INPUTS)
+	@mkdir -p $(PKG_DIR)
+	$(NFPM) pkg --packager rpm --config packaging/nfpm.yaml --target $@
+
 ## test: vet, then every test, including end-to-end tests of the built distribution
-test: dist build
+test: dist build package
 	$(GO) vet ./...
-	OTELCOL_RDS_BIN=$(CURDIR)/$(DIST) RDSSIM_BIN=$(CURDIR)/$(SIM) $(GO) test $(GOTESTFLAGS) ./...
+	OTELCOL_RDS_BIN=$(CURDIR)/$(DIST) RDSSIM_BIN=$(CURDIR)/$(SIM) OTELCOL_RDS_DEB=$(CURDIR)/$(DEB) OTELCOL_RDS_RPM=$(CURDIR)/$(RPM) \
+		$(GO) test $(GOTESTFLAGS) ./...
 
 ## demo: run the simulator with a small fleet and otelcol-rds exporting to Prometheus on 127.0.0.1
 demo: dist build
