@@ -71,7 +71,7 @@ func benchScraper(b *testing.B) (*rdsScraper, *planner) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return s, &planner{sel: sel, region: "us-east-1", resourceTags: []string{"env", "team"}, period: time.Minute, newRB: s.mb.NewResourceBuilder}
+	return s, &planner{resources: resources{region: "us-east-1", resourceTags: []string{"env", "team"}, newRB: s.mb.NewResourceBuilder}, sel: sel, period: time.Minute}
 }
 
 // BenchmarkCloudWatchToPdata measures record (decoded GetMetricData results to pdata)

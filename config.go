@@ -14,6 +14,7 @@ import (
 	"github.com/otelcol-rds/awsrdsreceiver/internal/catalog"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/discovery"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/metadata"
+	"github.com/otelcol-rds/awsrdsreceiver/internal/rdslogs"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/sqlquery"
 )
 
@@ -40,6 +41,9 @@ type Config struct {
 
 	// ResourceTags are RDS tag keys copied to resource attributes aws.rds.tag.<key>.
 	ResourceTags []string `mapstructure:"resource_tags"`
+
+	// Logs reads the RDS logs published to CloudWatch Logs when the receiver is in a logs pipeline.
+	Logs LogsConfig `mapstructure:"logs"`
 
 	// SQL declares queries whose rows become metrics, run on discovered instances and
 	// static targets. Its own Validate is called by the collector's config walk.
@@ -87,6 +91,24 @@ type BudgetConfig struct {
 	USDPerMonth    float64 `mapstructure:"usd_per_month"`
 }
 
+// LogsConfig shapes the reading of RDS log groups (/aws/rds/instance/<id>/<type>,
+// /aws/rds/cluster/<id>/<type>) with FilterLogEvents.
+type LogsConfig struct {
+	// Types limits the log types read (error, slowquery, general, audit, postgresql, upgrade,
+	// iam-db-auth-error); empty reads every type an instance or cluster publishes.
+	Types []string `mapstructure:"types"`
+	// PollInterval is how often every log group is read.
+	PollInterval time.Duration `mapstructure:"poll_interval"`
+	// InitialLookback is how far back the first read of a log group reaches.
+	InitialLookback time.Duration `mapstructure:"initial_lookback"`
+	// Overlap re-reads the end of the previous read for events ingested late.
+	Overlap time.Duration `mapstructure:"overlap"`
+	// RequestsPerSecond is the client-side rate limit of FilterLogEvents calls.
+	RequestsPerSecond float64 `mapstructure:"requests_per_second"`
+	// MaxConcurrentRequests bounds the FilterLogEvents calls in flight.
+	MaxConcurrentRequests int `mapstructure:"max_concurrent_requests"`
+}
+
 var (
 	regionPattern    = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
 	roleARNPattern   = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$`)
@@ -115,7 +137,7 @@ func (c *Config) Validate() error {
 	if c.ExternalID != "" && c.RoleARN == "" {
 		add(errors.New("external_id: set, but it is only used with role_arn, which is empty"))
 	}
-	for field, v := range map[string]string{"endpoints.rds": c.Endpoints.RDS, "endpoints.cloudwatch": c.Endpoints.CloudWatch, "endpoints.sts": c.Endpoints.STS} {
+	for field, v := range map[string]string{"endpoints.rds": c.Endpoints.RDS, "endpoints.cloudwatch": c.Endpoints.CloudWatch, "endpoints.sts": c.Endpoints.STS, "endpoints.logs": c.Endpoints.Logs} {
 		add(checkEndpoint(field, v))
 	}
 
@@ -131,6 +153,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	add(c.CloudWatch.validate(c.CollectionInterval))
+	add(c.Logs.validate())
 	add(prefixed("sql.", c.SQL.ValidateAgainst(c.CollectionInterval)))
 	return errors.Join(errs...)
 }
@@ -183,6 +206,35 @@ func (cw CloudWatchConfig) validate(interval time.Duration) error {
 		add("cloudwatch.budget.usd_per_month: %v must not be negative", b.USDPerMonth)
 	case b.MetricsPerHour > 0 && b.USDPerMonth > 0:
 		add("cloudwatch.budget: set metrics_per_hour (%v) or usd_per_month (%v), not both", b.MetricsPerHour, b.USDPerMonth)
+	}
+	return errors.Join(errs...)
+}
+
+func (l LogsConfig) validate() error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	for i, t := range l.Types {
+		switch {
+		case !rdslogs.KnownType(t):
+			add("logs.types[%d]: %q is not an RDS log type (error, slowquery, general, audit, postgresql, upgrade, iam-db-auth-error)", i, t)
+		case slices.Contains(l.Types[:i], t):
+			add("logs.types[%d]: %q is listed twice", i, t)
+		}
+	}
+	if l.PollInterval < time.Second {
+		add("logs.poll_interval: %v must be at least 1s", l.PollInterval)
+	}
+	if l.InitialLookback < 0 {
+		add("logs.initial_lookback: %v must not be negative", l.InitialLookback)
+	}
+	if l.Overlap < 0 {
+		add("logs.overlap: %v must not be negative", l.Overlap)
+	}
+	if l.RequestsPerSecond <= 0 || l.RequestsPerSecond > 100 {
+		add("logs.requests_per_second: %v must be in (0, 100] (FilterLogEvents' quota is 5 per second per account and region)", l.RequestsPerSecond)
+	}
+	if l.MaxConcurrentRequests < 1 || l.MaxConcurrentRequests > 100 {
+		add("logs.max_concurrent_requests: %d must be between 1 and 100", l.MaxConcurrentRequests)
 	}
 	return errors.Join(errs...)
 }

@@ -43,6 +43,9 @@ func TestLoadConfig(t *testing.T) {
 	assert.Equal(t, 8, cfg.CloudWatch.MaxAttempts)
 	assert.False(t, cfg.Metrics.AwsRdsSwapUsage.Enabled)
 	assert.True(t, cfg.Metrics.AwsRdsCPUUtilization.Enabled)
+	assert.Equal(t, "http://127.0.0.1:4566", cfg.Endpoints.Logs)
+	assert.Equal(t, LogsConfig{Types: []string{"error", "postgresql"}, PollInterval: 30 * time.Second, Overlap: 5 * time.Minute,
+		RequestsPerSecond: 2, MaxConcurrentRequests: 2}, cfg.Logs)
 }
 
 func TestValidateNamesTheFieldAndValue(t *testing.T) {
@@ -76,6 +79,14 @@ func TestValidateNamesTheFieldAndValue(t *testing.T) {
 		{"attempts", func(c *Config) { c.CloudWatch.MaxAttempts = 50 }, `cloudwatch.max_attempts: 50 must be between 1 and 20`},
 		{"backoff", func(c *Config) { c.CloudWatch.MaxBackoff = 0 }, `cloudwatch.max_backoff: 0s must be positive`},
 		{"resource tag", func(c *Config) { c.ResourceTags = []string{"env", ""} }, `resource_tags[1]: empty tag key`},
+		{"logs endpoint", func(c *Config) { c.Endpoints.Logs = "logs.local" }, `endpoints.logs: "logs.local" is not an http(s) URL`},
+		{"log type", func(c *Config) { c.Logs.Types = []string{"error", "slow"} }, `logs.types[1]: "slow" is not an RDS log type`},
+		{"log type twice", func(c *Config) { c.Logs.Types = []string{"error", "error"} }, `logs.types[1]: "error" is listed twice`},
+		{"log poll interval", func(c *Config) { c.Logs.PollInterval = 0 }, `logs.poll_interval: 0s must be at least 1s`},
+		{"log lookback", func(c *Config) { c.Logs.InitialLookback = -time.Second }, `logs.initial_lookback: -1s must not be negative`},
+		{"log overlap", func(c *Config) { c.Logs.Overlap = -time.Second }, `logs.overlap: -1s must not be negative`},
+		{"log rate limit", func(c *Config) { c.Logs.RequestsPerSecond = 500 }, `logs.requests_per_second: 500 must be in (0, 100]`},
+		{"log concurrency", func(c *Config) { c.Logs.MaxConcurrentRequests = 0 }, `logs.max_concurrent_requests: 0 must be between 1 and 100`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,7 +16,8 @@ import (
 // NewFactory returns the factory of the awsrds receiver.
 func NewFactory() receiver.Factory {
 	return receiver.NewFactory(metadata.Type, createDefaultConfig,
-		receiver.WithMetrics(createMetrics, metadata.MetricsStability))
+		receiver.WithMetrics(createMetrics, metadata.MetricsStability),
+		receiver.WithLogs(createLogs, metadata.LogsStability))
 }
 
 // Defaults are explained in README.md ("Time windows" and "Cost").
@@ -38,6 +39,13 @@ func createDefaultConfig() component.Config {
 			MaxAttempts:           5,
 			MaxBackoff:            20 * time.Second,
 		},
+		Logs: LogsConfig{
+			PollInterval:          time.Minute,
+			InitialLookback:       time.Minute,
+			Overlap:               2 * time.Minute,
+			RequestsPerSecond:     4, // of the account's 5, leaving room for other clients
+			MaxConcurrentRequests: 4,
+		},
 	}
 }
 
@@ -49,4 +57,16 @@ func createMetrics(_ context.Context, set receiver.Settings, cfg component.Confi
 		return nil, err
 	}
 	return scraperhelper.NewMetricsController(&c.ControllerConfig, set, next, scraperhelper.AddMetricsScraper(metadata.Type, sc))
+}
+
+// createLogs reads the log groups of the discovered instances every logs.poll_interval.
+func createLogs(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Logs) (receiver.Logs, error) {
+	c := cfg.(*Config)
+	s := newLogsScraper(c, set)
+	f := scraper.NewFactory(metadata.Type, nil, scraper.WithLogs(func(context.Context, scraper.Settings, component.Config) (scraper.Logs, error) {
+		return scraper.NewLogs(s.scrape, scraper.WithStart(s.start), scraper.WithShutdown(s.shutdown))
+	}, metadata.LogsStability))
+	cc := c.ControllerConfig
+	cc.CollectionInterval = c.Logs.PollInterval
+	return scraperhelper.NewLogsController(&cc, set, next, scraperhelper.AddFactoryWithConfig(f, c))
 }

@@ -82,10 +82,16 @@ type seriesKey struct{ dimension, id, metric, stat string }
 
 // planner builds the plans of one region.
 type planner struct {
-	sel          selection
+	resources
+	sel    selection
+	period time.Duration
+}
+
+// resources builds the resource of an instance or cluster: one home, so that metrics,
+// SQL metrics and logs of an instance carry identical resources.
+type resources struct {
 	region       string
 	resourceTags []string
-	period       time.Duration
 	newRB        func() *metadata.ResourceBuilder
 }
 
@@ -137,7 +143,7 @@ func (p *plan) mark(key seriesKey) *window.Mark {
 	return &window.Mark{}
 }
 
-func (pl *planner) instanceResource(in *discovery.Instance) pcommon.Resource {
+func (pl resources) instanceResource(in *discovery.Instance) pcommon.Resource {
 	rb := pl.newRB()
 	pl.setCommon(rb, in.ARN, in.Engine, in.EngineVersion, in.ClusterIdentifier)
 	setIf(rb.SetCloudAvailabilityZone, in.AvailabilityZone)
@@ -151,7 +157,7 @@ func (pl *planner) instanceResource(in *discovery.Instance) pcommon.Resource {
 	return res
 }
 
-func (pl *planner) clusterResource(c *discovery.Cluster) pcommon.Resource {
+func (pl resources) clusterResource(c *discovery.Cluster) pcommon.Resource {
 	rb := pl.newRB()
 	pl.setCommon(rb, c.ARN, c.Engine, c.EngineVersion, c.Identifier)
 	res := rb.Emit()
@@ -160,7 +166,7 @@ func (pl *planner) clusterResource(c *discovery.Cluster) pcommon.Resource {
 }
 
 // setCommon sets the attributes instance and cluster resources share.
-func (pl *planner) setCommon(rb *metadata.ResourceBuilder, arn, engine, engineVersion, cluster string) {
+func (pl resources) setCommon(rb *metadata.ResourceBuilder, arn, engine, engineVersion, cluster string) {
 	rb.SetCloudProvider("aws")
 	setIf(rb.SetCloudRegion, pl.region)
 	setIf(rb.SetCloudAccountID, accountFromARN(arn))

@@ -2,7 +2,6 @@ package awsrdsreceiver
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -15,7 +14,6 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
-	"github.com/otelcol-rds/awsrdsreceiver/internal/awsconfig"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/discovery"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/metadata"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/metricdata"
@@ -80,29 +78,17 @@ func (s *rdsScraper) start(ctx context.Context, _ component.Host) error {
 	}
 	cw := s.cfg.CloudWatch
 	s.governor = newGovernor(cw, s.cfg.CollectionInterval)
-	for _, name := range s.cfg.regions() {
-		clients, err := awsconfig.New(ctx, awsconfig.Settings{
-			Region:      name,
-			Profile:     s.cfg.Profile,
-			RoleARN:     s.cfg.RoleARN,
-			ExternalID:  s.cfg.ExternalID,
-			Endpoints:   s.cfg.Endpoints,
-			MaxAttempts: cw.MaxAttempts,
-			MaxBackoff:  cw.MaxBackoff,
-			OnThrottledRetry: func() {
-				s.tb.ReceiverAwsrdsThrottledRetries.Add(context.Background(), 1)
-			},
-			OnCall: s.countCall,
-		})
-		if err != nil {
-			return err
-		}
+	all, err := regionClients(ctx, s.cfg, s.tb)
+	if err != nil {
+		return err
+	}
+	for _, clients := range all {
 		s.regions = append(s.regions, &region{
 			name:    clients.Region,
 			source:  discovery.NewSource(clients.RDS, filter, s.cfg.Discovery.RefreshInterval),
 			fetcher: metricdata.NewFetcher(clients.CloudWatch, metricdata.Options{RequestsPerSecond: cw.RequestsPerSecond, Concurrency: cw.MaxConcurrentRequests}),
 			windows: window.New(cw.Period, cw.Delay, cw.Overlap, cw.MaxLookback),
-			planner: &planner{sel: sel, region: clients.Region, resourceTags: s.cfg.ResourceTags, period: cw.Period, newRB: s.mb.NewResourceBuilder},
+			planner: &planner{resources: resources{region: clients.Region, resourceTags: s.cfg.ResourceTags, newRB: s.mb.NewResourceBuilder}, sel: sel, period: cw.Period},
 		})
 		if s.sql == nil && len(s.cfg.SQL.Queries) > 0 {
 			// The SDK's credential chain is the same in every region; tokens name their region.
@@ -121,21 +107,6 @@ func (s *rdsScraper) shutdown(ctx context.Context) error {
 		s.tb.Shutdown()
 	}
 	return err
-}
-
-func (s *rdsScraper) countCall(operation string, err error) {
-	s.tb.ReceiverAwsrdsAPICalls.Add(context.Background(), 1, metric.WithAttributes(
-		attribute.String("operation", operation), attribute.String("outcome", outcome(err))))
-}
-
-func outcome(err error) string {
-	switch {
-	case err == nil:
-		return "success"
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return "timeout"
-	}
-	return "error"
 }
 
 // scrape discovers (when due), then runs the due SQL queries while CloudWatch is read.
@@ -168,24 +139,11 @@ func (s *rdsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 // discover refreshes the region's fleet when due and rebuilds its plan; it reports
 // whether the fleet was refreshed.
 func (s *rdsScraper) discover(ctx context.Context, r *region, now time.Time, errs *scrapererror.ScrapeErrors) bool {
-	fleet, refreshed, known, err := r.source.Fleet(ctx, now)
+	fleet, refreshed, err := discoverRegion(ctx, s.tb, s.logger, r.name, r.source, now)
 	if err != nil {
-		s.tb.ReceiverAwsrdsDiscoveryRefreshes.Add(ctx, 1, metric.WithAttributes(attribute.String("outcome", outcome(err))))
-		if !known {
-			errs.AddPartial(0, fmt.Errorf("region %s: discovery failed, nothing to collect yet: %w", r.name, err))
-			return false
-		}
-		s.logger.Warn("Discovery refresh failed; keeping the last known fleet",
-			zap.String("region", r.name), zap.Int("instances", len(fleet.Instances)),
-			zap.Time("discovered_at", fleet.Refreshed), zap.Error(err))
-		errs.AddPartial(0, fmt.Errorf("region %s: discovery refresh failed, keeping the %d instances discovered at %s: %w",
-			r.name, len(fleet.Instances), fleet.Refreshed.Format(time.RFC3339), err))
+		errs.AddPartial(0, err)
 	}
 	if refreshed {
-		s.tb.ReceiverAwsrdsDiscoveryRefreshes.Add(ctx, 1, metric.WithAttributes(attribute.String("outcome", "success")))
-		regionAttr := metric.WithAttributes(attribute.String("region", r.name))
-		s.tb.ReceiverAwsrdsInstancesDiscovered.Record(ctx, int64(len(fleet.Instances)), regionAttr)
-		s.tb.ReceiverAwsrdsClustersDiscovered.Record(ctx, int64(len(fleet.Clusters)), regionAttr)
 		old := r.plan
 		r.plan = r.planner.plan(fleet, old)
 		if old == nil || len(old.resources) != len(r.plan.resources) || old.data.Len() != r.plan.data.Len() {

@@ -80,7 +80,7 @@ func newHarness(t *testing.T, fleet simulator.Fleet, modify func(*Config)) *harn
 
 	cfg := createDefaultConfig().(*Config)
 	cfg.Region = "us-east-1"
-	cfg.Endpoints.RDS, cfg.Endpoints.CloudWatch = srv.URL, srv.URL
+	cfg.Endpoints.RDS, cfg.Endpoints.CloudWatch, cfg.Endpoints.Logs = srv.URL, srv.URL, srv.URL
 	cfg.CloudWatch.MaxBackoff = 10 * time.Millisecond
 	cfg.ResourceTags = []string{"env", "team"}
 	if modify != nil {

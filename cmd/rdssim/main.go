@@ -1,5 +1,5 @@
-// Command rdssim serves the AWS RDS and CloudWatch simulator on a local address, for
-// demos, manual testing and benchmarks of the receiver:
+// Command rdssim serves the AWS RDS, CloudWatch and CloudWatch Logs simulator on a
+// local address, for demos, manual testing and benchmarks of the receiver:
 //
 //	rdssim -fleet testdata/simulator/fleet-small.yaml
 //	rdssim -instances 500 -seed 7 -listen 127.0.0.1:4566 -latency 20ms
@@ -48,6 +48,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	account := fs.String("account", "123456789012", "AWS account id reported in ARNs")
 	latency := fs.Duration("latency", 0, "delay added to every AWS call")
 	lag := fs.Duration("publication-lag", time.Minute, "delay before a metric point becomes visible after its period ends")
+	logLag := fs.Duration("log-ingestion-lag", 5*time.Second, "delay before a CloudWatch Logs event becomes visible after its timestamp")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -74,12 +75,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if pubLag == 0 {
 		pubLag = -1 // the Config spells "no lag" as negative; 0 there means the default
 	}
+	ingestLag := *logLag
+	if ingestLag == 0 {
+		ingestLag = -1
+	}
 	sim := simulator.New(simulator.Config{
-		Fleet:          fleet,
-		Region:         *region,
-		AccountID:      *account,
-		Latency:        *latency,
-		PublicationLag: pubLag,
+		Fleet:           fleet,
+		Region:          *region,
+		AccountID:       *account,
+		Latency:         *latency,
+		PublicationLag:  pubLag,
+		LogIngestionLag: ingestLag,
 	})
 
 	ln, err := net.Listen("tcp", *listen)

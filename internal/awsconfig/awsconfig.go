@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/middleware"
@@ -25,6 +26,7 @@ type Endpoints struct {
 	RDS        string `mapstructure:"rds"`
 	CloudWatch string `mapstructure:"cloudwatch"`
 	STS        string `mapstructure:"sts"`
+	Logs       string `mapstructure:"logs"`
 }
 
 // Settings selects the credentials, region and retry behaviour of one region's clients.
@@ -47,6 +49,7 @@ type Clients struct {
 	Region     string
 	RDS        *rds.Client
 	CloudWatch *cloudwatch.Client
+	Logs       *cloudwatchlogs.Client
 	// Credentials sign RDS IAM database authentication tokens.
 	Credentials aws.CredentialsProvider
 }
@@ -87,6 +90,7 @@ func New(ctx context.Context, s Settings) (*Clients, error) {
 		Credentials: cfg.Credentials,
 		RDS:         rds.NewFromConfig(cfg, withEndpoint[rds.Options](s.Endpoints.RDS, func(o *rds.Options, ep *string) { o.BaseEndpoint = ep })),
 		CloudWatch:  cloudwatch.NewFromConfig(cfg, withEndpoint[cloudwatch.Options](s.Endpoints.CloudWatch, func(o *cloudwatch.Options, ep *string) { o.BaseEndpoint = ep })),
+		Logs:        cloudwatchlogs.NewFromConfig(cfg, withEndpoint[cloudwatchlogs.Options](s.Endpoints.Logs, func(o *cloudwatchlogs.Options, ep *string) { o.BaseEndpoint = ep })),
 	}, nil
 }
 

@@ -119,6 +119,7 @@ func instanceFrom(d *types.DBInstance, writers map[string]bool) Instance {
 		StorageThroughputMiBps:    aws.ToInt32(d.StorageThroughput),
 		BackupRetentionPeriodDays: aws.ToInt32(d.BackupRetentionPeriod),
 		Tags:                      tagMap(d.TagList),
+		LogExports:                d.EnabledCloudwatchLogsExports,
 	}
 	if d.Endpoint != nil {
 		in.Endpoint = Endpoint{Address: aws.ToString(d.Endpoint.Address), Port: aws.ToInt32(d.Endpoint.Port)}
@@ -147,6 +148,7 @@ func clusterFrom(d *types.DBCluster) Cluster {
 		Status:        aws.ToString(d.Status),
 		GlobalMember:  aws.ToString(d.GlobalClusterIdentifier) != "",
 		Tags:          tagMap(d.TagList),
+		LogExports:    d.EnabledCloudwatchLogsExports,
 	}
 	c.Serverless = d.ServerlessV2ScalingConfiguration != nil || strings.EqualFold(c.EngineMode, "serverless")
 	for _, m := range d.DBClusterMembers {

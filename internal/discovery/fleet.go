@@ -49,6 +49,9 @@ type Instance struct {
 	StorageThroughputMiBps    int32
 	BackupRetentionPeriodDays int32
 	Tags                      map[string]string
+	// LogExports are the log types published to CloudWatch Logs (EnabledCloudwatchLogsExports);
+	// Aurora instances publish their cluster's.
+	LogExports []string
 }
 
 // ClusterMember is one instance of an Aurora cluster and its role.
@@ -70,6 +73,7 @@ type Cluster struct {
 	Status        string
 	Members       []ClusterMember
 	Tags          map[string]string
+	LogExports    []string // EnabledCloudwatchLogsExports
 }
 
 // Fleet is the result of one discovery refresh.

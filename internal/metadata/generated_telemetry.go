@@ -33,6 +33,7 @@ type TelemetryBuilder struct {
 	ReceiverAwsrdsDatapointsReceived              metric.Int64Counter
 	ReceiverAwsrdsDiscoveryRefreshes              metric.Int64Counter
 	ReceiverAwsrdsInstancesDiscovered             metric.Int64Gauge
+	ReceiverAwsrdsLogRecords                      metric.Int64Counter
 	ReceiverAwsrdsMetricsRequested                metric.Int64Counter
 	ReceiverAwsrdsMetricsRequestedHourlyProjected metric.Float64Gauge
 	ReceiverAwsrdsSQLQueryDuration                metric.Float64Histogram
@@ -113,6 +114,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_receiver_awsrds_instances_discovered",
 		metric.WithDescription("DB instances found by the last discovery refresh, after filtering. [Development]"),
 		metric.WithUnit("{instance}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ReceiverAwsrdsLogRecords, err = builder.meter.Int64Counter(
+		"otelcol_receiver_awsrds_log_records",
+		metric.WithDescription("Log records read from CloudWatch Logs, by RDS log type. [Development]"),
+		metric.WithUnit("{record}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ReceiverAwsrdsMetricsRequested, err = builder.meter.Int64Counter(

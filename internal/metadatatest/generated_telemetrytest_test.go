@@ -26,6 +26,7 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.ReceiverAwsrdsDatapointsReceived.Add(context.Background(), 1)
 	tb.ReceiverAwsrdsDiscoveryRefreshes.Add(context.Background(), 1)
 	tb.ReceiverAwsrdsInstancesDiscovered.Record(context.Background(), 1)
+	tb.ReceiverAwsrdsLogRecords.Add(context.Background(), 1)
 	tb.ReceiverAwsrdsMetricsRequested.Add(context.Background(), 1)
 	tb.ReceiverAwsrdsMetricsRequestedHourlyProjected.Record(context.Background(), 1)
 	tb.ReceiverAwsrdsSQLQueryDuration.Record(context.Background(), 1)
@@ -54,6 +55,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualReceiverAwsrdsInstancesDiscovered(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverAwsrdsLogRecords(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualReceiverAwsrdsMetricsRequested(t, testTel,

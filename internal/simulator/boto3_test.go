@@ -15,10 +15,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-rds/awsrdsreceiver/internal/simulator"
 )
 
 const boto3Script = "../../testdata/simulator/boto3_check.py"
@@ -36,6 +39,7 @@ type boto3Report struct {
 		PerformanceInsights bool              `json:"performance_insights"`
 		ARN                 string            `json:"arn"`
 		Tags                map[string]string `json:"tags"`
+		LogExports          []string          `json:"log_exports"`
 	} `json:"instances"`
 	Clusters []struct {
 		ID         string            `json:"id"`
@@ -43,6 +47,7 @@ type boto3Report struct {
 		Serverless bool              `json:"serverless"`
 		Members    map[string]bool   `json:"members"`
 		Tags       map[string]string `json:"tags"`
+		LogExports []string          `json:"log_exports"`
 	} `json:"clusters"`
 	Metrics map[string]struct {
 		Dimension  string    `json:"dimension"`
@@ -55,6 +60,18 @@ type boto3Report struct {
 		Timestamps []int64   `json:"timestamps"`
 		Values     []float64 `json:"values"`
 	} `json:"metrics"`
+	LogsProtocol string                     `json:"logs_protocol"`
+	LogGroups    []string                   `json:"log_groups"`
+	LogEvents    map[string][]boto3LogEvent `json:"log_events"`
+	LogPages     int                        `json:"log_pages"`
+}
+
+type boto3LogEvent struct {
+	Stream        string `json:"stream"`
+	Timestamp     int64  `json:"timestamp"`
+	Message       string `json:"message"`
+	IngestionTime int64  `json:"ingestion_time"`
+	EventID       string `json:"event_id"`
 }
 
 // pythons returns the interpreters to cross-check with: python3 on PATH and, when it
@@ -113,6 +130,7 @@ func TestBoto3CrossCheck(t *testing.T) {
 				assert.Equal(t, aws.ToBool(want.PerformanceInsightsEnabled), in.PerformanceInsights)
 				assert.Equal(t, aws.ToString(want.DBInstanceArn), in.ARN)
 				assert.Equal(t, orEmpty(tagMap(want.TagList)), in.Tags, in.ID)
+				assert.Equal(t, orNone(want.EnabledCloudwatchLogsExports), in.LogExports, in.ID)
 			}
 			require.Len(t, rep.Clusters, len(goView.clusters))
 			for _, c := range rep.Clusters {
@@ -126,6 +144,7 @@ func TestBoto3CrossCheck(t *testing.T) {
 				}
 				assert.Equal(t, members, c.Members, c.ID)
 				assert.Equal(t, orEmpty(tagMap(want.TagList)), c.Tags, c.ID)
+				assert.Equal(t, orNone(want.EnabledCloudwatchLogsExports), c.LogExports, c.ID)
 			}
 
 			require.Len(t, rep.Metrics, len(rep.Instances)+len(rep.Clusters))
@@ -144,6 +163,22 @@ func TestBoto3CrossCheck(t *testing.T) {
 					assert.Equal(t, v, m.Values[i], key)
 				}
 			}
+
+			assert.Equal(t, "json", rep.LogsProtocol)
+			assert.Equal(t, goView.logGroups, rep.LogGroups)
+			assert.Greater(t, rep.LogPages, len(rep.LogGroups), "limit 500 forces nextToken pages")
+			require.Len(t, rep.LogEvents, len(goView.logGroups))
+			for group, evs := range rep.LogEvents {
+				want := goView.logEvents[group]
+				require.NotEmpty(t, want, group)
+				assert.Equal(t, want, evs, group)
+				// endTime is inclusive, and only events ingested by now (t0 = end) are visible.
+				truth := s.LogEvents(group, start, end.Add(-s.LogIngestionLag()+time.Millisecond))
+				require.Equal(t, len(truth), len(evs), group)
+				for i, e := range truth {
+					assert.Equal(t, boto3LogEvent{e.Stream, e.Timestamp.UnixMilli(), e.Message, e.IngestionTime.UnixMilli(), e.EventID}, evs[i])
+				}
+			}
 		})
 	}
 	c := s.Counters()
@@ -152,6 +187,7 @@ func TestBoto3CrossCheck(t *testing.T) {
 		wire := map[string]string{"smithy-rpc-v2-cbor": "rpc-v2-cbor", "query": "awsQuery", "json": "awsJson1_0"}[p]
 		assert.NotZero(t, c.CallsByProtocol["GetMetricData"][wire], "GetMetricData over %s", p)
 	}
+	assert.NotZero(t, c.CallsByProtocol["FilterLogEvents"][simulator.ProtoJSON11])
 }
 
 type goSeries struct {
@@ -163,6 +199,8 @@ type goView struct {
 	instances map[string]rdstypes.DBInstance
 	clusters  map[string]rdstypes.DBCluster
 	metrics   map[string]goSeries // identifier/metric
+	logGroups []string
+	logEvents map[string][]boto3LogEvent // group -> events of FilterLogEvents over [start, end]
 }
 
 // goSDKView reads the same things as boto3_check.py with the Go SDK.
@@ -200,6 +238,22 @@ func goSDKView(t *testing.T, s *sim, start, end time.Time) goView {
 		g.values = r.Values
 		v.metrics[qs[i].ident+"/"+qs[i].metric] = g
 	}
+
+	logs := logsClient(s.URL, 1)
+	v.logEvents = map[string][]boto3LogEvent{}
+	groups, err := logs.DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{})
+	require.NoError(t, err)
+	for _, g := range groups.LogGroups {
+		name := aws.ToString(g.LogGroupName)
+		v.logGroups = append(v.logGroups, name)
+		evs, _ := filterAll(t, logs, &cloudwatchlogs.FilterLogEventsInput{LogGroupName: g.LogGroupName, StartTime: ms(start), EndTime: ms(end)})
+		for _, e := range evs {
+			v.logEvents[name] = append(v.logEvents[name], boto3LogEvent{
+				aws.ToString(e.LogStreamName), aws.ToInt64(e.Timestamp), aws.ToString(e.Message),
+				aws.ToInt64(e.IngestionTime), aws.ToString(e.EventId),
+			})
+		}
+	}
 	return v
 }
 
@@ -220,6 +274,13 @@ func runBoto3(t *testing.T, python, url string, start, end time.Time) boto3Repor
 	var rep boto3Report
 	require.NoError(t, json.Unmarshal(stdout.Bytes(), &rep), "output: %s", stdout.String())
 	return rep
+}
+
+func orNone(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
 }
 
 func orEmpty(m map[string]string) map[string]string {

@@ -46,17 +46,20 @@ func (cborProtocol) writeResult(w http.ResponseWriter, _ *call, result object) {
 }
 
 func (cborProtocol) writeError(w http.ResponseWriter, _ *call, e *apiError) {
-	body := cbor.Map{"__type": cbor.String(errorType(e)), "message": cbor.String(e.message)}
+	body := cbor.Map{"__type": cbor.String(errorType(e, cloudWatchErrorNamespace)), "message": cbor.String(e.message)}
 	writeBody(w, e.status, "application/cbor", cbor.Encode(body),
 		"Smithy-Protocol", "rpc-v2-cbor", "X-Amzn-Query-Error", e.code+";"+e.fault())
 }
 
-// errorType is the __type of a JSON or CBOR error: the modeled shape's id, or the bare
-// code for errors AWS does not model. Query-compatible clients take the code from the
-// X-Amzn-Query-Error header either way.
-func errorType(e *apiError) string {
+// cloudWatchErrorNamespace qualifies CloudWatch's modeled error shapes in __type.
+const cloudWatchErrorNamespace = "com.amazonaws.cloudwatch#"
+
+// errorType is the __type of a JSON or CBOR error: the modeled shape's id (namespace
+// plus shape name), or the bare code for errors AWS does not model. Query-compatible
+// clients take the code from the X-Amzn-Query-Error header either way.
+func errorType(e *apiError, namespace string) string {
 	if e.shape != "" {
-		return "com.amazonaws.cloudwatch#" + e.shape
+		return namespace + e.shape
 	}
 	return e.code
 }

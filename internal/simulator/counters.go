@@ -10,7 +10,9 @@ import (
 const (
 	ProtoQuery = "awsQuery"
 	ProtoJSON  = "awsJson1_0"
-	ProtoCBOR  = "rpc-v2-cbor"
+	// ProtoJSON11 is CloudWatch Logs' protocol.
+	ProtoJSON11 = "awsJson1_1"
+	ProtoCBOR   = "rpc-v2-cbor"
 )
 
 // Counters is a snapshot of what the simulator served since it started or was Reset.
@@ -38,6 +40,8 @@ type Counters struct {
 	// DescribeDBInstancesPages and DescribeDBClustersPages count answered pages.
 	DescribeDBInstancesPages int64 `json:"describe_db_instances_pages"`
 	DescribeDBClustersPages  int64 `json:"describe_db_clusters_pages"`
+	// LogEvents counts events returned by FilterLogEvents and GetLogEvents.
+	LogEvents int64 `json:"log_events"`
 	// SeriesQueries counts metric queries per identifier and metric (phantoms included).
 	SeriesQueries map[string]map[string]int64 `json:"series_queries"`
 }
@@ -91,7 +95,7 @@ func (c *counters) answered(op string, err *apiError) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch {
-	case err.code == "Throttling":
+	case err.throttling():
 		c.c.Throttled++
 		c.c.ThrottledByOperation[op]++
 	case err.server:
@@ -111,6 +115,12 @@ func (c *counters) page(op string) {
 	case "DescribeDBClusters":
 		c.c.DescribeDBClustersPages++
 	}
+}
+
+func (c *counters) logEvents(n int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.c.LogEvents += n
 }
 
 // metricCall records one answered metric read: billed queries, returned points,

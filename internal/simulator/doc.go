@@ -1,8 +1,10 @@
 // Package simulator is an AWS-compatible stand-in for the parts of RDS and CloudWatch
 // that the receiver calls: DescribeDBInstances, DescribeDBClusters and GetMetricData
 // (Smithy RPC v2 CBOR, awsJson1_0 and awsQuery), plus minimal GetMetricStatistics,
-// ListMetrics and ListTagsForResource. The real aws-sdk-go-v2 clients and boto3 talk
-// to it over HTTP exactly as to AWS; SigV4 signatures are accepted unchecked.
+// ListMetrics and ListTagsForResource, and the RDS logs published to CloudWatch Logs
+// (FilterLogEvents, DescribeLogGroups, GetLogEvents over awsJson1_1; see logs.go). The
+// real aws-sdk-go-v2 clients and boto3 talk to it over HTTP exactly as to AWS; SigV4
+// signatures are accepted unchecked.
 //
 // It is test, demo and benchmark infrastructure and is never compiled into the product.
 // It models AWS on its own (its own fleet types, its own rules for which CloudWatch
@@ -19,6 +21,7 @@
 //	... run the receiver ...
 //	c := sim.Counters() // c.MetricDataQueries, c.PhantomQueries, c.Phantoms, ...
 //	want, ok := sim.Value(simulator.DimInstance, "pg-a", "CPUUtilization", "Average", ts, time.Minute)
+//	events := sim.LogEvents("/aws/rds/instance/pg-a/postgresql", start, end)
 //
 // Values are a deterministic function of (series, minute): each minute holds four raw
 // samples (a per-series level, a daily sinusoid and hashed noise), and every statistic of

@@ -52,10 +52,28 @@ func errInvalidNextToken() *apiError {
 	return newAPIError(http.StatusBadRequest, "InvalidNextToken", "InvalidNextToken", "The service couldn't process the NextToken.")
 }
 
-// errThrottling is what both services answer when a caller exceeds its rate; the
-// SDKs' standard retryers treat the code Throttling as retryable.
-func errThrottling() *apiError {
+// errThrottling is what a service answers when a caller exceeds its rate: code
+// Throttling for RDS and CloudWatch, the modeled ThrottlingException for CloudWatch
+// Logs. The SDKs' standard retryers retry both.
+func errThrottling(service string) *apiError {
+	if service == "logs" {
+		return newAPIError(http.StatusBadRequest, "ThrottlingException", "ThrottlingException", "Rate exceeded")
+	}
 	return newAPIError(http.StatusBadRequest, "Throttling", "", "Rate exceeded")
+}
+
+func (e *apiError) throttling() bool {
+	return e.code == "Throttling" || e.code == "ThrottlingException"
+}
+
+// errServiceFailure is an injected server-side failure (HTTP 500): InternalFailure, or
+// for CloudWatch Logs its modeled ServiceUnavailableException.
+func errServiceFailure(service string) *apiError {
+	if service == "logs" {
+		return newAPIError(http.StatusInternalServerError, "ServiceUnavailableException", "ServiceUnavailableException",
+			"The service cannot complete the request.")
+	}
+	return errInternalFailure()
 }
 
 func errInternalFailure() *apiError {

@@ -35,17 +35,18 @@ func (f *faults) clear(latency time.Duration) {
 	f.latency = latency
 }
 
-// next consumes one pending throttle or failure for op (throttles first).
-func (f *faults) next(op string) *apiError {
+// next consumes one pending throttle or failure for op (throttles first), in the
+// error style of service.
+func (f *faults) next(service, op string) *apiError {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.throttle[op] > 0 {
 		f.throttle[op]--
-		return errThrottling()
+		return errThrottling(service)
 	}
 	if f.fail[op] > 0 {
 		f.fail[op]--
-		return errInternalFailure()
+		return errServiceFailure(service)
 	}
 	return nil
 }
@@ -86,14 +87,16 @@ func (f *faults) wait(ctx context.Context) {
 }
 
 // ThrottleNext answers the next n calls of operation with the service's throttling
-// error (code Throttling, HTTP 400), which the SDKs retry.
+// error (HTTP 400, code Throttling; ThrottlingException for CloudWatch Logs
+// operations), which the SDKs retry.
 func (s *Server) ThrottleNext(operation string, n int) {
 	s.faults.mu.Lock()
 	defer s.faults.mu.Unlock()
 	s.faults.throttle[operation] += n
 }
 
-// FailNext answers the next n calls of operation with InternalFailure (HTTP 500).
+// FailNext answers the next n calls of operation with InternalFailure (HTTP 500;
+// ServiceUnavailableException for CloudWatch Logs operations).
 func (s *Server) FailNext(operation string, n int) {
 	s.faults.mu.Lock()
 	defer s.faults.mu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -52,6 +53,10 @@ type Instance struct {
 	// CreateTime is when the instance was created; its metrics start then (never
 	// before the fleet's creation time). Zero means "with the fleet".
 	CreateTime time.Time `yaml:"created,omitempty" json:"created,omitzero"`
+	// LogExports are the log types published to CloudWatch Logs
+	// (EnabledCloudwatchLogsExports), e.g. [error, slowquery] or [postgresql]. Aurora
+	// instances export through their cluster and must leave it empty.
+	LogExports []string `yaml:"log_exports,omitempty" json:"log_exports,omitempty"`
 }
 
 // ClusterMember is one instance of an Aurora cluster and its role.
@@ -83,6 +88,9 @@ type Cluster struct {
 	ResourceID              string            `yaml:"cluster_resource_id,omitempty" json:"cluster_resource_id,omitempty"`
 	ARN                     string            `yaml:"arn,omitempty" json:"arn,omitempty"`
 	CreateTime              time.Time         `yaml:"created,omitempty" json:"created,omitzero"`
+	// LogExports are the log types the cluster publishes to CloudWatch Logs
+	// (EnabledCloudwatchLogsExports), one log stream per member instance.
+	LogExports []string `yaml:"log_exports,omitempty" json:"log_exports,omitempty"`
 }
 
 // IsAurora reports whether the engine is an Aurora engine.
@@ -113,6 +121,11 @@ func (f Fleet) Validate() error {
 		if in.Class == "" {
 			errs = append(errs, fmt.Errorf("instance %q: empty class", in.Identifier))
 		}
+		if len(in.LogExports) > 0 && IsAurora(in.Engine) {
+			errs = append(errs, fmt.Errorf("instance %q: Aurora instances export logs through their cluster's log_exports", in.Identifier))
+		} else {
+			errs = append(errs, checkLogExports("instance", in.Identifier, in.Engine, in.LogExports)...)
+		}
 		inst[in.Identifier] = in
 	}
 	for _, in := range f.Instances {
@@ -138,6 +151,7 @@ func (f Fleet) Validate() error {
 		if !IsAurora(c.Engine) {
 			errs = append(errs, fmt.Errorf("cluster %q: engine %q is not an Aurora engine", c.Identifier, c.Engine))
 		}
+		errs = append(errs, checkLogExports("cluster", c.Identifier, c.Engine, c.LogExports)...)
 		writers := 0
 		for _, m := range c.Members {
 			in := inst[m.InstanceIdentifier]
@@ -167,6 +181,35 @@ func (f Fleet) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// LogTypes are the log types an engine can publish to CloudWatch Logs, as
+// EnabledCloudwatchLogsExports names them; nil for an unknown engine.
+func LogTypes(engine string) []string {
+	switch engine {
+	case EngineMySQL, EngineMariaDB, EngineAuroraMySQL:
+		return []string{"audit", "error", "general", "iam-db-auth-error", "slowquery"}
+	case EnginePostgres, EngineAuroraPostgreSQL:
+		return []string{"iam-db-auth-error", "postgresql", "upgrade"}
+	}
+	return nil
+}
+
+func checkLogExports(kind, id, engine string, exports []string) []error {
+	var errs []error
+	allowed := LogTypes(engine)
+	seen := map[string]bool{}
+	for _, x := range exports {
+		switch {
+		case !slices.Contains(allowed, x):
+			errs = append(errs, fmt.Errorf("%s %q: log export %q is not a log type of engine %q (want one of %s)",
+				kind, id, x, engine, strings.Join(allowed, ", ")))
+		case seen[x]:
+			errs = append(errs, fmt.Errorf("%s %q: duplicate log export %q", kind, id, x))
+		}
+		seen[x] = true
+	}
+	return errs
 }
 
 func knownEngine(e string) bool {
@@ -331,11 +374,13 @@ func (f Fleet) clone() Fleet {
 	}
 	for i, in := range f.Instances {
 		in.Tags = cloneTags(in.Tags)
+		in.LogExports = slices.Clone(in.LogExports)
 		out.Instances[i] = in
 	}
 	for i, c := range f.Clusters {
 		c.Tags = cloneTags(c.Tags)
 		c.Members = append([]ClusterMember(nil), c.Members...)
+		c.LogExports = slices.Clone(c.LogExports)
 		out.Clusters[i] = c
 	}
 	return out

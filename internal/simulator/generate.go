@@ -10,7 +10,8 @@ import (
 // same seed: about 35% MySQL, 30% PostgreSQL, 5% MariaDB and the rest Aurora
 // clusters of 2–3 members (both engines, some Serverless v2, a few global), with
 // gp2/gp3/io1 storage, about 20% burstable classes, 10% read replicas of generated
-// primaries, 30% Performance Insights and env/team/app tags on all but about 5%.
+// primaries, 30% Performance Insights, env/team/app tags on all but about 5%, and
+// CloudWatch Logs exports on about 30% of the other instances and 40% of the clusters.
 func GenerateFleet(n int, seed int64) Fleet {
 	if n <= 0 {
 		return Fleet{}
@@ -29,7 +30,26 @@ func GenerateFleet(n int, seed int64) Fleet {
 	pg := rest - mysql - maria
 	g.addStandalone([]engineCount{{EngineMySQL, mysql}, {EngineMariaDB, maria}, {EnginePostgres, pg}}, roundShare(n, 0.10))
 	g.addClusters(aurora)
+	g.addLogExports()
 	return g.f
+}
+
+// addLogExports has about 30% of the non-Aurora instances and 40% of the clusters
+// publish logs to CloudWatch Logs. It hashes identifiers rather than drawing from the
+// generator's random source, so the rest of a seed's fleet stays as it was.
+func (g *generator) addLogExports() {
+	for i := range g.f.Instances {
+		in := &g.f.Instances[i]
+		if !IsAurora(in.Engine) && hash64("log_exports/"+in.Identifier)%100 < 30 {
+			in.LogExports = logExportsFor(in.Engine)
+		}
+	}
+	for i := range g.f.Clusters {
+		c := &g.f.Clusters[i]
+		if hash64("log_exports/"+c.Identifier)%100 < 40 {
+			c.LogExports = logExportsFor(c.Engine)
+		}
+	}
 }
 
 type engineCount struct {

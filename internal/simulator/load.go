@@ -37,6 +37,7 @@ import (
 //	    arn: arn:aws:rds:us-east-1:123456789012:db:mysql-a
 //	    created: 2025-01-01T00:00:00Z  # metrics start here (not before the fleet's creation)
 //	    tags: {env: prod, team: payments}
+//	    log_exports: [error, slowquery] # CloudWatch Logs exports; not on Aurora instances
 //	clusters:
 //	  - identifier: aurora-a
 //	    engine: aurora-mysql
@@ -50,6 +51,9 @@ import (
 //	      - {instance: aurora-a-1, writer: true}
 //	      - {instance: aurora-a-2}
 //	    tags: {env: prod}
+//	    log_exports: [postgresql]      # mysql/mariadb/aurora-mysql: error general slowquery audit
+//	                                   # iam-db-auth-error; postgres engines: postgresql upgrade
+//	                                   # iam-db-auth-error
 func LoadFleet(path string) (Fleet, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {

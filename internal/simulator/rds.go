@@ -150,7 +150,8 @@ func (s *Server) instanceObject(st *fleetState, in *Instance) object {
 	if IsAurora(in.Engine) {
 		o = o.add("PromotionTier", int64(1))
 	}
-	return o.add("DBInstanceArn", in.ARN).add("TagList", tagList(in.Tags))
+	return o.add("EnabledCloudwatchLogsExports", logExportList(in.LogExports)).
+		add("DBInstanceArn", in.ARN).add("TagList", tagList(in.Tags))
 }
 
 func (s *Server) clusterObject(cl *Cluster) object {
@@ -188,11 +189,25 @@ func (s *Server) clusterObject(cl *Cluster) object {
 		{"EngineMode", cl.EngineMode},
 		{"StorageType", "aurora"},
 	}
-	o = o.add("GlobalClusterIdentifier", cl.GlobalClusterIdentifier)
+	o = o.add("GlobalClusterIdentifier", cl.GlobalClusterIdentifier).
+		add("EnabledCloudwatchLogsExports", logExportList(cl.LogExports))
 	if cl.Serverless {
 		o = o.add("ServerlessV2ScalingConfiguration", object{{"MinCapacity", cl.MinCapacity}, {"MaxCapacity", cl.MaxCapacity}})
 	}
 	return o.add("TagList", tagList(cl.Tags))
+}
+
+// logExportList is EnabledCloudwatchLogsExports (a LogTypeList, items <member>), or
+// nil, which leaves the element out, when nothing is exported, as RDS does.
+func logExportList(exports []string) any {
+	if len(exports) == 0 {
+		return nil
+	}
+	l := list{item: "member", values: make([]any, len(exports))}
+	for i, x := range exports {
+		l.values[i] = x
+	}
+	return l
 }
 
 func tagList(tags map[string]string) list {

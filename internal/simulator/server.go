@@ -25,6 +25,14 @@ type Config struct {
 	// Latency delays every AWS call (not the /_sim endpoints). Calls never take less
 	// than 2 ms, which keeps the SDK's request-body race away (see HTTPClient).
 	Latency time.Duration
+	// LogIngestionLag is how long after its timestamp a CloudWatch Logs event is
+	// ingested, and so visible to FilterLogEvents and GetLogEvents (ingestionTime =
+	// timestamp + lag). 0 means the default 5 s; negative means none.
+	LogIngestionLag time.Duration
+	// LateLogStreams delays the ingestion of the log streams named after these
+	// instance identifiers (in every log group they write to) by the extra duration,
+	// on top of LogIngestionLag. Read by New and SetFleet.
+	LateLogStreams map[string]time.Duration
 }
 
 // Server simulates RDS and CloudWatch over HTTP. It is safe for concurrent use.
@@ -32,6 +40,7 @@ type Server struct {
 	cfg      Config
 	created  time.Time
 	lag      time.Duration
+	logLag   time.Duration
 	counters *counters
 	faults   *faults
 	reqSeq   atomic.Uint64
@@ -47,6 +56,7 @@ type fleetState struct {
 	clusters  map[string]*Cluster
 	replicas  map[string][]any // source identifier -> its read replicas
 	cat       *catalog
+	logs      *logCatalog
 }
 
 // New returns a Server for cfg.
@@ -70,12 +80,20 @@ func New(cfg Config) *Server {
 	case lag < 0:
 		lag = 0
 	}
-	s := &Server{cfg: cfg, created: cfg.CreatedAt, lag: lag, counters: newCounters(), faults: newFaults(cfg.Latency)}
+	logLag := cfg.LogIngestionLag
+	switch {
+	case logLag == 0:
+		logLag = 5 * time.Second
+	case logLag < 0:
+		logLag = 0
+	}
+	s := &Server{cfg: cfg, created: cfg.CreatedAt, lag: lag, logLag: logLag, counters: newCounters(), faults: newFaults(cfg.Latency)}
 	s.SetFleet(cfg.Fleet)
 	return s
 }
 
-// SetFleet replaces the fleet (tests shrink or grow it); series follow at once.
+// SetFleet replaces the fleet (tests shrink or grow it); series and log groups follow
+// at once.
 func (s *Server) SetFleet(f Fleet) {
 	st := &fleetState{
 		fleet:     f.normalized(s.cfg.Region, s.cfg.AccountID),
@@ -94,6 +112,7 @@ func (s *Server) SetFleet(f Fleet) {
 		st.clusters[st.fleet.Clusters[i].Identifier] = &st.fleet.Clusters[i]
 	}
 	st.cat = buildCatalog(st.fleet)
+	st.logs = buildLogCatalog(st.fleet, s.created, s.cfg.LateLogStreams)
 	s.mu.Lock()
 	s.state = st
 	s.mu.Unlock()
@@ -156,7 +175,7 @@ func (s *Server) Value(dimensionName, identifier, metric, stat string, ts time.T
 
 // call is one decoded AWS request.
 type call struct {
-	service   string // "rds" or "cloudwatch"
+	service   string // "rds", "cloudwatch" or "logs"
 	proto     protocol
 	op        string
 	params    map[string]any
@@ -183,6 +202,11 @@ var handlers = map[string]map[string]handler{
 		"GetMetricStatistics": (*Server).getMetricStatistics,
 		"ListMetrics":         (*Server).listMetrics,
 	},
+	"logs": {
+		"DescribeLogGroups": (*Server).describeLogGroups,
+		"FilterLogEvents":   (*Server).filterLogEvents,
+		"GetLogEvents":      (*Server).getLogEvents,
+	},
 }
 
 const maxBody = 16 << 20
@@ -197,7 +221,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 	c, decodeErr := decodeCall(r)
 	if c == nil {
-		http.Error(w, "rdssim: not an RDS or CloudWatch request", http.StatusNotFound)
+		http.Error(w, "rdssim: not an RDS, CloudWatch or CloudWatch Logs request", http.StatusNotFound)
 		return
 	}
 	c.requestID = s.requestID()
@@ -215,7 +239,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handle(c *call, decodeErr *apiError) (object, *apiError) {
-	if err := s.faults.next(c.op); err != nil {
+	if err := s.faults.next(c.service, c.op); err != nil {
 		return nil, err
 	}
 	if decodeErr != nil {

@@ -5,8 +5,11 @@ Usage: boto3_check.py ENDPOINT_URL START_EPOCH END_EPOCH
 
 Describes every DB instance and cluster (paginated), then runs GetMetricData
 (paginated) for CPUUtilization/Average/60 s of every instance and
-VolumeBytesUsed/Maximum/300 s of every cluster over [START, END), and prints one
-JSON document on stdout. The simulator's Go tests compare it with the Go SDK.
+VolumeBytesUsed/Maximum/300 s of every cluster over [START, END), lists the
+CloudWatch Logs log groups (DescribeLogGroups, paginated) and reads every group
+with FilterLogEvents (paginated) over startTime START, endTime END (epoch ms),
+and prints one JSON document on stdout. The simulator's Go tests compare it with
+the Go SDK.
 """
 import datetime
 import json
@@ -29,6 +32,7 @@ def main():
     cfg = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5, read_timeout=30)
     rds = session.client("rds", endpoint_url=endpoint, config=cfg)
     cw = session.client("cloudwatch", endpoint_url=endpoint, config=cfg)
+    logs = session.client("logs", endpoint_url=endpoint, config=cfg)
 
     instances = []
     for page in rds.get_paginator("describe_db_instances").paginate(PaginationConfig={"PageSize": 20}):
@@ -42,6 +46,7 @@ def main():
                 "performance_insights": i.get("PerformanceInsightsEnabled", False),
                 "arn": i["DBInstanceArn"],
                 "tags": {t["Key"]: t["Value"] for t in i.get("TagList", [])},
+                "log_exports": i.get("EnabledCloudwatchLogsExports", []),
             })
 
     clusters = []
@@ -53,6 +58,7 @@ def main():
                 "serverless": "ServerlessV2ScalingConfiguration" in c,
                 "members": {m["DBInstanceIdentifier"]: m["IsClusterWriter"] for m in c["DBClusterMembers"]},
                 "tags": {t["Key"]: t["Value"] for t in c.get("TagList", [])},
+                "log_exports": c.get("EnabledCloudwatchLogsExports", []),
             })
 
     specs = {}
@@ -96,6 +102,24 @@ def main():
             break
         kwargs["NextToken"] = resp["NextToken"]
 
+    log_groups = []
+    for page in logs.get_paginator("describe_log_groups").paginate(PaginationConfig={"PageSize": 3}):
+        log_groups += [g["logGroupName"] for g in page["logGroups"]]
+    log_events, log_pages = {}, 0
+    for group in log_groups:
+        evs = log_events.setdefault(group, [])
+        kwargs = {"logGroupName": group, "startTime": start * 1000, "endTime": end * 1000, "limit": 500}
+        while True:
+            resp = logs.filter_log_events(**kwargs)
+            log_pages += 1
+            evs += [{
+                "stream": e["logStreamName"], "timestamp": e["timestamp"], "message": e["message"],
+                "ingestion_time": e["ingestionTime"], "event_id": e["eventId"],
+            } for e in resp["events"]]
+            if not resp.get("nextToken") or log_pages > 1000:
+                break
+            kwargs["nextToken"] = resp["nextToken"]
+
     json.dump({
         "botocore": botocore.__version__,
         "cloudwatch_protocol": cw.meta.service_model.protocol,
@@ -103,6 +127,10 @@ def main():
         "clusters": clusters,
         "metrics": metrics,
         "pages": pages,
+        "logs_protocol": logs.meta.service_model.protocol,
+        "log_groups": log_groups,
+        "log_events": log_events,
+        "log_pages": log_pages,
     }, sys.stdout)
 
 

@@ -1,0 +1,189 @@
+package awsrdsreceiver
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/receiver"
+	"go.opentelemetry.io/collector/scraper/scrapererror"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-rds/awsrdsreceiver/internal/discovery"
+	"github.com/otelcol-rds/awsrdsreceiver/internal/metadata"
+	"github.com/otelcol-rds/awsrdsreceiver/internal/rdslogs"
+)
+
+// Log record attributes.
+const (
+	attrLogType   = "aws.rds.log.type"
+	attrLogGroup  = "aws.rds.log.group"
+	attrLogStream = "aws.rds.log.stream"
+)
+
+// logsScraper reads the RDS log groups of every region's discovered fleet. Its records
+// carry the same resources as the instance's metrics.
+type logsScraper struct {
+	cfg      *Config
+	settings receiver.Settings
+	logger   *zap.Logger
+	tb       *metadata.TelemetryBuilder
+	regions  []*logsRegion
+	now      func() time.Time
+}
+
+type logsRegion struct {
+	name      string
+	source    *discovery.Source
+	reader    *rdslogs.Reader
+	resources resources
+
+	// Rebuilt on every discovery refresh.
+	groups    []rdslogs.Group
+	instances map[string]pcommon.Resource
+	clusters  map[string]clusterLogs
+}
+
+type clusterLogs struct {
+	resource pcommon.Resource
+	members  []string
+}
+
+func newLogsScraper(cfg *Config, settings receiver.Settings) *logsScraper {
+	return &logsScraper{cfg: cfg, settings: settings, logger: settings.Logger, now: time.Now}
+}
+
+// start builds the clients of every region. It makes no network call.
+func (s *logsScraper) start(ctx context.Context, _ component.Host) error {
+	tb, err := metadata.NewTelemetryBuilder(s.settings.TelemetrySettings)
+	if err != nil {
+		return err
+	}
+	s.tb = tb
+	filter, err := s.cfg.Discovery.Compile()
+	if err != nil {
+		return fmt.Errorf("discovery: %w", err)
+	}
+	all, err := regionClients(ctx, s.cfg, s.tb)
+	if err != nil {
+		return err
+	}
+	l := s.cfg.Logs
+	newRB := func() *metadata.ResourceBuilder { return metadata.NewResourceBuilder(s.cfg.ResourceAttributes) }
+	for _, clients := range all {
+		s.regions = append(s.regions, &logsRegion{
+			name:   clients.Region,
+			source: discovery.NewSource(clients.RDS, filter, s.cfg.Discovery.RefreshInterval),
+			reader: rdslogs.NewReader(clients.Logs, rdslogs.Options{
+				RequestsPerSecond: l.RequestsPerSecond, Concurrency: l.MaxConcurrentRequests,
+				InitialLookback: l.InitialLookback, Overlap: l.Overlap,
+			}),
+			resources: resources{region: clients.Region, resourceTags: s.cfg.ResourceTags, newRB: newRB},
+		})
+	}
+	return nil
+}
+
+func (s *logsScraper) shutdown(context.Context) error {
+	if s.tb != nil {
+		s.tb.Shutdown()
+	}
+	return nil
+}
+
+// scrape reads what every log group got since the last read. A failing group is a partial
+// error; the other groups' records are delivered.
+func (s *logsScraper) scrape(ctx context.Context) (plog.Logs, error) {
+	now := s.now()
+	var errs scrapererror.ScrapeErrors
+	ld := plog.NewLogs()
+	for _, r := range s.regions {
+		fleet, refreshed, err := discoverRegion(ctx, s.tb, s.logger, r.name, r.source, now)
+		if err != nil {
+			errs.AddPartial(0, err)
+		}
+		if refreshed {
+			r.index(fleet, s.cfg.Logs.Types)
+			s.logger.Info("Reading RDS log groups", zap.String("region", r.name), zap.Int("log_groups", len(r.groups)))
+		}
+		byResource := map[string]plog.ScopeLogs{}
+		for _, res := range r.reader.Read(ctx, r.groups, now) {
+			if res.Err != nil {
+				errs.AddPartial(0, fmt.Errorf("region %s: %w", r.name, res.Err))
+			}
+			s.append(ld, byResource, r, res)
+		}
+	}
+	return ld, errs.Combine()
+}
+
+// index builds the region's log groups and the resources of their streams.
+func (r *logsRegion) index(fleet discovery.Fleet, types []string) {
+	r.groups = rdslogs.Groups(fleet, types)
+	r.instances = make(map[string]pcommon.Resource, len(fleet.Instances))
+	for i := range fleet.Instances {
+		in := &fleet.Instances[i]
+		r.instances[in.Identifier] = r.resources.instanceResource(in)
+	}
+	r.clusters = make(map[string]clusterLogs, len(fleet.Clusters))
+	for i := range fleet.Clusters {
+		c := &fleet.Clusters[i]
+		cl := clusterLogs{resource: r.resources.clusterResource(c)}
+		for _, m := range c.Members {
+			if _, watched := r.instances[m.Identifier]; watched {
+				cl.members = append(cl.members, m.Identifier)
+			}
+		}
+		r.clusters[c.Identifier] = cl
+	}
+}
+
+// resourceOf is the resource of a stream: its instance's, or for a cluster stream that
+// names no watched member, the cluster's. The key groups records by resource.
+func (r *logsRegion) resourceOf(g rdslogs.Group, stream string) (string, pcommon.Resource) {
+	if g.Instance != "" {
+		return g.Instance, r.instances[g.Instance]
+	}
+	cl := r.clusters[g.Cluster]
+	if id, ok := rdslogs.StreamInstance(stream, cl.members); ok {
+		return id, r.instances[id]
+	}
+	return "cluster/" + g.Cluster, cl.resource
+}
+
+func (s *logsScraper) append(ld plog.Logs, byResource map[string]plog.ScopeLogs, r *logsRegion, res rdslogs.Result) {
+	if len(res.Events) == 0 {
+		return
+	}
+	for i := range res.Events {
+		e := &res.Events[i]
+		key, resource := r.resourceOf(res.Group, e.Stream)
+		sl, ok := byResource[key]
+		if !ok {
+			rl := ld.ResourceLogs().AppendEmpty()
+			resource.CopyTo(rl.Resource())
+			sl = rl.ScopeLogs().AppendEmpty()
+			sl.Scope().SetName(metadata.ScopeName)
+			sl.Scope().SetVersion(s.settings.BuildInfo.Version)
+			byResource[key] = sl
+		}
+		lr := sl.LogRecords().AppendEmpty()
+		lr.SetTimestamp(pcommon.NewTimestampFromTime(e.Timestamp))
+		lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(e.Ingested))
+		lr.Body().SetStr(e.Message)
+		sev, text := rdslogs.Severity(res.Group.Type, e.Message)
+		lr.SetSeverityNumber(sev)
+		lr.SetSeverityText(text)
+		attrs := lr.Attributes()
+		attrs.PutStr(attrLogType, res.Group.Type)
+		attrs.PutStr(attrLogGroup, res.Group.Name)
+		attrs.PutStr(attrLogStream, e.Stream)
+	}
+	s.tb.ReceiverAwsrdsLogRecords.Add(context.Background(), int64(len(res.Events)),
+		metric.WithAttributes(attribute.String("log_type", res.Group.Type)))
+}
