@@ -155,6 +155,18 @@ func optMillis(p map[string]any, name string) (int64, bool, *apiError) {
 	return n, true, nil
 }
 
+// logTimeRange reads the optional startTime and endTime (epoch ms) of a request; end is only
+// meaningful when hasEnd.
+func logTimeRange(p map[string]any) (start, end int64, hasEnd bool, aerr *apiError) {
+	if start, _, aerr = optMillis(p, "startTime"); aerr != nil {
+		return 0, 0, false, aerr
+	}
+	if end, hasEnd, aerr = optMillis(p, "endTime"); aerr != nil {
+		return 0, 0, false, aerr
+	}
+	return start, end, hasEnd, nil
+}
+
 // filterToken is the nextToken of FilterLogEvents: the last returned event (slot and
 // stream) and a hash of the request it belongs to.
 type filterToken struct {
@@ -196,11 +208,7 @@ func (s *Server) filterLogEvents(c *call) (object, *apiError) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	startMs, _, aerr := optMillis(p, "startTime")
-	if aerr != nil {
-		return nil, aerr
-	}
-	endMs, hasEnd, aerr := optMillis(p, "endTime")
+	startMs, endMs, hasEnd, aerr := logTimeRange(p)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -327,11 +335,7 @@ func (s *Server) getLogEvents(c *call) (object, *apiError) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	startMs, _, aerr := optMillis(p, "startTime")
-	if aerr != nil {
-		return nil, aerr
-	}
-	endMs, hasEnd, aerr := optMillis(p, "endTime")
+	startMs, endMs, hasEnd, aerr := logTimeRange(p)
 	if aerr != nil {
 		return nil, aerr
 	}
