@@ -8,6 +8,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/otelcol-rds/awsrdsreceiver/internal/discovery"
+	"github.com/otelcol-rds/awsrdsreceiver/internal/metadata"
+	"github.com/otelcol-rds/awsrdsreceiver/internal/metricdata"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/simulator"
 )
 
@@ -48,4 +51,55 @@ func heapInUse() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m.HeapInuse
+}
+
+// TestMarksFollowTheirSeriesAcrossRebuilds: a rebuilt plan keeps the high-water mark of
+// every series that still exists, whatever moved around it, and starts new series afresh.
+func TestMarksFollowTheirSeriesAcrossRebuilds(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	sel, err := newSelection(cfg.Metrics, cfg.CloudWatch)
+	require.NoError(t, err)
+	newRB := func() *metadata.ResourceBuilder { return metadata.NewResourceBuilder(cfg.ResourceAttributes) }
+	pl := &planner{resources: resources{region: "us-east-1", newRB: newRB}, sel: sel, period: time.Minute}
+	db := func(id, class string, pi bool) discovery.Instance {
+		return discovery.Instance{Identifier: id, Engine: "postgres", Class: class, StorageType: "gp3", PerformanceInsights: pi}
+	}
+	aurora := discovery.Cluster{Identifier: "cl-1", Engine: "aurora-postgresql"}
+	before := discovery.Fleet{Instances: []discovery.Instance{db("db-b", "db.t3.micro", false), db("db-c", "db.r6g.large", true), db("db-d", "db.r6g.large", false)}, Clusters: []discovery.Cluster{aurora}}
+
+	tests := []struct {
+		name  string
+		after discovery.Fleet
+	}{
+		{"same fleet", before},
+		{"an instance vanishes", discovery.Fleet{Instances: []discovery.Instance{before.Instances[0], before.Instances[2]}, Clusters: before.Clusters}},
+		{"an instance appears before the others", discovery.Fleet{Instances: append([]discovery.Instance{db("db-a", "db.r6g.large", true)}, before.Instances...), Clusters: before.Clusters}},
+		{"metrics stop and start applying", discovery.Fleet{Instances: []discovery.Instance{db("db-b", "db.r6g.large", true), db("db-c", "db.t3.micro", false), before.Instances[2]}, Clusters: before.Clusters}},
+		{"the cluster vanishes", discovery.Fleet{Instances: before.Instances}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			old := pl.plan(before, nil)
+			marked := map[metricdata.Query]int64{}
+			for i := range old.marks { // a distinct high-water mark per series
+				ts := time.Unix(int64(1000+i), 0)
+				require.True(t, old.marks[i].Admit(ts))
+				marked[old.Query(i)] = ts.UnixNano()
+			}
+			p := pl.plan(tt.after, old)
+			require.Len(t, p.marks, p.data.Len())
+			for i := range p.marks {
+				q := p.Query(i)
+				newest, existed := marked[q]
+				// A mark admits exactly what is newer than it: probe it at and after newest.
+				m := p.marks[i]
+				if existed {
+					assert.False(t, m.Admit(time.Unix(0, newest)), "%+v: mark not carried over", q)
+					assert.True(t, m.Admit(time.Unix(0, newest+1)), "%+v: mark of another series", q)
+				} else {
+					assert.True(t, m.Admit(time.Unix(1, 0)), "%+v: a new series starts with no mark", q)
+				}
+			}
+		})
+	}
 }

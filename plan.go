@@ -57,28 +57,38 @@ func newSelection(metrics metadata.MetricsConfig, cw CloudWatchConfig) (selectio
 
 // plan is, for one fleet, every resource with the queries that can have data for it, laid
 // out in GetMetricData batches, and the per-series state that must survive across cycles.
+// It is compact (a few bytes per query): the SDK's query values are built per batch when
+// the batch is sent.
 type plan struct {
 	resources []resourcePlan
 	instances map[string]int // instance identifier -> index in resources
+	sel       selection      // what seriesPlan.metric indexes
+	series    []seriesPlan   // one per query, in query order
+	marks     []window.Mark  // high-water marks, indexed like series
 	data      *metricdata.Plan
-	marks     map[seriesKey]*window.Mark
 }
 
-// resourcePlan is one instance or cluster; its series are the plan's queries [first, first+len(series)).
+// resourcePlan is one instance or cluster; its series are the plan's queries [first, end).
 type resourcePlan struct {
-	instance *discovery.Instance
-	cluster  *discovery.Cluster
-	resource pcommon.Resource
-	first    int
-	series   []seriesPlan
+	instance   *discovery.Instance
+	cluster    *discovery.Cluster
+	resource   pcommon.Resource
+	first, end int
 }
 
+// seriesPlan is one query: a selected metric of one resource.
 type seriesPlan struct {
-	entry *catalog.Entry
-	mark  *window.Mark
+	resource int32  // index in plan.resources
+	metric   uint16 // index in the resource's candidates: sel.instance or sel.cluster
 }
 
-type seriesKey struct{ dimension, id, metric, stat string }
+// resourceRef names a resource across plans: its CloudWatch dimension and identifier.
+type resourceRef struct{ dimension, id string }
+
+const (
+	instanceDimension = "DBInstanceIdentifier"
+	clusterDimension  = "DBClusterIdentifier"
+)
 
 // planner builds the plans of one region.
 type planner struct {
@@ -98,20 +108,36 @@ type resources struct {
 // plan lays out the queries for fleet. High-water marks of series that still exist are
 // carried over from old; those of vanished instances and metrics are dropped with it.
 func (pl *planner) plan(fleet discovery.Fleet, old *plan) *plan {
-	p := &plan{marks: make(map[seriesKey]*window.Mark), instances: make(map[string]int, len(fleet.Instances))}
-	var queries []metricdata.Query
-	add := func(rp resourcePlan, dimension, identifier string, candidates []selected, applies func(*catalog.Entry) bool) {
-		rp.first = len(queries)
-		for _, s := range candidates {
-			if !applies(s.entry) {
+	p := &plan{sel: pl.sel, instances: make(map[string]int, len(fleet.Instances))}
+	prev := old.byRef() // only for the rebuild: a plan keeps no map of its series
+	if old != nil {     // the fleet rarely changes much: size for the old plan's queries
+		p.series, p.marks = make([]seriesPlan, 0, old.Len()), make([]window.Mark, 0, old.Len())
+	}
+	add := func(rp resourcePlan, ref resourceRef, candidates []selected, applies func(*catalog.Entry) bool) {
+		var oldSeries []seriesPlan
+		var oldMarks []window.Mark
+		if j, ok := prev[ref]; ok {
+			o := &old.resources[j]
+			oldSeries, oldMarks = old.series[o.first:o.end], old.marks[o.first:o.end]
+		}
+		rp.first = len(p.series)
+		for k := range candidates {
+			if !applies(candidates[k].entry) {
 				continue
 			}
-			key := seriesKey{dimension, identifier, s.entry.CloudWatchName, s.stat}
-			mark := old.mark(key)
-			p.marks[key] = mark
-			rp.series = append(rp.series, seriesPlan{entry: s.entry, mark: mark})
-			queries = append(queries, metricdata.Query{Namespace: namespace, MetricName: s.entry.CloudWatchName, DimensionName: dimension, DimensionValue: identifier, Stat: s.stat})
+			// Both plans list a resource's series in candidate order: skip the old ones
+			// that no longer apply, carry the mark of the same metric.
+			var mark window.Mark
+			for len(oldSeries) > 0 && int(oldSeries[0].metric) < k {
+				oldSeries, oldMarks = oldSeries[1:], oldMarks[1:]
+			}
+			if len(oldSeries) > 0 && int(oldSeries[0].metric) == k {
+				mark = oldMarks[0]
+			}
+			p.series = append(p.series, seriesPlan{resource: int32(len(p.resources)), metric: uint16(k)})
+			p.marks = append(p.marks, mark)
 		}
+		rp.end = len(p.series)
 		p.resources = append(p.resources, rp)
 	}
 
@@ -120,27 +146,56 @@ func (pl *planner) plan(fleet discovery.Fleet, old *plan) *plan {
 	for i := range instances {
 		in := &instances[i]
 		p.instances[in.Identifier] = len(p.resources)
-		add(resourcePlan{instance: in, resource: pl.instanceResource(in)}, "DBInstanceIdentifier", in.Identifier, pl.sel.instance,
+		add(resourcePlan{instance: in, resource: pl.instanceResource(in)}, resourceRef{instanceDimension, in.Identifier}, pl.sel.instance,
 			func(e *catalog.Entry) bool { return e.ForInstance(*in) })
 	}
 	clusters := slices.Clone(fleet.Clusters)
 	slices.SortFunc(clusters, func(a, b discovery.Cluster) int { return strings.Compare(a.Identifier, b.Identifier) })
 	for i := range clusters {
 		c := &clusters[i]
-		add(resourcePlan{cluster: c, resource: pl.clusterResource(c)}, "DBClusterIdentifier", c.Identifier, pl.sel.cluster,
+		add(resourcePlan{cluster: c, resource: pl.clusterResource(c)}, resourceRef{clusterDimension, c.Identifier}, pl.sel.cluster,
 			func(e *catalog.Entry) bool { return e.ForCluster(*c) })
 	}
-	p.data = metricdata.NewPlan(queries, pl.period)
+	p.data = metricdata.NewPlan(p, pl.period)
 	return p
 }
 
-func (p *plan) mark(key seriesKey) *window.Mark {
-	if p != nil {
-		if m, ok := p.marks[key]; ok {
-			return m
-		}
+// byRef indexes the plan's resources by ref; nil for no plan.
+func (p *plan) byRef() map[resourceRef]int {
+	if p == nil {
+		return nil
 	}
-	return &window.Mark{}
+	m := make(map[resourceRef]int, len(p.resources))
+	for i := range p.resources {
+		m[p.resources[i].ref()] = i
+	}
+	return m
+}
+
+func (rp *resourcePlan) ref() resourceRef {
+	if rp.instance != nil {
+		return resourceRef{instanceDimension, rp.instance.Identifier}
+	}
+	return resourceRef{clusterDimension, rp.cluster.Identifier}
+}
+
+// selected returns the metric and statistic of query i.
+func (p *plan) selected(i int) *selected {
+	s := p.series[i]
+	if p.resources[s.resource].instance != nil {
+		return &p.sel.instance[s.metric]
+	}
+	return &p.sel.cluster[s.metric]
+}
+
+// Len is the number of queries (metricdata.Queries).
+func (p *plan) Len() int { return len(p.series) }
+
+// Query returns query i (metricdata.Queries).
+func (p *plan) Query(i int) metricdata.Query {
+	ref := p.resources[p.series[i].resource].ref()
+	s := p.selected(i)
+	return metricdata.Query{Namespace: namespace, MetricName: s.entry.CloudWatchName, DimensionName: ref.dimension, DimensionValue: ref.id, Stat: s.stat}
 }
 
 func (pl resources) instanceResource(in *discovery.Instance) pcommon.Resource {

@@ -128,7 +128,7 @@ func (s *rdsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 		case readCloudWatch:
 			s.collect(ctx, r, now, &errs)
 		default: // the governor stretched the interval: inventory only, CloudWatch next time
-			s.record(r.plan, nil, pcommon.NewTimestampFromTime(now))
+			s.newRecorder(r.plan, pcommon.NewTimestampFromTime(now)).finish()
 		}
 	}
 	md := s.mb.Emit()
@@ -153,12 +153,14 @@ func (s *rdsScraper) discover(ctx context.Context, r *region, now time.Time, err
 	return refreshed
 }
 
-// collect reads the region's CloudWatch window and records what is new.
+// collect reads the region's CloudWatch window and records what is new, batch by batch
+// as the answers arrive.
 func (s *rdsScraper) collect(ctx context.Context, r *region, now time.Time, errs *scrapererror.ScrapeErrors) {
-	var res metricdata.Result
+	rec := s.newRecorder(r.plan, pcommon.NewTimestampFromTime(now))
 	if start, end, ok := r.windows.Next(now, s.cfg.CollectionInterval); ok {
+		var res metricdata.Result
 		if r.plan.data.Len() > 0 {
-			res = r.fetcher.Fetch(ctx, r.plan.data, start, end)
+			res = r.fetcher.Fetch(ctx, r.plan.data, start, end, rec.batch)
 			s.tb.ReceiverAwsrdsMetricsRequested.Add(ctx, int64(res.MetricsRequested))
 			s.tb.ReceiverAwsrdsCollectionCostEstimated.Record(ctx, float64(res.MetricsRequested)*usdPerMetricRequested,
 				metric.WithAttributes(attribute.String("region", r.name)))
@@ -172,33 +174,65 @@ func (s *rdsScraper) collect(ctx context.Context, r *region, now time.Time, errs
 			r.windows.Advance(end)
 		}
 	}
-	points := s.record(r.plan, res.Series, pcommon.NewTimestampFromTime(now))
-	s.tb.ReceiverAwsrdsDatapointsReceived.Add(ctx, int64(points))
+	rec.finish()
+	s.tb.ReceiverAwsrdsDatapointsReceived.Add(ctx, int64(rec.points))
 }
 
-// record emits every new CloudWatch point and the inventory metrics, one resource at a time.
-func (s *rdsScraper) record(p *plan, series []metricdata.Series, now pcommon.Timestamp) (points int) {
-	for i := range p.resources {
-		rp := &p.resources[i]
-		if series != nil {
-			for k, sp := range rp.series {
-				got := &series[rp.first+k]
-				for j, ts := range got.Timestamps {
-					if sp.mark.Admit(ts) {
-						sp.entry.RecordCloudWatch(s.mb, pcommon.NewTimestampFromTime(ts), got.Values[j])
-						points++
-					}
-				}
+// recorder turns one cycle's CloudWatch batches into pdata. Batches come in query order
+// and a resource's queries are contiguous, so resources are emitted one after the other
+// as soon as the batches pass their last query: the decoded answers are dropped batch by
+// batch, and the output's order does not depend on which call finished first.
+type recorder struct {
+	s      *rdsScraper
+	p      *plan
+	now    pcommon.Timestamp
+	next   int // the first resource not yet emitted
+	points int // new CloudWatch points recorded
+}
+
+func (s *rdsScraper) newRecorder(p *plan, now pcommon.Timestamp) *recorder {
+	return &recorder{s: s, p: p, now: now}
+}
+
+// batch records the new points of one batch; its metricdata.Fetch callback.
+func (rc *recorder) batch(b metricdata.Batch) {
+	p, mb := rc.p, rc.s.mb
+	for k := range b.Series {
+		got := &b.Series[k]
+		if len(got.Timestamps) == 0 {
+			continue
+		}
+		i := b.First + k
+		for rc.next < int(p.series[i].resource) {
+			rc.emit()
+		}
+		mark, e := &p.marks[i], p.selected(i).entry
+		for j, ts := range got.Timestamps {
+			if mark.Admit(ts) {
+				e.RecordCloudWatch(mb, pcommon.NewTimestampFromTime(ts), got.Values[j])
+				rc.points++
 			}
 		}
-		if rp.instance != nil {
-			s.recordInventory(rp.instance, now)
-		} else {
-			s.mb.RecordAwsRdsClusterMembersDataPoint(now, int64(len(rp.cluster.Members)))
-		}
-		s.mb.EmitForResource(metadata.WithResource(rp.resource))
 	}
-	return points
+}
+
+// finish emits the resources that are left: all of them when CloudWatch was not read.
+func (rc *recorder) finish() {
+	for rc.next < len(rc.p.resources) {
+		rc.emit()
+	}
+}
+
+// emit adds the next resource's inventory metrics to its CloudWatch points and emits them.
+func (rc *recorder) emit() {
+	rp := &rc.p.resources[rc.next]
+	rc.next++
+	if rp.instance != nil {
+		rc.s.recordInventory(rp.instance, rc.now)
+	} else {
+		rc.s.mb.RecordAwsRdsClusterMembersDataPoint(rc.now, int64(len(rp.cluster.Members)))
+	}
+	rc.s.mb.EmitForResource(metadata.WithResource(rp.resource))
 }
 
 const gib = 1 << 30

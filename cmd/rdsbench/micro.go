@@ -159,8 +159,8 @@ func writeCloudWatchTables(p func(string, ...any), f *benchFile) {
 		p("")
 		return
 	}
-	p("`%s` runs the receiver's `record` (decoded GetMetricData results to pdata) on the plan of the generated "+
-		"5,000-instance fleet, %s queries. `record` also emits each resource's inventory metrics (status, storage, ...): "+
+	p("`%s` runs the receiver's `recorder` (decoded GetMetricData batches to pdata) on the plan of the generated "+
+		"5,000-instance fleet, %s queries. the `recorder` also emits each resource's inventory metrics (status, storage, ...): "+
 		"points=0 measures them alone, and **net** is what a CloudWatch datapoint adds on top, (points=N − points=0) / datapoints: "+
 		"the figure the target is about. *Gross* divides everything, inventory included, by the CloudWatch datapoints. "+
 		"points=1 is a steady cycle at a 60 s interval (one new point per series), points=5 a first cycle or a 300 s interval.",
@@ -186,7 +186,7 @@ func writeCloudWatchTables(p func(string, ...any), f *benchFile) {
 	p("")
 
 	p("Beside it, the AWS SDK's own cost of one 500-query GetMetricData call in its default protocol (CBOR) against a " +
-		"canned answer on loopback HTTP, which precedes `record` and is outside the target. **Net** subtracts the same " +
+		"canned answer on loopback HTTP, which precedes the `recorder` and is outside the target. **Net** subtracts the same " +
 		"call answered with 500 empty results: the cost of decoding a datapoint.")
 	p("")
 	p("| benchmark | datapoints/call | response bytes | wall µs/call | CPU ns/datapoint, gross / **net** | allocs/datapoint, gross / **net** |")
@@ -210,6 +210,6 @@ func writeCloudWatchTables(p func(string, ...any), f *benchFile) {
 	}
 	p("")
 	p("Fetch500 is `metricdata.Fetcher.Fetch` of the same call: the SDK plus the mapping of its results to the plan's series, " +
-		"the input of `record`.")
+		"the input of the `recorder`.")
 	p("")
 }

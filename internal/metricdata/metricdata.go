@@ -1,7 +1,9 @@
 // Package metricdata fetches CloudWatch metrics with as few GetMetricData calls as the API
 // allows: queries are packed 500 to a call, calls run with bounded concurrency under a
 // client-side rate limit, NextToken pages are followed and results are mapped back to the
-// queries by Id. It knows nothing of RDS or of pdata.
+// queries by Id. Each batch's points are handed to the caller, in batch order, as soon as
+// the batch is complete, so that a fetch never holds the whole plan's points at once. It
+// knows nothing of RDS or of pdata.
 package metricdata
 
 import (
@@ -36,56 +38,44 @@ type Query struct {
 	Stat           string
 }
 
-// Plan is a set of queries already laid out in GetMetricData batches. Build it once per
-// fleet change; fetching it again costs no allocation per query.
-type Plan struct {
-	batches [][]types.MetricDataQuery
-	size    int
+// Queries lists a plan's queries in whatever compact form the caller keeps them; Fetch
+// asks for a batch's queries only when it sends the batch.
+type Queries interface {
+	Len() int
+	Query(i int) Query
 }
 
-// NewPlan packs queries into batches of MaxQueriesPerCall. Result i of a Fetch belongs to queries[i].
-func NewPlan(queries []Query, period time.Duration) *Plan {
-	p := &Plan{size: len(queries)}
-	seconds := aws.Int32(int32(period / time.Second))
-	all := make([]types.MetricDataQuery, len(queries))
-	for i, q := range queries {
-		all[i] = types.MetricDataQuery{
-			Id: aws.String(queryID(i)),
-			MetricStat: &types.MetricStat{
-				Metric: &types.Metric{
-					Namespace:  aws.String(q.Namespace),
-					MetricName: aws.String(q.MetricName),
-					Dimensions: []types.Dimension{{Name: aws.String(q.DimensionName), Value: aws.String(q.DimensionValue)}},
-				},
-				Period: seconds,
-				Stat:   aws.String(q.Stat),
-			},
-			ReturnData: aws.Bool(true),
-		}
-	}
-	for len(all) > 0 {
-		n := min(len(all), MaxQueriesPerCall)
-		p.batches = append(p.batches, all[:n:n])
-		all = all[n:]
-	}
-	return p
+// QueryList is a Queries held as a slice.
+type QueryList []Query
+
+// Len is the number of queries.
+func (l QueryList) Len() int { return len(l) }
+
+// Query returns query i.
+func (l QueryList) Query(i int) Query { return l[i] }
+
+// Plan is a set of queries laid out in GetMetricData batches of MaxQueriesPerCall.
+type Plan struct {
+	queries Queries
+	period  int32 // seconds
+}
+
+// NewPlan lays out queries in batches. The points of query i reach Fetch's callback as
+// Batch.Series[i-Batch.First].
+func NewPlan(queries Queries, period time.Duration) *Plan {
+	return &Plan{queries: queries, period: int32(period / time.Second)}
 }
 
 // Len is the number of queries, i.e. the metrics requested (billed) per fetch without paging.
-func (p *Plan) Len() int { return p.size }
+func (p *Plan) Len() int { return p.queries.Len() }
 
 // Batches is the number of GetMetricData calls a fetch makes when no result needs a second page.
-func (p *Plan) Batches() int { return len(p.batches) }
+func (p *Plan) Batches() int { return (p.Len() + MaxQueriesPerCall - 1) / MaxQueriesPerCall }
 
-// queryID is a valid GetMetricData Id ("^[a-z][a-zA-Z0-9_]*$") that encodes the query's index.
-func queryID(i int) string { return "q" + strconv.Itoa(i) }
-
-func queryIndex(id string) (int, bool) {
-	if len(id) < 2 || id[0] != 'q' {
-		return 0, false
-	}
-	i, err := strconv.Atoi(id[1:])
-	return i, err == nil
+// batch returns the query range [lo, hi) of batch b.
+func (p *Plan) batch(b int) (lo, hi int) {
+	lo = b * MaxQueriesPerCall
+	return lo, min(lo+MaxQueriesPerCall, p.Len())
 }
 
 // Series holds the points returned for one query, oldest first.
@@ -94,10 +84,16 @@ type Series struct {
 	Values     []float64
 }
 
-// Result is the outcome of one Fetch.
-type Result struct {
-	// Series is indexed like the plan's queries.
+// Batch is the outcome of one GetMetricData batch: the points of the plan's queries
+// [First, First+len(Series)). The Series of a failed batch, or of a query whose status was
+// an error, are empty. The slices belong to the callback only while it runs.
+type Batch struct {
+	First  int
 	Series []Series
+}
+
+// Result sums up one Fetch.
+type Result struct {
 	// Calls is the number of GetMetricData calls made, pages included.
 	Calls int
 	// MetricsRequested is what AWS bills: the queries of every call, pages included.
@@ -122,80 +118,107 @@ type Fetcher struct {
 	api         API
 	limiter     *rate.Limiter
 	concurrency int
+	requests    sync.Pool // of *request, reused across batches and fetches
 }
 
 // NewFetcher returns a Fetcher. The rate limiter allows a burst of one second's worth of calls.
 func NewFetcher(api API, o Options) *Fetcher {
 	burst := max(1, int(o.RequestsPerSecond))
-	return &Fetcher{api: api, limiter: rate.NewLimiter(rate.Limit(o.RequestsPerSecond), burst), concurrency: max(1, o.Concurrency)}
+	f := &Fetcher{api: api, limiter: rate.NewLimiter(rate.Limit(o.RequestsPerSecond), burst), concurrency: max(1, o.Concurrency)}
+	f.requests.New = func() any { return new(request) }
+	return f
 }
 
-// batchResult is what one batch's worker reports.
-type batchResult struct {
+// batchOutcome is what one batch's worker reports.
+type batchOutcome struct {
+	b                        int
+	series                   []Series // nil when the batch failed
 	calls, requested, failed int
 	err                      error
 }
 
-// Fetch gets every query of the plan for [start, end). Batches that fail after the SDK's
-// retries are reported in Result.Err and Result.FailedQueries; all other batches' series
-// are returned.
-func (f *Fetcher) Fetch(ctx context.Context, p *Plan, start, end time.Time) Result {
-	res := Result{Series: make([]Series, p.size)}
-	outcomes := make([]batchResult, len(p.batches))
+// Fetch gets every query of the plan for [start, end) and calls record with each batch,
+// in batch order, on the calling goroutine. Workers fetch at most a few batches ahead of
+// the one being recorded, so the decoded answers held at once stay bounded whatever the
+// plan's size. Batches that fail after the SDK's retries are reported in Result.Err and
+// Result.FailedQueries, and reach record empty.
+func (f *Fetcher) Fetch(ctx context.Context, p *Plan, start, end time.Time, record func(Batch)) Result {
+	n := p.Batches()
+	workers := min(f.concurrency, n)
+	// Ahead bounds the batches fetched but not yet recorded; twice the workers keeps every
+	// worker busy while the recorder waits for the oldest batch.
+	ahead := 2 * workers
+	slots := make(chan struct{}, ahead)
+	outcomes := make(chan batchOutcome, ahead)
 	work := make(chan int)
 	var wg sync.WaitGroup
-	for range min(f.concurrency, len(p.batches)) {
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for b := range work {
-				outcomes[b] = f.fetchBatch(ctx, p.batches[b], b, start, end, res.Series)
+				outcomes <- f.fetchBatch(ctx, p, b, start, end)
 			}
 		}()
 	}
-	for b := range p.batches {
-		work <- b
-	}
-	close(work)
-	wg.Wait()
+	go func() {
+		for b := range n {
+			slots <- struct{}{}
+			work <- b
+		}
+		close(work)
+	}()
 
-	errs := make([]error, 0, len(outcomes))
-	for _, o := range outcomes {
-		res.Calls += o.calls
-		res.MetricsRequested += o.requested
-		res.FailedQueries += o.failed
-		errs = append(errs, o.err)
+	var res Result
+	errs := make([]error, 0, n)
+	pending := make(map[int]batchOutcome, ahead)
+	for next := 0; next < n; {
+		o := <-outcomes
+		pending[o.b] = o
+		for {
+			o, ok := pending[next]
+			if !ok {
+				break
+			}
+			delete(pending, next)
+			res.Calls += o.calls
+			res.MetricsRequested += o.requested
+			res.FailedQueries += o.failed
+			errs = append(errs, o.err)
+			lo, _ := p.batch(next)
+			record(Batch{First: lo, Series: o.series})
+			next++
+			<-slots
+		}
 	}
+	wg.Wait()
 	res.Err = errors.Join(errs...)
 	return res
 }
 
-// fetchBatch follows NextToken until the batch is complete. Each query index belongs to
-// exactly one batch, so workers write to disjoint elements of series.
-func (f *Fetcher) fetchBatch(ctx context.Context, batch []types.MetricDataQuery, b int, start, end time.Time, series []Series) batchResult {
-	var out batchResult
-	in := &cloudwatch.GetMetricDataInput{
-		MetricDataQueries: batch,
-		StartTime:         aws.Time(start),
-		EndTime:           aws.Time(end),
-		ScanBy:            types.ScanByTimestampAscending,
+// fetchBatch follows NextToken until batch b is complete.
+func (f *Fetcher) fetchBatch(ctx context.Context, p *Plan, b int, start, end time.Time) batchOutcome {
+	lo, hi := p.batch(b)
+	out := batchOutcome{b: b}
+	fail := func(err error) batchOutcome {
+		// Points of earlier pages are dropped too: the caller re-reads the window.
+		out.series, out.failed, out.err = nil, hi-lo, err
+		return out
 	}
-	failed := make(map[int]error)
+	req := f.requests.Get().(*request)
+	defer f.requests.Put(req)
+	in := req.build(p, lo, hi, start, end)
+	series := make([]Series, hi-lo)
+	var failed map[int]error
 	for {
 		if err := f.limiter.Wait(ctx); err != nil {
-			return batchResult{calls: out.calls, requested: out.requested, failed: len(batch), err: fmt.Errorf("GetMetricData batch %d: %w", b, err)}
+			return fail(fmt.Errorf("GetMetricData batch %d: %w", b, err))
 		}
 		out.calls++
-		out.requested += len(batch)
+		out.requested += hi - lo
 		page, err := f.api.GetMetricData(ctx, in)
 		if err != nil {
-			// Points of earlier pages are dropped too: the caller re-reads the window.
-			for _, q := range batch {
-				if i, ok := queryIndex(aws.ToString(q.Id)); ok {
-					series[i] = Series{}
-				}
-			}
-			return batchResult{calls: out.calls, requested: out.requested, failed: len(batch), err: fmt.Errorf("GetMetricData batch %d (%d queries): %w", b, len(batch), err)}
+			return fail(fmt.Errorf("GetMetricData batch %d (%d queries): %w", b, hi-lo, err))
 		}
 		for k := range page.MetricDataResults {
 			r := &page.MetricDataResults[k]
@@ -204,6 +227,9 @@ func (f *Fetcher) fetchBatch(ctx context.Context, batch []types.MetricDataQuery,
 				continue
 			}
 			if r.StatusCode == types.StatusCodeInternalError || r.StatusCode == types.StatusCodeForbidden {
+				if failed == nil {
+					failed = make(map[int]error)
+				}
 				failed[i] = fmt.Errorf("GetMetricData query %s (%s): status %s %v", aws.ToString(r.Id), aws.ToString(r.Label), r.StatusCode, messages(r.Messages))
 				continue
 			}
@@ -229,7 +255,61 @@ func (f *Fetcher) fetchBatch(ctx context.Context, batch []types.MetricDataQuery,
 		out.failed = len(failed)
 		out.err = errors.Join(errs...)
 	}
+	out.series = series
 	return out
+}
+
+// ids are the GetMetricData Ids ("^[a-z][a-zA-Z0-9_]*$") of a batch's queries: an Id is
+// the query's position in its batch, so every batch uses the same strings.
+var ids = func() []string {
+	s := make([]string, MaxQueriesPerCall)
+	for i := range s {
+		s[i] = "q" + strconv.Itoa(i)
+	}
+	return s
+}()
+
+func queryIndex(id string) (int, bool) {
+	if len(id) < 2 || id[0] != 'q' {
+		return 0, false
+	}
+	i, err := strconv.Atoi(id[1:])
+	return i, err == nil
+}
+
+// request is a reusable GetMetricData input for one batch. The SDK wants pointers
+// everywhere; they point into the request's own arrays, so building a batch allocates
+// nothing and a plan holds no SDK values between fetches.
+type request struct {
+	in         cloudwatch.GetMetricDataInput
+	start, end time.Time
+	period     int32
+	returnData bool
+	queries    [MaxQueriesPerCall]Query
+	sdk        [MaxQueriesPerCall]types.MetricDataQuery
+	stats      [MaxQueriesPerCall]types.MetricStat
+	metrics    [MaxQueriesPerCall]types.Metric
+	dimensions [MaxQueriesPerCall][1]types.Dimension
+}
+
+// build fills the request with the plan's queries [lo, hi) for [start, end).
+func (r *request) build(p *Plan, lo, hi int, start, end time.Time) *cloudwatch.GetMetricDataInput {
+	r.start, r.end, r.period, r.returnData = start, end, p.period, true
+	for k := range hi - lo {
+		q := &r.queries[k]
+		*q = p.queries.Query(lo + k)
+		r.dimensions[k][0] = types.Dimension{Name: &q.DimensionName, Value: &q.DimensionValue}
+		r.metrics[k] = types.Metric{Namespace: &q.Namespace, MetricName: &q.MetricName, Dimensions: r.dimensions[k][:]}
+		r.stats[k] = types.MetricStat{Metric: &r.metrics[k], Period: &r.period, Stat: &q.Stat}
+		r.sdk[k] = types.MetricDataQuery{Id: &ids[k], MetricStat: &r.stats[k], ReturnData: &r.returnData}
+	}
+	r.in = cloudwatch.GetMetricDataInput{
+		MetricDataQueries: r.sdk[:hi-lo],
+		StartTime:         &r.start,
+		EndTime:           &r.end,
+		ScanBy:            types.ScanByTimestampAscending,
+	}
+	return &r.in
 }
 
 func messages(ms []types.MessageData) []string {

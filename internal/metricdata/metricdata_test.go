@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -26,6 +27,8 @@ type fakeAPI struct {
 	pageSize int
 	points   int
 	failWith string // fail every call containing a query for this dimension value
+	// hold, when set, blocks every call containing a query for db-0 until it is closed.
+	hold chan struct{}
 }
 
 func (f *fakeAPI) GetMetricData(_ context.Context, in *cloudwatch.GetMetricDataInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error) {
@@ -45,6 +48,9 @@ func (f *fakeAPI) GetMetricData(_ context.Context, in *cloudwatch.GetMetricDataI
 		if dim == f.failWith {
 			return nil, errors.New("InternalFailure")
 		}
+		if dim == "db-0" && f.hold != nil {
+			<-f.hold
+		}
 		if i < offset || (f.pageSize > 0 && i >= offset+f.pageSize) {
 			continue
 		}
@@ -63,12 +69,32 @@ func (f *fakeAPI) GetMetricData(_ context.Context, in *cloudwatch.GetMetricDataI
 	return out, nil
 }
 
-func queries(n int) []Query {
-	qs := make([]Query, n)
+func queries(n int) QueryList {
+	qs := make(QueryList, n)
 	for i := range qs {
 		qs[i] = Query{Namespace: "AWS/RDS", MetricName: "CPUUtilization", DimensionName: "DBInstanceIdentifier", DimensionValue: fmt.Sprintf("db-%d", i), Stat: "Average"}
 	}
 	return qs
+}
+
+// fetchAll runs a fetch and gathers its batches into one slice indexed like the plan,
+// checking that batches arrive in order and cover the plan.
+func fetchAll(t *testing.T, f *Fetcher, p *Plan, start, end time.Time) ([]Series, Result) {
+	t.Helper()
+	var all []Series
+	res := f.Fetch(context.Background(), p, start, end, func(b Batch) {
+		require.Equal(t, len(all), b.First, "batches out of order")
+		lo, hi := p.batch(b.First / MaxQueriesPerCall)
+		if b.Series == nil { // a failed batch
+			b.Series = make([]Series, hi-lo)
+		}
+		require.Len(t, b.Series, hi-lo)
+		for _, s := range b.Series { // the slices are only lent to the callback
+			all = append(all, Series{Timestamps: slices.Clone(s.Timestamps), Values: slices.Clone(s.Values)})
+		}
+	})
+	require.Len(t, all, p.Len())
+	return all, res
 }
 
 func TestFetchBatchesAndMapsBack(t *testing.T) {
@@ -89,12 +115,12 @@ func TestFetchBatchesAndMapsBack(t *testing.T) {
 			api := &fakeAPI{points: 3, pageSize: tt.pageSize}
 			p := NewPlan(queries(tt.queries), time.Minute)
 			assert.Equal(t, (tt.queries+MaxQueriesPerCall-1)/MaxQueriesPerCall, p.Batches())
-			res := NewFetcher(api, Options{RequestsPerSecond: 1000, Concurrency: 4}).Fetch(context.Background(), p, t0, t0.Add(3*time.Minute))
+			series, res := fetchAll(t, NewFetcher(api, Options{RequestsPerSecond: 1000, Concurrency: 4}), p, t0, t0.Add(3*time.Minute))
 			require.NoError(t, res.Err)
 			assert.Equal(t, tt.wantCalls, res.Calls)
 			assert.Equal(t, tt.wantCalls, api.calls)
-			require.Len(t, res.Series, tt.queries)
-			for i, s := range res.Series {
+			require.Len(t, series, tt.queries)
+			for i, s := range series {
 				require.Len(t, s.Values, 3, "query %d", i)
 				assert.Equal(t, float64(i), s.Values[0], "query %d got another query's values", i)
 			}
@@ -105,16 +131,43 @@ func TestFetchBatchesAndMapsBack(t *testing.T) {
 func TestFailedBatchIsPartial(t *testing.T) {
 	api := &fakeAPI{points: 1, failWith: "db-700"}
 	p := NewPlan(queries(1500), time.Minute)
-	res := NewFetcher(api, Options{RequestsPerSecond: 1000, Concurrency: 2}).Fetch(context.Background(), p, t0, t0.Add(time.Minute))
+	series, res := fetchAll(t, NewFetcher(api, Options{RequestsPerSecond: 1000, Concurrency: 2}), p, t0, t0.Add(time.Minute))
 	require.Error(t, res.Err)
 	assert.Contains(t, res.Err.Error(), "batch 1")
 	assert.Equal(t, 500, res.FailedQueries)
-	for i, s := range res.Series {
+	for i, s := range series {
 		if i >= 500 && i < 1000 {
 			assert.Empty(t, s.Values, "query %d of the failed batch", i)
 		} else {
 			assert.Len(t, s.Values, 1, "query %d of a good batch", i)
 		}
+	}
+}
+
+// A slow batch holds back the recording of those after it, not their fetching, up to a
+// bound: the decoded answers waiting for the recorder stay few whatever the plan's size.
+func TestBatchesAreRecordedInOrderWithBoundedLookahead(t *testing.T) {
+	api := &fakeAPI{points: 1, hold: make(chan struct{})}
+	p := NewPlan(queries(20*MaxQueriesPerCall), time.Minute)
+	f := NewFetcher(api, Options{RequestsPerSecond: 1000, Concurrency: 2})
+	done := make(chan struct{})
+	var series []Series
+	var res Result
+	go func() {
+		defer close(done)
+		series, res = fetchAll(t, f, p, t0, t0.Add(time.Minute))
+	}()
+	time.Sleep(200 * time.Millisecond) // let the other worker run ahead as far as it may
+	api.mu.Lock()
+	calls := api.calls
+	api.mu.Unlock()
+	assert.Equal(t, 4, calls, "batch 0 and at most 2 x Concurrency - 1 batches after it are fetched before batch 0 is recorded")
+	close(api.hold)
+	<-done
+	require.NoError(t, res.Err)
+	assert.Equal(t, 20, res.Calls)
+	for i, s := range series {
+		require.Len(t, s.Values, 1, "query %d", i)
 	}
 }
 
@@ -125,7 +178,7 @@ func TestRateLimitBoundsCalls(t *testing.T) {
 	p := NewPlan(queries(15*MaxQueriesPerCall), time.Minute)
 	f := NewFetcher(api, Options{RequestsPerSecond: 10, Concurrency: 5})
 	start := time.Now()
-	res := f.Fetch(context.Background(), p, t0, t0.Add(time.Minute))
+	res := f.Fetch(context.Background(), p, t0, t0.Add(time.Minute), func(Batch) {})
 	require.NoError(t, res.Err)
 	assert.Equal(t, 15, res.Calls)
 	assert.GreaterOrEqual(t, time.Since(start), 450*time.Millisecond, "15 calls at 10/s with a burst of 10 wait for 5 tokens")
@@ -137,7 +190,7 @@ func BenchmarkFetchPlan5000(b *testing.B) {
 	f := NewFetcher(api, Options{RequestsPerSecond: 1e6, Concurrency: 4})
 	b.ReportAllocs()
 	for b.Loop() {
-		if res := f.Fetch(context.Background(), p, t0, t0.Add(5*time.Minute)); res.Err != nil {
+		if res := f.Fetch(context.Background(), p, t0, t0.Add(5*time.Minute), func(Batch) {}); res.Err != nil {
 			b.Fatal(res.Err)
 		}
 	}

@@ -15,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"golang.org/x/time/rate"
 
 	"github.com/otelcol-rds/awsrdsreceiver/internal/cputime"
@@ -54,6 +53,7 @@ func (c *cannedServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 type sdkBench struct {
 	client     *cloudwatch.Client
 	plan       *Plan
+	req        request
 	start, end time.Time
 	datapoints int // in the canned answer
 	bodyBytes  int
@@ -66,7 +66,7 @@ func newSDKBench(b *testing.B, points int) *sdkBench {
 	b.Helper()
 	sim := simulator.New(simulator.Config{Fleet: simulator.GenerateFleet(1000, 1)})
 	ids := sim.Series()
-	queries := make([]Query, MaxQueriesPerCall)
+	queries := make(QueryList, MaxQueriesPerCall)
 	for i := range queries {
 		id := ids[i*7%len(ids)]
 		queries[i] = Query{Namespace: simulator.Namespace, MetricName: id.Metric, DimensionName: id.DimensionName, DimensionValue: id.Identifier, Stat: "Average"}
@@ -102,14 +102,9 @@ func newSDKBench(b *testing.B, points int) *sdkBench {
 	return bench
 }
 
-// call is the request fetchBatch makes.
+// call is the request fetchBatch makes, built the same way.
 func (s *sdkBench) call(ctx context.Context) (*cloudwatch.GetMetricDataOutput, error) {
-	return s.client.GetMetricData(ctx, &cloudwatch.GetMetricDataInput{
-		MetricDataQueries: s.plan.batches[0],
-		StartTime:         aws.Time(s.start),
-		EndTime:           aws.Time(s.end),
-		ScanBy:            types.ScanByTimestampAscending,
-	})
+	return s.client.GetMetricData(ctx, s.req.build(s.plan, 0, MaxQueriesPerCall, s.start, s.end))
 }
 
 // measure runs op in b.Loop and reports CPU time (this process, the canned server's
@@ -166,7 +161,7 @@ func BenchmarkFetch500(b *testing.B) {
 	f.limiter.SetLimit(rate.Inf) // the loop must not wait for the limiter's tokens
 	ctx := context.Background()
 	measure(b, s.datapoints, func() error {
-		return f.Fetch(ctx, s.plan, s.start, s.end).Err
+		return f.Fetch(ctx, s.plan, s.start, s.end, func(Batch) {}).Err
 	})
 	b.ReportMetric(float64(s.bodyBytes), "response-bytes")
 }
