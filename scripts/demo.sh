@@ -110,6 +110,9 @@ else
 fi
 echo "for example:"
 grep -m3 '^aws_rds_cpu_utilization' "$workdir/metrics.txt" | sed 's/^/  /'
+for _ in $(seq 20); do grep -q 'LogRecord #' "$workdir/otelcol-rds.log" && break; sleep 1; done
+echo "RDS logs from the simulated CloudWatch Logs: $(grep -c 'LogRecord #' "$workdir/otelcol-rds.log") records so far (debug exporter, $workdir/otelcol-rds.log), e.g.:"
+grep -m4 -E '^(SeverityText|Body):' "$workdir/otelcol-rds.log" | cut -c1-150 | sed 's/^/  /' || true
 echo "receiver's own telemetry (http://127.0.0.1:$telemetry_port/metrics):"
 curl -fsS "http://127.0.0.1:$telemetry_port/metrics" | grep -E '^otelcol_receiver_awsrds_(api_calls|metrics_requested|collection_cost)' | sed 's/^/  /' || true
 echo "simulator counters: $(curl -fsS "$RDSSIM_ENDPOINT/_sim/counters" | head -c 300)"
