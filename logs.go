@@ -39,7 +39,7 @@ type logsScraper struct {
 
 type logsRegion struct {
 	name      string
-	source    *discovery.Source
+	fleet     *fleetView
 	reader    *rdslogs.Reader
 	resources resources
 
@@ -77,8 +77,8 @@ func (s *logsScraper) start(ctx context.Context, _ component.Host) error {
 	newRB := func() *metadata.ResourceBuilder { return metadata.NewResourceBuilder(s.cfg.ResourceAttributes) }
 	for _, clients := range all {
 		s.regions = append(s.regions, &logsRegion{
-			name:   clients.Region,
-			source: discovery.NewSource(clients.RDS, filter, s.cfg.Discovery.RefreshInterval),
+			name:  clients.Region,
+			fleet: openFleetView(s.cfg, clients, filter),
 			reader: rdslogs.NewReader(clients.Logs, rdslogs.Options{
 				RequestsPerSecond: l.RequestsPerSecond, Concurrency: l.MaxConcurrentRequests,
 				InitialLookback: l.InitialLookback, Overlap: l.Overlap,
@@ -90,6 +90,9 @@ func (s *logsScraper) start(ctx context.Context, _ component.Host) error {
 }
 
 func (s *logsScraper) shutdown(context.Context) error {
+	for _, r := range s.regions {
+		r.fleet.close()
+	}
 	if s.tb != nil {
 		s.tb.Shutdown()
 	}
@@ -103,11 +106,11 @@ func (s *logsScraper) scrape(ctx context.Context) (plog.Logs, error) {
 	var errs scrapererror.ScrapeErrors
 	ld := plog.NewLogs()
 	for _, r := range s.regions {
-		fleet, refreshed, err := discoverRegion(ctx, s.tb, s.logger, r.name, r.source, now)
+		fleet, changed, err := r.fleet.fleet(ctx, s.tb, s.logger, now)
 		if err != nil {
 			errs.AddPartial(0, err)
 		}
-		if refreshed {
+		if changed {
 			r.index(fleet, s.cfg.Logs.Types)
 			s.logger.Info("Reading RDS log groups", zap.String("region", r.name), zap.Int("log_groups", len(r.groups)))
 		}

@@ -229,3 +229,46 @@ func TestLogsPipeline(t *testing.T) {
 	_, ok := res.Attributes().Get("aws.rds.db_instance.identifier")
 	assert.True(t, ok, fmt.Sprint(res.Attributes().AsRaw()))
 }
+
+// TestPipelinesShareDiscovery: a receiver in a metrics and a logs pipeline discovers once
+// per refresh, whichever pipeline comes first, and both follow the new fleet.
+func TestPipelinesShareDiscovery(t *testing.T) {
+	h := newLogsHarness(t, func(c *Config) { c.Discovery.RefreshInterval = 2 * time.Minute })
+	describes := func() int64 { return h.sim.Counters().Calls["DescribeDBInstances"] }
+
+	_, err := h.scrape(t)
+	require.NoError(t, err)
+	_, err = h.logsScraper.scrape(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), describes(), "one discovery for both pipelines")
+
+	// The logs pipeline refreshes first; the metrics pipeline takes in the new fleet.
+	fleet := loadSmallFleet(t)
+	fleet.Instances = fleet.Instances[:3] // mysql-a, its replica and pg-a; no cluster left
+	h.sim.SetFleet(fleet)
+	h.clock.Advance(3 * time.Minute)
+	ld, err := h.logsScraper.scrape(context.Background())
+	require.NoError(t, err)
+	md, err := h.scrape(t)
+	require.NoError(t, err)
+	assert.Equal(t, int64(2), describes())
+	assert.Equal(t, 3, countInstances(md), "metrics follow the fleet the logs pipeline discovered")
+	for _, r := range records(t, ld) {
+		assert.Contains(t, []string{"mysql-a", "pg-a"}, r.instance)
+	}
+}
+
+func TestSharedDiscoveryIsReleased(t *testing.T) {
+	h := newLogsHarness(t, nil)
+	key := sourceKey{h.cfg, "us-east-1"}
+	sharedSources.Lock()
+	refs := sharedSources.m[key].refs
+	sharedSources.Unlock()
+	assert.Equal(t, 2, refs)
+	require.NoError(t, h.logsScraper.shutdown(context.Background()))
+	require.NoError(t, h.scraper.shutdown(context.Background()))
+	sharedSources.Lock()
+	_, ok := sharedSources.m[key]
+	sharedSources.Unlock()
+	assert.False(t, ok, "the last pipeline to stop drops the discovery")
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -54,27 +55,86 @@ func outcome(err error) string {
 	return "error"
 }
 
-// discoverRegion returns the region's fleet, refreshed when due, and records the refresh.
-// A failed refresh returns the last known fleet (empty if none) with an error to report
-// as partial: collection goes on with what is known.
-func discoverRegion(ctx context.Context, tb *metadata.TelemetryBuilder, logger *zap.Logger, region string, source *discovery.Source, now time.Time) (discovery.Fleet, bool, error) {
-	fleet, refreshed, known, err := source.Fleet(ctx, now)
-	if err != nil {
-		tb.ReceiverAwsrdsDiscoveryRefreshes.Add(ctx, 1, metric.WithAttributes(attribute.String("outcome", outcome(err))))
-		if !known {
-			return fleet, false, fmt.Errorf("region %s: discovery failed, nothing to collect yet: %w", region, err)
-		}
-		logger.Warn("Discovery refresh failed; keeping the last known fleet",
-			zap.String("region", region), zap.Int("instances", len(fleet.Instances)),
-			zap.Time("discovered_at", fleet.Refreshed), zap.Error(err))
-		return fleet, false, fmt.Errorf("region %s: discovery refresh failed, keeping the %d instances discovered at %s: %w",
-			region, len(fleet.Instances), fleet.Refreshed.Format(time.RFC3339), err)
+// sharedSources gives the pipelines of one receiver (one *Config: the collector hands the
+// same configuration to its metrics and logs pipelines) one discovery per region, so
+// reading logs adds no Describe calls.
+var sharedSources = struct {
+	sync.Mutex
+	m map[sourceKey]*sharedSource
+}{m: map[sourceKey]*sharedSource{}}
+
+type sourceKey struct {
+	cfg    *Config
+	region string
+}
+
+type sharedSource struct {
+	source *discovery.Source
+	refs   int
+}
+
+// fleetView is one pipeline's view of a region's shared discovery.
+type fleetView struct {
+	key    sourceKey
+	source *discovery.Source
+	seen   time.Time // Refreshed of the last fleet this pipeline took in
+}
+
+// openFleetView joins the discovery of cfg in the clients' region, creating it on first use.
+func openFleetView(cfg *Config, clients *awsconfig.Clients, filter *discovery.Filter) *fleetView {
+	key := sourceKey{cfg, clients.Region}
+	sharedSources.Lock()
+	defer sharedSources.Unlock()
+	sh := sharedSources.m[key]
+	if sh == nil {
+		sh = &sharedSource{source: discovery.NewSource(clients.RDS, filter, cfg.Discovery.RefreshInterval)}
+		sharedSources.m[key] = sh
 	}
+	sh.refs++
+	return &fleetView{key: key, source: sh.source}
+}
+
+// close leaves the shared discovery; the last pipeline to leave drops it. Closing twice
+// (a shutdown after a failed start and again) leaves once.
+func (v *fleetView) close() {
+	sharedSources.Lock()
+	defer sharedSources.Unlock()
+	if v.source == nil {
+		return
+	}
+	v.source = nil
+	if sh := sharedSources.m[v.key]; sh != nil {
+		if sh.refs--; sh.refs == 0 {
+			delete(sharedSources.m, v.key)
+		}
+	}
+}
+
+// fleet returns the region's fleet, refreshed when due, and whether it changed since this
+// pipeline last looked (a refresh by the other pipeline counts). The refresh is recorded
+// in the telemetry by the pipeline that made it. A failed refresh returns the last known
+// fleet (empty if none) with an error to report as partial: collection goes on.
+func (v *fleetView) fleet(ctx context.Context, tb *metadata.TelemetryBuilder, logger *zap.Logger, now time.Time) (discovery.Fleet, bool, error) {
+	region := v.key.region
+	fleet, refreshed, known, err := v.source.Fleet(ctx, now)
 	if refreshed {
 		tb.ReceiverAwsrdsDiscoveryRefreshes.Add(ctx, 1, metric.WithAttributes(attribute.String("outcome", "success")))
 		regionAttr := metric.WithAttributes(attribute.String("region", region))
 		tb.ReceiverAwsrdsInstancesDiscovered.Record(ctx, int64(len(fleet.Instances)), regionAttr)
 		tb.ReceiverAwsrdsClustersDiscovered.Record(ctx, int64(len(fleet.Clusters)), regionAttr)
 	}
-	return fleet, refreshed, nil
+	changed := known && !fleet.Refreshed.Equal(v.seen)
+	v.seen = fleet.Refreshed
+	if err == nil {
+		return fleet, changed, nil
+	}
+	tb.ReceiverAwsrdsDiscoveryRefreshes.Add(ctx, 1, metric.WithAttributes(attribute.String("outcome", outcome(err))))
+	if !known {
+		return fleet, false, fmt.Errorf("region %s: discovery failed, nothing to collect yet: %w", region, err)
+	}
+	logger.Warn("Discovery refresh failed; keeping the last known fleet",
+		zap.String("region", region), zap.Int("instances", len(fleet.Instances)),
+		zap.Time("discovered_at", fleet.Refreshed), zap.Error(err))
+	return fleet, changed, fmt.Errorf("region %s: discovery refresh failed, keeping the %d instances discovered at %s: %w",
+		region, len(fleet.Instances), fleet.Refreshed.Format(time.RFC3339), err)
 }

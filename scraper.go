@@ -42,7 +42,7 @@ type rdsScraper struct {
 // region is the collection state of one AWS region.
 type region struct {
 	name    string
-	source  *discovery.Source
+	fleet   *fleetView
 	fetcher *metricdata.Fetcher
 	windows *window.Windows
 	planner *planner
@@ -85,7 +85,7 @@ func (s *rdsScraper) start(ctx context.Context, _ component.Host) error {
 	for _, clients := range all {
 		s.regions = append(s.regions, &region{
 			name:    clients.Region,
-			source:  discovery.NewSource(clients.RDS, filter, s.cfg.Discovery.RefreshInterval),
+			fleet:   openFleetView(s.cfg, clients, filter),
 			fetcher: metricdata.NewFetcher(clients.CloudWatch, metricdata.Options{RequestsPerSecond: cw.RequestsPerSecond, Concurrency: cw.MaxConcurrentRequests}),
 			windows: window.New(cw.Period, cw.Delay, cw.Overlap, cw.MaxLookback),
 			planner: &planner{resources: resources{region: clients.Region, resourceTags: s.cfg.ResourceTags, newRB: s.mb.NewResourceBuilder}, sel: sel, period: cw.Period},
@@ -99,6 +99,9 @@ func (s *rdsScraper) start(ctx context.Context, _ component.Host) error {
 }
 
 func (s *rdsScraper) shutdown(ctx context.Context) error {
+	for _, r := range s.regions {
+		r.fleet.close()
+	}
 	var err error
 	if s.sql != nil {
 		err = s.sql.Shutdown(ctx)
@@ -139,7 +142,7 @@ func (s *rdsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 // discover refreshes the region's fleet when due and rebuilds its plan; it reports
 // whether the fleet was refreshed.
 func (s *rdsScraper) discover(ctx context.Context, r *region, now time.Time, errs *scrapererror.ScrapeErrors) bool {
-	fleet, refreshed, err := discoverRegion(ctx, s.tb, s.logger, r.name, r.source, now)
+	fleet, refreshed, err := r.fleet.fleet(ctx, s.tb, s.logger, now)
 	if err != nil {
 		errs.AddPartial(0, err)
 	}
