@@ -160,7 +160,7 @@ func writeCloudWatchTables(p func(string, ...any), f *benchFile) {
 		return
 	}
 	p("`%s` runs the receiver's `recorder` (decoded GetMetricData batches to pdata) on the plan of the generated "+
-		"5,000-instance fleet, %s queries. the `recorder` also emits each resource's inventory metrics (status, storage, ...): "+
+		"5,000-instance fleet, %s queries. The `recorder` also emits each resource's inventory metrics (status, storage, ...): "+
 		"points=0 measures them alone, and **net** is what a CloudWatch datapoint adds on top, (points=N − points=0) / datapoints: "+
 		"the figure the target is about. *Gross* divides everything, inventory included, by the CloudWatch datapoints. "+
 		"points=1 is a steady cycle at a 60 s interval (one new point per series), points=5 a first cycle or a 300 s interval.",
