@@ -111,8 +111,11 @@ func (s *logsScraper) scrape(ctx context.Context) (plog.Logs, error) {
 			errs.AddPartial(0, err)
 		}
 		if changed {
+			first, before := r.instances == nil, len(r.groups)
 			r.index(fleet, s.cfg.Logs.Types)
-			s.logger.Info("Reading RDS log groups", zap.String("region", r.name), zap.Int("log_groups", len(r.groups)))
+			if first || before != len(r.groups) { // at start and when the set grows or shrinks
+				s.logger.Info("Reading RDS log groups", zap.String("region", r.name), zap.Int("log_groups", len(r.groups)))
+			}
 		}
 		byResource := map[string]plog.ScopeLogs{}
 		for _, res := range r.reader.Read(ctx, r.groups, now) {
