@@ -45,15 +45,6 @@ type Queries interface {
 	Query(i int) Query
 }
 
-// QueryList is a Queries held as a slice.
-type QueryList []Query
-
-// Len is the number of queries.
-func (l QueryList) Len() int { return len(l) }
-
-// Query returns query i.
-func (l QueryList) Query(i int) Query { return l[i] }
-
 // Plan is a set of queries laid out in GetMetricData batches of MaxQueriesPerCall.
 type Plan struct {
 	queries Queries

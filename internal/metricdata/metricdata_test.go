@@ -69,6 +69,15 @@ func (f *fakeAPI) GetMetricData(_ context.Context, in *cloudwatch.GetMetricDataI
 	return out, nil
 }
 
+// QueryList is a Queries held as a slice: the tests' plans.
+type QueryList []Query
+
+// Len is the number of queries.
+func (l QueryList) Len() int { return len(l) }
+
+// Query returns query i.
+func (l QueryList) Query(i int) Query { return l[i] }
+
 func queries(n int) QueryList {
 	qs := make(QueryList, n)
 	for i := range qs {
