@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/scraper/scraperhelper"
 
 	"github.com/otelcol-rds/awsrdsreceiver/internal/awsconfig"
@@ -35,6 +36,9 @@ type Config struct {
 	ExternalID string `mapstructure:"external_id"`
 	// Endpoints override service endpoints (VPC endpoints, simulators).
 	Endpoints awsconfig.Endpoints `mapstructure:"endpoints"`
+	// Storage names a storage extension (file_storage) that keeps the CloudWatch windows
+	// and per-series high-water marks across restarts and reloads; nil keeps them in memory.
+	Storage *component.ID `mapstructure:"storage"`
 
 	Discovery  DiscoveryConfig  `mapstructure:"discovery"`
 	CloudWatch CloudWatchConfig `mapstructure:"cloudwatch"`
