@@ -21,6 +21,7 @@ import (
 	"github.com/otelcol-rds/awsrdsreceiver/internal/discovery"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/metadata"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/metricdata"
+	"github.com/otelcol-rds/awsrdsreceiver/internal/window"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/simulator"
 )
 
@@ -63,15 +64,15 @@ func benchDiscoveredFleet(b *testing.B, n int) discovery.Fleet {
 }
 
 // benchScraper returns a scraper with the default configuration and a planner for it.
-func benchScraper(b *testing.B) (*rdsScraper, *planner) {
+func benchScraper(b *testing.B) (*rdsScraper, *queryPlanner) {
 	b.Helper()
 	cfg := createDefaultConfig().(*Config)
-	s := newScraper(cfg, receivertest.NewNopSettings(metadata.Type))
+	s := newScraper(cfg, receivertest.NewNopSettings(metadata.Type), time.Now)
 	sel, err := newSelection(cfg.Metrics, cfg.CloudWatch)
 	if err != nil {
 		b.Fatal(err)
 	}
-	return s, &planner{resources: resources{region: "us-east-1", resourceTags: []string{"env", "team"}, newRB: s.mb.NewResourceBuilder}, sel: sel, period: time.Minute}
+	return s, &queryPlanner{resourceBuilder: resourceBuilder{region: "us-east-1", resourceTags: []string{"env", "team"}, newRB: s.mb.NewResourceBuilder}, sel: sel}
 }
 
 // BenchmarkCloudWatchToPdata measures the recorder (decoded GetMetricData batches to pdata)
@@ -86,12 +87,21 @@ func BenchmarkCloudWatchToPdata(b *testing.B) {
 	for _, points := range []int{0, 1, 5} {
 		b.Run(fmt.Sprintf("points=%d", points), func(b *testing.B) {
 			s, pl := benchScraper(b)
-			p := pl.plan(fleet, nil)
-			series := make([]metricdata.Series, p.data.Len())
+			p := pl.plan(fleet, nil, nil)
+			series := make([]metricdata.Series, p.Len())
 			for i := range series {
 				series[i] = metricdata.Series{Timestamps: make([]time.Time, points), Values: make([]float64, points)}
 			}
 			t0 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+			r := &region{plan: p, rules: window.Rules{Period: time.Minute, MaxLookback: 3 * time.Hour, Step: 30 * time.Minute}}
+			var spans []metricdata.Span // in-step calls of 500 in plan order, as layout makes them
+			for first := 0; first < len(series); first += metricdata.MaxQueriesPerCall {
+				sp := metricdata.Span{}
+				for i := first; i < min(first+metricdata.MaxQueriesPerCall, len(series)); i++ {
+					sp.Queries = append(sp.Queries, int32(i))
+				}
+				spans = append(spans, sp)
+			}
 			// Each cycle brings newer points, so the high-water marks admit them all. The
 			// buffers are reused: refilling them allocates nothing.
 			fill := func(cycle int) {
@@ -112,10 +122,11 @@ func BenchmarkCloudWatchToPdata(b *testing.B) {
 				cycle++
 				b.StartTimer()
 				c0 := cputime.Process()
-				rec := s.newRecorder(p, pcommon.NewTimestampFromTime(t0))
-				if points > 0 { // the batches as Fetch hands them over
-					for first := 0; first < len(series); first += metricdata.MaxQueriesPerCall {
-						rec.batch(metricdata.Batch{First: first, Series: series[first:min(first+metricdata.MaxQueriesPerCall, len(series))]})
+				rec := s.newRecorder(r, window.Cycle{}, len(spans), pcommon.NewTimestampFromTime(t0))
+				if points > 0 { // the calls as Fetch hands them over
+					for k := range spans {
+						first := k * metricdata.MaxQueriesPerCall
+						rec.batch(metricdata.Batch{Span: &spans[k], Series: series[first : first+len(spans[k].Queries)]})
 					}
 				}
 				rec.finish()
@@ -129,7 +140,7 @@ func BenchmarkCloudWatchToPdata(b *testing.B) {
 			if points == 0 {
 				return
 			}
-			datapoints := float64(p.data.Len() * points)
+			datapoints := float64(p.Len() * points)
 			b.ReportMetric(datapoints, "datapoints/op")
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/ops/datapoints, "ns/datapoint")
 			b.ReportMetric(float64(cpu.Nanoseconds())/ops/datapoints, "cpu-ns/datapoint")
@@ -144,13 +155,13 @@ func BenchmarkCloudWatchToPdata(b *testing.B) {
 func BenchmarkPlan5000(b *testing.B) {
 	fleet := benchDiscoveredFleet(b, benchInstances)
 	_, pl := benchScraper(b)
-	old := pl.plan(fleet, nil)
-	var p *plan
+	old := pl.plan(fleet, nil, nil)
+	var p *queryPlan
 	for b.Loop() {
-		p = pl.plan(fleet, old)
+		p = pl.plan(fleet, old, nil)
 	}
 	instances := float64(len(fleet.Instances))
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/instances, "ns/instance")
-	b.ReportMetric(float64(p.data.Len()), "queries/op")
-	b.ReportMetric(float64(p.data.Batches()), "calls/op")
+	b.ReportMetric(float64(p.Len()), "queries/op")
+	b.ReportMetric(float64(metricdata.Calls(p.Len())), "calls/op")
 }

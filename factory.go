@@ -6,10 +6,12 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/scraper"
 	"go.opentelemetry.io/collector/scraper/scraperhelper"
 
+	"github.com/otelcol-rds/awsrdsreceiver/internal/clock"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/metadata"
 )
 
@@ -51,12 +53,31 @@ func createDefaultConfig() component.Config {
 
 func createMetrics(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Metrics) (receiver.Metrics, error) {
 	c := cfg.(*Config)
-	s := newScraper(c, set)
+	clk, err := clock.FromEnv()
+	if err != nil {
+		return nil, err
+	}
+	s := newScraper(c, set, clk.Now)
 	sc, err := scraper.NewMetrics(s.scrape, scraper.WithStart(s.start), scraper.WithShutdown(s.shutdown))
 	if err != nil {
 		return nil, err
 	}
-	return scraperhelper.NewMetricsController(&c.ControllerConfig, set, next, scraperhelper.AddMetricsScraper(metadata.Type, sc))
+	// The controller hands each scrape's output to the pipeline right after the scrape, on
+	// the same goroutine: the scraper's state moves on only once the pipeline took it.
+	deliver, err := consumer.NewMetrics(func(ctx context.Context, md pmetric.Metrics) error {
+		err := next.ConsumeMetrics(ctx, md)
+		s.delivered(ctx, err)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	opts := []scraperhelper.ControllerOption{scraperhelper.AddMetricsScraper(metadata.Type, sc)}
+	if clk.Scaled() {
+		// A test clock runs faster than real time: so do the scrapes.
+		opts = append(opts, scraperhelper.WithTickerChannel(time.NewTicker(clk.Real(c.CollectionInterval)).C))
+	}
+	return scraperhelper.NewMetricsController(&c.ControllerConfig, set, deliver, opts...)
 }
 
 // createLogs reads the log groups of the discovered instances every logs.poll_interval.

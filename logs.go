@@ -38,10 +38,10 @@ type logsScraper struct {
 }
 
 type logsRegion struct {
-	name      string
-	fleet     *fleetView
-	reader    *rdslogs.Reader
-	resources resources
+	name            string
+	fleet           *fleetView
+	reader          *rdslogs.Reader
+	resourceBuilder resourceBuilder
 
 	// Rebuilt on every discovery refresh.
 	groups    []rdslogs.Group
@@ -83,7 +83,7 @@ func (s *logsScraper) start(ctx context.Context, _ component.Host) error {
 				RequestsPerSecond: l.RequestsPerSecond, Concurrency: l.MaxConcurrentRequests,
 				InitialLookback: l.InitialLookback, Overlap: l.Overlap,
 			}),
-			resources: resources{region: clients.Region, resourceTags: s.cfg.ResourceTags, newRB: newRB},
+			resourceBuilder: resourceBuilder{region: clients.Region, resourceTags: s.cfg.ResourceTags, newRB: newRB},
 		})
 	}
 	return nil
@@ -134,12 +134,12 @@ func (r *logsRegion) index(fleet discovery.Fleet, types []string) {
 	r.instances = make(map[string]pcommon.Resource, len(fleet.Instances))
 	for i := range fleet.Instances {
 		in := &fleet.Instances[i]
-		r.instances[in.Identifier] = r.resources.instanceResource(in)
+		r.instances[in.Identifier] = r.resourceBuilder.instanceResource(in)
 	}
 	r.clusters = make(map[string]clusterLogs, len(fleet.Clusters))
 	for i := range fleet.Clusters {
 		c := &fleet.Clusters[i]
-		cl := clusterLogs{resource: r.resources.clusterResource(c)}
+		cl := clusterLogs{resource: r.resourceBuilder.clusterResource(c)}
 		for _, m := range c.Members {
 			if _, watched := r.instances[m.Identifier]; watched {
 				cl.members = append(cl.members, m.Identifier)

@@ -33,7 +33,7 @@ func TestStateFollowsTheFleetOver100Cycles(t *testing.T) {
 		_, err := h.scrape(t)
 		require.NoError(t, err)
 		p := h.scraper.regions[0].plan
-		require.Equal(t, p.data.Len(), len(p.marks), "cycle %d: one high-water mark per current series, none left over", cycle)
+		require.Equal(t, p.Len(), len(p.marks), "cycle %d: one high-water mark per current series, none left over", cycle)
 		assert.Equal(t, len(p.resources), len(h.sim.Fleet().Instances)+len(h.sim.Fleet().Clusters), "cycle %d", cycle)
 		if cycle == 20 {
 			heapAt20 = heapInUse()
@@ -60,7 +60,7 @@ func TestMarksFollowTheirSeriesAcrossRebuilds(t *testing.T) {
 	sel, err := newSelection(cfg.Metrics, cfg.CloudWatch)
 	require.NoError(t, err)
 	newRB := func() *metadata.ResourceBuilder { return metadata.NewResourceBuilder(cfg.ResourceAttributes) }
-	pl := &planner{resources: resources{region: "us-east-1", newRB: newRB}, sel: sel, period: time.Minute}
+	pl := &queryPlanner{resourceBuilder: resourceBuilder{region: "us-east-1", newRB: newRB}, sel: sel}
 	db := func(id, class string, pi bool) discovery.Instance {
 		return discovery.Instance{Identifier: id, Engine: "postgres", Class: class, StorageType: "gp3", PerformanceInsights: pi}
 	}
@@ -79,25 +79,25 @@ func TestMarksFollowTheirSeriesAcrossRebuilds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			old := pl.plan(before, nil)
+			old := pl.plan(before, nil, nil)
 			marked := map[metricdata.Query]int64{}
 			for i := range old.marks { // a distinct high-water mark per series
 				ts := time.Unix(int64(1000+i), 0)
 				require.True(t, old.marks[i].Admit(ts))
-				marked[old.Query(i)] = ts.UnixNano()
+				marked[old.Query(i)] = ts.Unix()
 			}
-			p := pl.plan(tt.after, old)
-			require.Len(t, p.marks, p.data.Len())
+			p := pl.plan(tt.after, old, nil)
+			require.Len(t, p.marks, p.Len())
 			for i := range p.marks {
 				q := p.Query(i)
 				newest, existed := marked[q]
 				// A mark admits exactly what is newer than it: probe it at and after newest.
 				m := p.marks[i]
 				if existed {
-					assert.False(t, m.Admit(time.Unix(0, newest)), "%+v: mark not carried over", q)
-					assert.True(t, m.Admit(time.Unix(0, newest+1)), "%+v: mark of another series", q)
+					assert.False(t, m.Admit(time.Unix(newest, 0)), "%+v: mark not carried over", q)
+					assert.True(t, m.Admit(time.Unix(newest+1, 0)), "%+v: mark of another series", q)
 				} else {
-					assert.True(t, m.Admit(time.Unix(1, 0)), "%+v: a new series starts with no mark", q)
+					assert.False(t, m.Set(), "%+v: a new series starts with no mark", q)
 				}
 			}
 		})

@@ -1,71 +1,29 @@
 package awsrdsreceiver
 
 import (
-	"fmt"
 	"slices"
 	"strings"
-	"time"
 
-	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/otelcol-rds/awsrdsreceiver/internal/catalog"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/discovery"
-	"github.com/otelcol-rds/awsrdsreceiver/internal/metadata"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/metricdata"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/window"
 )
 
 const namespace = "AWS/RDS"
 
-// selected is one enabled catalogue metric and the statistic to request for it.
-type selected struct {
-	entry *catalog.Entry
-	stat  string
-}
-
-// selection is the enabled metric set, split by scope. It is fixed for the receiver's life.
-type selection struct {
-	instance []selected
-	cluster  []selected
-}
-
-// newSelection keeps the catalogue entries that the metrics config enables.
-func newSelection(metrics metadata.MetricsConfig, cw CloudWatchConfig) (selection, error) {
-	conf := confmap.New()
-	if err := conf.Marshal(metrics); err != nil {
-		return selection{}, fmt.Errorf("reading the metrics configuration: %w", err)
-	}
-	var sel selection
-	for i := range catalog.Entries {
-		e := &catalog.Entries[i]
-		if enabled, _ := conf.Get(e.Name + confmap.KeyDelimiter + "enabled").(bool); !enabled {
-			continue
-		}
-		stat := cw.Statistic
-		if s, ok := cw.Statistics[e.Name]; ok {
-			stat = s
-		}
-		if e.Scope == catalog.ClusterScope {
-			sel.cluster = append(sel.cluster, selected{e, stat})
-		} else {
-			sel.instance = append(sel.instance, selected{e, stat})
-		}
-	}
-	return sel, nil
-}
-
-// plan is, for one fleet, every resource with the queries that can have data for it, laid
-// out in GetMetricData batches, and the per-series state that must survive across cycles.
-// It is compact (a few bytes per query): the SDK's query values are built per batch when
-// the batch is sent.
-type plan struct {
+// queryPlan is, for one fleet, every resource with the CloudWatch queries that can have
+// data for it, and each query's window mark (the per-series state that must survive
+// across cycles, restarts and reloads). It is compact (a few bytes per query): the SDK's
+// query values are built per call when the call is sent.
+type queryPlan struct {
 	resources []resourcePlan
 	instances map[string]int // instance identifier -> index in resources
 	sel       selection      // what seriesPlan.metric indexes
 	series    []seriesPlan   // one per query, in query order
-	marks     []window.Mark  // high-water marks, indexed like series
-	data      *metricdata.Plan
+	marks     []window.Mark  // indexed like series
 }
 
 // resourcePlan is one instance or cluster; its series are the plan's queries [first, end).
@@ -78,37 +36,36 @@ type resourcePlan struct {
 
 // seriesPlan is one query: a selected metric of one resource.
 type seriesPlan struct {
-	resource int32  // index in plan.resources
+	resource int32  // index in queryPlan.resources
 	metric   uint16 // index in the resource's candidates: sel.instance or sel.cluster
 }
 
 // resourceRef names a resource across plans: its CloudWatch dimension and identifier.
 type resourceRef struct{ dimension, id string }
 
+// seriesKey names a series across plans and processes.
+type seriesKey struct {
+	resourceRef
+	metric, stat string // CloudWatch metric name and statistic
+}
+
 const (
 	instanceDimension = "DBInstanceIdentifier"
 	clusterDimension  = "DBClusterIdentifier"
 )
 
-// planner builds the plans of one region.
-type planner struct {
-	resources
-	sel    selection
-	period time.Duration
+// queryPlanner builds the query plans of one region.
+type queryPlanner struct {
+	resourceBuilder
+	sel selection
 }
 
-// resources builds the resource of an instance or cluster: one home, so that metrics,
-// SQL metrics and logs of an instance carry identical resources.
-type resources struct {
-	region       string
-	resourceTags []string
-	newRB        func() *metadata.ResourceBuilder
-}
-
-// plan lays out the queries for fleet. High-water marks of series that still exist are
-// carried over from old; those of vanished instances and metrics are dropped with it.
-func (pl *planner) plan(fleet discovery.Fleet, old *plan) *plan {
-	p := &plan{sel: pl.sel, instances: make(map[string]int, len(fleet.Instances))}
+// plan lays out the queries for fleet. Marks of series that still exist are carried over
+// from old; those of vanished instances and metrics are dropped with it. restored (marks
+// read from storage, may be nil) gives the marks of series old does not have. Instances
+// that are not running get no queries: RDS publishes nothing for them.
+func (pl *queryPlanner) plan(fleet discovery.Fleet, old *queryPlan, restored map[seriesKey]window.Mark) *queryPlan {
+	p := &queryPlan{sel: pl.sel, instances: make(map[string]int, len(fleet.Instances))}
 	prev := old.byRef() // only for the rebuild: a plan keeps no map of its series
 	if old != nil {     // the fleet rarely changes much: size for the old plan's queries
 		p.series, p.marks = make([]seriesPlan, 0, old.Len()), make([]window.Mark, 0, old.Len())
@@ -133,6 +90,8 @@ func (pl *planner) plan(fleet discovery.Fleet, old *plan) *plan {
 			}
 			if len(oldSeries) > 0 && int(oldSeries[0].metric) == k {
 				mark = oldMarks[0]
+			} else if restored != nil {
+				mark = restored[seriesKey{ref, candidates[k].entry.CloudWatchName, candidates[k].stat}]
 			}
 			p.series = append(p.series, seriesPlan{resource: int32(len(p.resources)), metric: uint16(k)})
 			p.marks = append(p.marks, mark)
@@ -140,14 +99,18 @@ func (pl *planner) plan(fleet discovery.Fleet, old *plan) *plan {
 		rp.end = len(p.series)
 		p.resources = append(p.resources, rp)
 	}
+	none := func(*catalog.Entry) bool { return false }
 
 	instances := slices.Clone(fleet.Instances)
 	slices.SortFunc(instances, func(a, b discovery.Instance) int { return strings.Compare(a.Identifier, b.Identifier) })
 	for i := range instances {
 		in := &instances[i]
 		p.instances[in.Identifier] = len(p.resources)
-		add(resourcePlan{instance: in, resource: pl.instanceResource(in)}, resourceRef{instanceDimension, in.Identifier}, pl.sel.instance,
-			func(e *catalog.Entry) bool { return e.ForInstance(*in) })
+		applies := func(e *catalog.Entry) bool { return e.ForInstance(*in) }
+		if !in.Running() {
+			applies = none
+		}
+		add(resourcePlan{instance: in, resource: pl.instanceResource(in)}, resourceRef{instanceDimension, in.Identifier}, pl.sel.instance, applies)
 	}
 	clusters := slices.Clone(fleet.Clusters)
 	slices.SortFunc(clusters, func(a, b discovery.Cluster) int { return strings.Compare(a.Identifier, b.Identifier) })
@@ -156,12 +119,11 @@ func (pl *planner) plan(fleet discovery.Fleet, old *plan) *plan {
 		add(resourcePlan{cluster: c, resource: pl.clusterResource(c)}, resourceRef{clusterDimension, c.Identifier}, pl.sel.cluster,
 			func(e *catalog.Entry) bool { return e.ForCluster(*c) })
 	}
-	p.data = metricdata.NewPlan(p, pl.period)
 	return p
 }
 
 // byRef indexes the plan's resources by ref; nil for no plan.
-func (p *plan) byRef() map[resourceRef]int {
+func (p *queryPlan) byRef() map[resourceRef]int {
 	if p == nil {
 		return nil
 	}
@@ -180,7 +142,7 @@ func (rp *resourcePlan) ref() resourceRef {
 }
 
 // selected returns the metric and statistic of query i.
-func (p *plan) selected(i int) *selected {
+func (p *queryPlan) selected(i int) *selected {
 	s := p.series[i]
 	if p.resources[s.resource].instance != nil {
 		return &p.sel.instance[s.metric]
@@ -188,71 +150,26 @@ func (p *plan) selected(i int) *selected {
 	return &p.sel.cluster[s.metric]
 }
 
+// key names query i across plans and processes.
+func (p *queryPlan) key(i int) seriesKey {
+	s := p.selected(i)
+	return seriesKey{p.resources[p.series[i].resource].ref(), s.entry.CloudWatchName, s.stat}
+}
+
 // Len is the number of queries (metricdata.Queries).
-func (p *plan) Len() int { return len(p.series) }
+func (p *queryPlan) Len() int { return len(p.series) }
 
 // Query returns query i (metricdata.Queries).
-func (p *plan) Query(i int) metricdata.Query {
+func (p *queryPlan) Query(i int) metricdata.Query {
 	ref := p.resources[p.series[i].resource].ref()
 	s := p.selected(i)
 	return metricdata.Query{Namespace: namespace, MetricName: s.entry.CloudWatchName, DimensionName: ref.dimension, DimensionValue: ref.id, Stat: s.stat}
 }
 
-func (pl resources) instanceResource(in *discovery.Instance) pcommon.Resource {
-	rb := pl.newRB()
-	pl.setCommon(rb, in.ARN, in.Engine, in.EngineVersion, in.ClusterIdentifier)
-	setIf(rb.SetCloudAvailabilityZone, in.AvailabilityZone)
-	setIf(rb.SetAwsRdsDbInstanceIdentifier, in.Identifier)
-	setIf(rb.SetAwsRdsDbInstanceResourceID, in.ResourceID)
-	setIf(rb.SetAwsRdsDbInstanceClass, in.Class)
-	setIf(rb.SetAwsRdsRole, string(in.Role))
-	setIf(rb.SetAwsRdsStorageType, in.StorageType)
-	res := rb.Emit()
-	putTags(res, in.Tags, pl.resourceTags)
-	return res
-}
-
-func (pl resources) clusterResource(c *discovery.Cluster) pcommon.Resource {
-	rb := pl.newRB()
-	pl.setCommon(rb, c.ARN, c.Engine, c.EngineVersion, c.Identifier)
-	res := rb.Emit()
-	putTags(res, c.Tags, pl.resourceTags)
-	return res
-}
-
-// setCommon sets the attributes instance and cluster resources share.
-func (pl resources) setCommon(rb *metadata.ResourceBuilder, arn, engine, engineVersion, cluster string) {
-	rb.SetCloudProvider("aws")
-	setIf(rb.SetCloudRegion, pl.region)
-	setIf(rb.SetCloudAccountID, accountFromARN(arn))
-	setIf(rb.SetCloudResourceID, arn)
-	setIf(rb.SetDbSystemName, discovery.DBSystemName(engine))
-	setIf(rb.SetAwsRdsEngine, engine)
-	setIf(rb.SetAwsRdsEngineVersion, engineVersion)
-	setIf(rb.SetAwsRdsDbClusterIdentifier, cluster)
-}
-
-// setIf leaves empty values out: an absent attribute, not an empty one.
-func setIf(set func(string), v string) {
-	if v != "" {
-		set(v)
+// instanceByID finds an instance's plan by identifier.
+func (p *queryPlan) instanceByID(id string) *resourcePlan {
+	if i, ok := p.instances[id]; ok {
+		return &p.resources[i]
 	}
-}
-
-// putTags copies the selected RDS tags to aws.rds.tag.<key> resource attributes.
-func putTags(res pcommon.Resource, tags map[string]string, keys []string) {
-	for _, k := range keys {
-		if v, ok := tags[k]; ok {
-			res.Attributes().PutStr("aws.rds.tag."+k, v)
-		}
-	}
-}
-
-// accountFromARN returns the account field of arn:partition:service:region:account:resource.
-func accountFromARN(arn string) string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) < 6 {
-		return ""
-	}
-	return parts[4]
+	return nil
 }

@@ -2,6 +2,7 @@ package awsrdsreceiver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -37,19 +38,34 @@ type rdsScraper struct {
 	// sqlTargetsSet is false until the SQL targets were given to sql once.
 	sqlTargetsSet bool
 	now           func() time.Time
+	// state keeps the regions' windows in the storage extension; nil without one.
+	state *stateStore
+	// pending is true while a scrape's output is on its way through the pipeline: its
+	// marks are committed when the pipeline accepts it, rolled back when it refuses it.
+	pending bool
 }
 
 // region is the collection state of one AWS region.
 type region struct {
-	name    string
-	fleet   *fleetView
-	fetcher *metricdata.Fetcher
-	windows *window.Windows
-	planner *planner
-	plan    *plan
+	name     string
+	fleet    *fleetView
+	fetcher  *metricdata.Fetcher
+	rules    window.Rules
+	win      window.Region
+	planner  *queryPlanner
+	plan     *queryPlan
+	scratch  layoutScratch
+	restored map[seriesKey]window.Mark // marks read from storage, until the first plan takes them
+	// saved is the state before the scrape in flight, restored if the pipeline refuses it.
+	saved struct {
+		plan  *queryPlan
+		marks []window.Mark
+		end   time.Time
+	}
+	read bool // CloudWatch was read in the scrape in flight
 }
 
-func newScraper(cfg *Config, settings receiver.Settings) *rdsScraper {
+func newScraper(cfg *Config, settings receiver.Settings, now func() time.Time) *rdsScraper {
 	return &rdsScraper{
 		cfg:      cfg,
 		settings: settings,
@@ -57,12 +73,13 @@ func newScraper(cfg *Config, settings receiver.Settings) *rdsScraper {
 		// CloudWatch points are gauges measured over their own period, which may end before
 		// the collector started: a start timestamp would be wrong, so none is set.
 		mb:  metadata.NewMetricsBuilder(cfg.MetricsBuilderConfig, settings, metadata.WithStartTime(0)),
-		now: time.Now,
+		now: now,
 	}
 }
 
-// start builds the clients of every region. It makes no network call.
-func (s *rdsScraper) start(ctx context.Context, _ component.Host) error {
+// start builds the clients of every region and reads the stored state. It makes no
+// network call.
+func (s *rdsScraper) start(ctx context.Context, host component.Host) error {
 	tb, err := metadata.NewTelemetryBuilder(s.settings.TelemetrySettings)
 	if err != nil {
 		return err
@@ -82,14 +99,29 @@ func (s *rdsScraper) start(ctx context.Context, _ component.Host) error {
 	if err != nil {
 		return err
 	}
+	if s.cfg.Storage != nil {
+		if s.state, err = openStateStore(ctx, host, *s.cfg.Storage, s.settings.ID, cw.Period); err != nil {
+			return err
+		}
+	}
+	onMessage := func(code, value, label string) {
+		s.tb.ReceiverAwsrdsCloudwatchMessages.Add(context.Background(), 1, metric.WithAttributes(attribute.String("code", code)))
+		s.logger.Debug("GetMetricData message", zap.String("code", code), zap.String("value", value), zap.String("label", label))
+	}
 	for _, clients := range all {
-		s.regions = append(s.regions, &region{
-			name:    clients.Region,
-			fleet:   openFleetView(s.cfg, clients, filter),
-			fetcher: metricdata.NewFetcher(clients.CloudWatch, metricdata.Options{RequestsPerSecond: cw.RequestsPerSecond, Concurrency: cw.MaxConcurrentRequests}),
-			windows: window.New(cw.Period, cw.Delay, cw.Overlap, cw.MaxLookback),
-			planner: &planner{resources: resources{region: clients.Region, resourceTags: s.cfg.ResourceTags, newRB: s.mb.NewResourceBuilder}, sel: sel, period: cw.Period},
-		})
+		r := &region{
+			name:  clients.Region,
+			fleet: openFleetView(s.cfg, clients, filter),
+			fetcher: metricdata.NewFetcher(clients.CloudWatch, metricdata.Options{
+				RequestsPerSecond: cw.RequestsPerSecond, Concurrency: cw.MaxConcurrentRequests, OnMessage: onMessage,
+			}),
+			rules:   window.Rules{Period: cw.Period, Delay: cw.Delay, Overlap: cw.Overlap, MaxLookback: cw.MaxLookback},
+			planner: &queryPlanner{resourceBuilder: resourceBuilder{region: clients.Region, resourceTags: s.cfg.ResourceTags, newRB: s.mb.NewResourceBuilder}, sel: sel},
+		}
+		if s.state != nil {
+			r.win, r.restored = s.state.load(ctx, r.name, s.logger)
+		}
+		s.regions = append(s.regions, r)
 		if s.sql == nil && len(s.cfg.SQL.Queries) > 0 {
 			// The SDK's credential chain is the same in every region; tokens name their region.
 			s.sql = sqlquery.NewCollector(s.cfg.SQL, s.cfg.CollectionInterval, s.tb, s.logger, clients.Credentials)
@@ -102,14 +134,18 @@ func (s *rdsScraper) shutdown(ctx context.Context) error {
 	for _, r := range s.regions {
 		r.fleet.close()
 	}
-	var err error
+	var errs []error
 	if s.sql != nil {
-		err = s.sql.Shutdown(ctx)
+		errs = append(errs, s.sql.Shutdown(ctx))
+	}
+	if s.state != nil {
+		errs = append(errs, s.state.close(ctx))
+		s.state = nil
 	}
 	if s.tb != nil {
 		s.tb.Shutdown()
 	}
-	return err
+	return errors.Join(errs...)
 }
 
 // scrape discovers (when due), then runs the due SQL queries while CloudWatch is read.
@@ -126,17 +162,25 @@ func (s *rdsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	sqlDone := s.startSQL(ctx, now, refreshed)
 	readCloudWatch := s.governor.due(now)
 	for _, r := range s.regions {
+		r.read = false
 		switch {
 		case r.plan == nil:
 		case readCloudWatch:
+			r.save()
 			s.collect(ctx, r, now, &errs)
 		default: // the governor stretched the interval: inventory only, CloudWatch next time
-			s.newRecorder(r.plan, pcommon.NewTimestampFromTime(now)).finish()
+			s.newRecorder(r, window.Cycle{}, 0, pcommon.NewTimestampFromTime(now)).finish()
 		}
 	}
 	md := s.mb.Emit()
 	s.appendSQL(md, <-sqlDone, &errs)
-	return md, errs.Combine()
+	err := errs.Combine()
+	// The controller drops the output of a scrape that failed as a whole.
+	s.pending = err == nil || scrapererror.IsPartialScrapeError(err)
+	if !s.pending {
+		s.rollBack()
+	}
+	return md, err
 }
 
 // discover refreshes the region's fleet when due and rebuilds its plan; it reports
@@ -148,94 +192,84 @@ func (s *rdsScraper) discover(ctx context.Context, r *region, now time.Time, err
 	}
 	if refreshed {
 		old := r.plan
-		r.plan = r.planner.plan(fleet, old)
-		if old == nil || len(old.resources) != len(r.plan.resources) || old.data.Len() != r.plan.data.Len() {
+		r.plan = r.planner.plan(fleet, old, r.restored)
+		r.restored = nil
+		if old == nil || len(old.resources) != len(r.plan.resources) || old.Len() != r.plan.Len() {
 			s.logPlan(r, len(fleet.Instances), len(fleet.Clusters))
 		}
 	}
 	return refreshed
 }
 
-// collect reads the region's CloudWatch window and records what is new, batch by batch
-// as the answers arrive.
+// collect reads the region's CloudWatch windows and records what is new and final,
+// call by call as the answers arrive.
 func (s *rdsScraper) collect(ctx context.Context, r *region, now time.Time, errs *scrapererror.ScrapeErrors) {
-	rec := s.newRecorder(r.plan, pcommon.NewTimestampFromTime(now))
-	if start, end, ok := r.windows.Next(now, s.cfg.CollectionInterval); ok {
-		var res metricdata.Result
-		if r.plan.data.Len() > 0 {
-			res = r.fetcher.Fetch(ctx, r.plan.data, start, end, rec.batch)
-			s.tb.ReceiverAwsrdsMetricsRequested.Add(ctx, int64(res.MetricsRequested))
-			s.tb.ReceiverAwsrdsCollectionCostEstimated.Record(ctx, float64(res.MetricsRequested)*usdPerMetricRequested,
-				metric.WithAttributes(attribute.String("region", r.name)))
-		}
-		if res.Err != nil {
-			// The window is not advanced: the next cycle re-reads it and the
-			// high-water marks drop what this one already emitted.
-			errs.AddPartial(res.FailedQueries, fmt.Errorf("region %s: %d of %d CloudWatch queries failed: %w",
-				r.name, res.FailedQueries, r.plan.data.Len(), res.Err))
-		} else {
-			r.windows.Advance(end)
-		}
-	}
+	interval := s.governor.effective
+	r.rules.Step = window.StepFor(r.rules.Period, interval)
+	c := r.rules.Begin(&r.win, now, interval)
+	rd := r.layout(c)
+	rec := s.newRecorder(r, c, rd.inStep, pcommon.NewTimestampFromTime(now))
+	res := r.fetcher.Fetch(ctx, r.plan, r.rules.Period, rd.spans, rec.batch)
 	rec.finish()
+	r.win.Finish(c)
+	r.read = true
+
+	regionAttr := metric.WithAttributes(attribute.String("region", r.name))
+	s.tb.ReceiverAwsrdsMetricsRequested.Add(ctx, int64(res.MetricsRequested))
+	s.tb.ReceiverAwsrdsCollectionCostEstimated.Record(ctx, float64(res.MetricsRequested)*usdPerMetricRequested, regionAttr)
 	s.tb.ReceiverAwsrdsDatapointsReceived.Add(ctx, int64(rec.points))
+	s.tb.ReceiverAwsrdsCloudwatchBehind.Record(ctx, now.Sub(c.End).Seconds(), regionAttr)
+	s.tb.ReceiverAwsrdsCloudwatchSeriesHeld.Record(ctx, int64(rd.held), regionAttr)
+	if len(rec.callErrs) > 0 {
+		// Queries CloudWatch rejects one by one are logged once by the recorder and back
+		// off; failed calls are reported every time, their series are read again.
+		errs.AddPartial(rec.failedQueries, fmt.Errorf("region %s: %d GetMetricData calls failed, their %d series are read again next cycle: %w",
+			r.name, len(rec.callErrs), rec.failedQueries, errors.Join(rec.callErrs...)))
+	}
 }
 
-// recorder turns one cycle's CloudWatch batches into pdata. Batches come in query order
-// and a resource's queries are contiguous, so resources are emitted one after the other
-// as soon as the batches pass their last query: the decoded answers are dropped batch by
-// batch, and the output's order does not depend on which call finished first.
-type recorder struct {
-	s      *rdsScraper
-	p      *plan
-	now    pcommon.Timestamp
-	next   int // the first resource not yet emitted
-	points int // new CloudWatch points recorded
+// save keeps the region's state before a read, for rollBack.
+func (r *region) save() {
+	r.saved.plan, r.saved.end = r.plan, r.win.End
+	r.saved.marks = append(r.saved.marks[:0], r.plan.marks...)
 }
 
-func (s *rdsScraper) newRecorder(p *plan, now pcommon.Timestamp) *recorder {
-	return &recorder{s: s, p: p, now: now}
+// rollBack returns every region read in the last scrape to its state before it: the
+// pipeline did not take the points, so they are read again.
+func (s *rdsScraper) rollBack() {
+	for _, r := range s.regions {
+		if r.read && r.plan == r.saved.plan {
+			copy(r.plan.marks, r.saved.marks)
+			r.win.End = r.saved.end
+		}
+		r.read = false
+	}
 }
 
-// batch records the new points of one batch; its metricdata.Fetch callback.
-func (rc *recorder) batch(b metricdata.Batch) {
-	p, mb := rc.p, rc.s.mb
-	for k := range b.Series {
-		got := &b.Series[k]
-		if len(got.Timestamps) == 0 {
+// delivered is told whether the pipeline took the last scrape's output: the state moves
+// on (and is written to storage) only then, so that what the pipeline refused is read
+// again and what it took is never read again, across restarts too.
+func (s *rdsScraper) delivered(ctx context.Context, err error) {
+	if !s.pending {
+		return
+	}
+	s.pending = false
+	if err != nil {
+		s.rollBack()
+		return
+	}
+	if s.state == nil {
+		return
+	}
+	for _, r := range s.regions {
+		if !r.read || r.plan == nil {
 			continue
 		}
-		i := b.First + k
-		for rc.next < int(p.series[i].resource) {
-			rc.emit()
-		}
-		mark, e := &p.marks[i], p.selected(i).entry
-		for j, ts := range got.Timestamps {
-			if mark.Admit(ts) {
-				e.RecordCloudWatch(mb, pcommon.NewTimestampFromTime(ts), got.Values[j])
-				rc.points++
-			}
+		if werr := s.state.save(ctx, r.name, r.win, r.plan); werr != nil {
+			s.logger.Warn("Writing the CloudWatch state failed: after a restart, points since the last write may be read again",
+				zap.String("region", r.name), zap.Error(werr))
 		}
 	}
-}
-
-// finish emits the resources that are left: all of them when CloudWatch was not read.
-func (rc *recorder) finish() {
-	for rc.next < len(rc.p.resources) {
-		rc.emit()
-	}
-}
-
-// emit adds the next resource's inventory metrics to its CloudWatch points and emits them.
-func (rc *recorder) emit() {
-	rp := &rc.p.resources[rc.next]
-	rc.next++
-	if rp.instance != nil {
-		rc.s.recordInventory(rp.instance, rc.now)
-	} else {
-		rc.s.mb.RecordAwsRdsClusterMembersDataPoint(rc.now, int64(len(rp.cluster.Members)))
-	}
-	rc.s.mb.EmitForResource(metadata.WithResource(rp.resource))
 }
 
 const gib = 1 << 30
@@ -274,7 +308,7 @@ func (s *rdsScraper) adaptToBudget(ctx context.Context) {
 	queries := 0
 	for _, r := range s.regions {
 		if r.plan != nil {
-			queries += r.plan.data.Len()
+			queries += r.plan.Len()
 		}
 	}
 	before := s.governor.effective
@@ -301,10 +335,10 @@ func (s *rdsScraper) adaptToBudget(ctx context.Context) {
 
 // logPlan says what a cycle will cost, so the AWS bill is predictable.
 func (s *rdsScraper) logPlan(r *region, instances, clusters int) {
-	perCycle := r.plan.data.Len()
+	perCycle := r.plan.Len()
 	cyclesPerMonth := float64(30*24*time.Hour) / float64(s.cfg.CollectionInterval)
 	s.logger.Info("Discovered RDS fleet",
 		zap.String("region", r.name), zap.Int("instances", instances), zap.Int("clusters", clusters),
-		zap.Int("queries_per_cycle", perCycle), zap.Int("get_metric_data_calls_per_cycle", r.plan.data.Batches()),
+		zap.Int("queries_per_cycle", perCycle), zap.Int("get_metric_data_calls_per_cycle", metricdata.Calls(perCycle)),
 		zap.Float64("estimated_usd_per_month", float64(perCycle)*usdPerMetricRequested*cyclesPerMonth))
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/otelcol-rds/awsrdsreceiver/internal/catalog"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/metadata"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/metadatatest"
+	cwdata "github.com/otelcol-rds/awsrdsreceiver/internal/metricdata"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/simulator"
 )
 
@@ -94,16 +95,18 @@ func newHarness(t *testing.T, fleet simulator.Fleet, modify func(*Config)) *harn
 	settings.TelemetrySettings = tel.NewTelemetrySettings()
 	core, logs := observer.New(zap.InfoLevel)
 	settings.Logger = zap.New(core)
-	s := newScraper(cfg, settings)
-	s.now = clock.Now
+	s := newScraper(cfg, settings, clock.Now)
 	require.NoError(t, s.start(context.Background(), componenttest.NewNopHost()))
 	t.Cleanup(func() { require.NoError(t, s.shutdown(context.Background())) })
 	return &harness{sim: sim, clock: clock, cfg: cfg, scraper: s, tel: tel, logs: logs}
 }
 
+// scrape runs one scrape and tells the scraper that the pipeline took its output.
 func (h *harness) scrape(t *testing.T) (pmetric.Metrics, error) {
 	t.Helper()
-	return h.scraper.scrape(context.Background())
+	md, err := h.scraper.scrape(context.Background())
+	h.scraper.delivered(context.Background(), nil)
+	return md, err
 }
 
 // enableAll turns on every metric of the catalogue, the ones off by default too.
@@ -266,7 +269,7 @@ func TestDefaultMetricSetAtTheAPIFloor(t *testing.T) {
 	require.NoError(t, err)
 	c := h.sim.Counters()
 	assert.Equal(t, (c.MetricDataQueries+499)/500, c.Calls["GetMetricData"])
-	assert.Equal(t, int64(h.scraper.regions[0].plan.data.Len()), c.MetricDataQueries)
+	assert.Equal(t, int64(h.scraper.regions[0].plan.Len()), c.MetricDataQueries)
 	assert.Zero(t, c.PhantomQueries)
 }
 
@@ -371,7 +374,7 @@ func TestFailedBatchIsAPartialErrorAndTheRestIsDelivered(t *testing.T) {
 	_, err := h.scrape(t)
 	require.NoError(t, err)
 	plan := h.scraper.regions[0].plan
-	batches := plan.data.Batches()
+	batches := cwdata.Calls(plan.Len())
 	require.GreaterOrEqual(t, batches, 3, "the fleet needs several batches for this test")
 
 	victim := fleet.Instances[0].Identifier
@@ -380,7 +383,7 @@ func TestFailedBatchIsAPartialErrorAndTheRestIsDelivered(t *testing.T) {
 	md, err := h.scrape(t)
 	require.Error(t, err)
 	assert.True(t, scrapererror.IsPartialScrapeError(err), "a failed batch is a partial error: %v", err)
-	assert.Contains(t, err.Error(), "CloudWatch queries failed")
+	assert.Contains(t, err.Error(), "GetMetricData calls failed")
 	got := instancesWithData(md)
 	assert.False(t, got[victim])
 	assert.Greater(t, len(got), len(fleet.Instances)*(batches-2)/batches, "the other batches were delivered")
@@ -397,7 +400,7 @@ func TestFailedBatchIsAPartialErrorAndTheRestIsDelivered(t *testing.T) {
 		_, dup := firstFailed[p]
 		assert.False(t, dup, "%v delivered twice", p)
 	}
-	assert.Equal(t, batches, plan.data.Batches())
+	assert.Equal(t, batches, cwdata.Calls(plan.Len()))
 }
 
 func TestDiscoveryFailureKeepsTheLastFleet(t *testing.T) {

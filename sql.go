@@ -31,7 +31,8 @@ func (s *rdsScraper) sqlTargets() []sqlquery.Target {
 		}
 		for i := range r.plan.resources {
 			in := r.plan.resources[i].instance
-			if in == nil || discovery.EngineFamily(in.Engine) == "" || in.Endpoint.Address == "" {
+			// An instance that is not running (stopped, starting, ...) cannot be queried.
+			if in == nil || !in.Running() || discovery.EngineFamily(in.Engine) == "" || in.Endpoint.Address == "" {
 				continue
 			}
 			t := sqlquery.Target{
@@ -104,12 +105,4 @@ func (s *rdsScraper) startSQL(ctx context.Context, now time.Time, refreshed bool
 	}
 	go func() { done <- s.sql.Collect(ctx, now) }()
 	return done
-}
-
-// instanceByID finds an instance's plan by identifier.
-func (p *plan) instanceByID(id string) *resourcePlan {
-	if i, ok := p.instances[id]; ok {
-		return &p.resources[i]
-	}
-	return nil
 }

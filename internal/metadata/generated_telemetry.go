@@ -27,7 +27,10 @@ type TelemetryBuilder struct {
 	mu                                            sync.Mutex
 	registrations                                 []metric.Registration
 	ReceiverAwsrdsAPICalls                        metric.Int64Counter
+	ReceiverAwsrdsCloudwatchBehind                metric.Float64Gauge
 	ReceiverAwsrdsCloudwatchInterval              metric.Float64Gauge
+	ReceiverAwsrdsCloudwatchMessages              metric.Int64Counter
+	ReceiverAwsrdsCloudwatchSeriesHeld            metric.Int64Gauge
 	ReceiverAwsrdsClustersDiscovered              metric.Int64Gauge
 	ReceiverAwsrdsCollectionCostEstimated         metric.Float64Gauge
 	ReceiverAwsrdsDatapointsReceived              metric.Int64Counter
@@ -80,10 +83,28 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		metric.WithUnit("{call}"),
 	)
 	errs = errors.Join(errs, err)
+	builder.ReceiverAwsrdsCloudwatchBehind, err = builder.meter.Float64Gauge(
+		"otelcol_receiver_awsrds_cloudwatch_behind",
+		metric.WithDescription("TEMP [Development]"),
+		metric.WithUnit("s"),
+	)
+	errs = errors.Join(errs, err)
 	builder.ReceiverAwsrdsCloudwatchInterval, err = builder.meter.Float64Gauge(
 		"otelcol_receiver_awsrds_cloudwatch_interval",
 		metric.WithDescription("Interval at which CloudWatch is read: collection_interval, or longer when the cost governor stretches it to stay within cloudwatch.budget (resolution is kept: every period's point is still read). [Development]"),
 		metric.WithUnit("s"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ReceiverAwsrdsCloudwatchMessages, err = builder.meter.Int64Counter(
+		"otelcol_receiver_awsrds_cloudwatch_messages",
+		metric.WithDescription("TEMP [Development]"),
+		metric.WithUnit("{message}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ReceiverAwsrdsCloudwatchSeriesHeld, err = builder.meter.Int64Gauge(
+		"otelcol_receiver_awsrds_cloudwatch_series_held",
+		metric.WithDescription("TEMP [Development]"),
+		metric.WithUnit("{series}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ReceiverAwsrdsClustersDiscovered, err = builder.meter.Int64Gauge(

@@ -20,7 +20,10 @@ func TestSetupTelemetry(t *testing.T) {
 	require.NoError(t, err)
 	defer tb.Shutdown()
 	tb.ReceiverAwsrdsAPICalls.Add(context.Background(), 1)
+	tb.ReceiverAwsrdsCloudwatchBehind.Record(context.Background(), 1)
 	tb.ReceiverAwsrdsCloudwatchInterval.Record(context.Background(), 1)
+	tb.ReceiverAwsrdsCloudwatchMessages.Add(context.Background(), 1)
+	tb.ReceiverAwsrdsCloudwatchSeriesHeld.Record(context.Background(), 1)
 	tb.ReceiverAwsrdsClustersDiscovered.Record(context.Background(), 1)
 	tb.ReceiverAwsrdsCollectionCostEstimated.Record(context.Background(), 1)
 	tb.ReceiverAwsrdsDatapointsReceived.Add(context.Background(), 1)
@@ -39,8 +42,17 @@ func TestSetupTelemetry(t *testing.T) {
 	AssertEqualReceiverAwsrdsAPICalls(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverAwsrdsCloudwatchBehind(t, testTel,
+		[]metricdata.DataPoint[float64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
 	AssertEqualReceiverAwsrdsCloudwatchInterval(t, testTel,
 		[]metricdata.DataPoint[float64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverAwsrdsCloudwatchMessages(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverAwsrdsCloudwatchSeriesHeld(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualReceiverAwsrdsClustersDiscovered(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},

@@ -1,9 +1,10 @@
 // Package metricdata fetches CloudWatch metrics with as few GetMetricData calls as the API
-// allows: queries are packed 500 to a call, calls run with bounded concurrency under a
-// client-side rate limit, NextToken pages are followed and results are mapped back to the
-// queries by Id. Each batch's points are handed to the caller, in batch order, as soon as
-// the batch is complete, so that a fetch never holds the whole plan's points at once. It
-// knows nothing of RDS or of pdata.
+// allows: the caller lays its queries out in spans of up to 500 that share a time range
+// (one call each), calls run with bounded concurrency under a client-side rate limit,
+// NextToken pages are followed and results are mapped back to the queries by Id. Each
+// span's points are handed to the caller, in span order, as soon as the span is complete,
+// so that a fetch never holds every span's points at once. It knows nothing of RDS or of
+// pdata.
 package metricdata
 
 import (
@@ -45,42 +46,31 @@ type Queries interface {
 	Query(i int) Query
 }
 
-// Plan is a set of queries laid out in GetMetricData batches of MaxQueriesPerCall.
-type Plan struct {
-	queries Queries
-	period  int32 // seconds
+// Span is one GetMetricData call's worth of queries (at most MaxQueriesPerCall, all
+// read for the same time range): indexes into the caller's Queries.
+type Span struct {
+	Start, End time.Time
+	Queries    []int32
 }
 
-// NewPlan lays out queries in batches. The points of query i reach Fetch's callback as
-// Batch.Series[i-Batch.First].
-func NewPlan(queries Queries, period time.Duration) *Plan {
-	return &Plan{queries: queries, period: int32(period / time.Second)}
-}
+// Calls is the number of GetMetricData calls n queries need at least.
+func Calls(n int) int { return (n + MaxQueriesPerCall - 1) / MaxQueriesPerCall }
 
-// Len is the number of queries, i.e. the metrics requested (billed) per fetch without paging.
-func (p *Plan) Len() int { return p.queries.Len() }
-
-// Batches is the number of GetMetricData calls a fetch makes when no result needs a second page.
-func (p *Plan) Batches() int { return (p.Len() + MaxQueriesPerCall - 1) / MaxQueriesPerCall }
-
-// batch returns the query range [lo, hi) of batch b.
-func (p *Plan) batch(b int) (lo, hi int) {
-	lo = b * MaxQueriesPerCall
-	return lo, min(lo+MaxQueriesPerCall, p.Len())
-}
-
-// Series holds the points returned for one query, oldest first.
+// Series holds the points returned for one query, oldest first, or the query's own error
+// (a status of Forbidden or InternalError).
 type Series struct {
 	Timestamps []time.Time
 	Values     []float64
+	Err        error
 }
 
-// Batch is the outcome of one GetMetricData batch: the points of the plan's queries
-// [First, First+len(Series)). The Series of a failed batch, or of a query whose status was
-// an error, are empty. The slices belong to the callback only while it runs.
+// Batch is the outcome of one span: Series[k] answers Span.Queries[k]. When the call
+// failed after the SDK's retries, Err says why and Series is nil. The slices belong to the
+// callback only while it runs.
 type Batch struct {
-	First  int
+	Span   *Span
 	Series []Series
+	Err    error
 }
 
 // Result sums up one Fetch.
@@ -102,6 +92,9 @@ type Options struct {
 	RequestsPerSecond float64
 	// Concurrency is the number of calls in flight at most.
 	Concurrency int
+	// OnMessage, when set, is told of every message GetMetricData returns (the call's and
+	// each result's), with the query's label or "" for the call's own.
+	OnMessage func(code, value, label string)
 }
 
 // Fetcher runs Plans against the API.
@@ -109,46 +102,52 @@ type Fetcher struct {
 	api         API
 	limiter     *rate.Limiter
 	concurrency int
+	onMessage   func(code, value, label string)
 	requests    sync.Pool // of *request, reused across batches and fetches
 }
 
 // NewFetcher returns a Fetcher. The rate limiter allows a burst of one second's worth of calls.
 func NewFetcher(api API, o Options) *Fetcher {
 	burst := max(1, int(o.RequestsPerSecond))
-	f := &Fetcher{api: api, limiter: rate.NewLimiter(rate.Limit(o.RequestsPerSecond), burst), concurrency: max(1, o.Concurrency)}
+	f := &Fetcher{api: api, limiter: rate.NewLimiter(rate.Limit(o.RequestsPerSecond), burst), concurrency: max(1, o.Concurrency), onMessage: o.OnMessage}
 	f.requests.New = func() any { return new(request) }
 	return f
 }
 
-// batchOutcome is what one batch's worker reports.
+// batchOutcome is what one span's worker reports.
 type batchOutcome struct {
 	b                        int
-	series                   []Series // nil when the batch failed
+	series                   []Series // nil when the call failed
 	calls, requested, failed int
-	err                      error
+	err                      error // the call's
 }
 
-// Fetch gets every query of the plan for [start, end) and calls record with each batch,
-// in batch order, on the calling goroutine. Workers fetch at most a few batches ahead of
-// the one being recorded, so the decoded answers held at once stay bounded whatever the
-// plan's size. Batches that fail after the SDK's retries are reported in Result.Err and
-// Result.FailedQueries, and reach record empty.
-func (f *Fetcher) Fetch(ctx context.Context, p *Plan, start, end time.Time, record func(Batch)) Result {
-	n := p.Batches()
+// Fetch reads every span for its time range with the period's statistic and calls
+// record with each span's answers, in span order, on the calling goroutine. Workers fetch
+// at most a few spans ahead of the one being recorded, so the decoded answers held at once
+// stay bounded whatever the number of spans. A span whose call fails after the SDK's
+// retries reaches record with its Err; a query whose own status is an error, with its
+// Series.Err. Both are counted in Result.FailedQueries and joined in Result.Err.
+func (f *Fetcher) Fetch(ctx context.Context, queries Queries, period time.Duration, spans []Span, record func(Batch)) Result {
+	n := len(spans)
+	if n == 0 {
+		return Result{}
+	}
 	workers := min(f.concurrency, n)
-	// Ahead bounds the batches fetched but not yet recorded; twice the workers keeps every
-	// worker busy while the recorder waits for the oldest batch.
+	// Ahead bounds the spans fetched but not yet recorded; twice the workers keeps every
+	// worker busy while the recorder waits for the oldest span.
 	ahead := 2 * workers
 	slots := make(chan struct{}, ahead)
 	outcomes := make(chan batchOutcome, ahead)
 	work := make(chan int)
 	var wg sync.WaitGroup
+	p := int32(period / time.Second)
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for b := range work {
-				outcomes <- f.fetchBatch(ctx, p, b, start, end)
+				outcomes <- f.fetchSpan(ctx, queries, p, b, &spans[b])
 			}
 		}()
 	}
@@ -161,7 +160,7 @@ func (f *Fetcher) Fetch(ctx context.Context, p *Plan, start, end time.Time, reco
 	}()
 
 	var res Result
-	errs := make([]error, 0, n)
+	var errs []error
 	pending := make(map[int]batchOutcome, ahead)
 	for next := 0; next < n; {
 		o := <-outcomes
@@ -175,9 +174,10 @@ func (f *Fetcher) Fetch(ctx context.Context, p *Plan, start, end time.Time, reco
 			res.Calls += o.calls
 			res.MetricsRequested += o.requested
 			res.FailedQueries += o.failed
-			errs = append(errs, o.err)
-			lo, _ := p.batch(next)
-			record(Batch{First: lo, Series: o.series})
+			if o.err != nil {
+				errs = append(errs, o.err)
+			}
+			record(Batch{Span: &spans[next], Series: o.series, Err: o.callErr()})
 			next++
 			<-slots
 		}
@@ -187,44 +187,67 @@ func (f *Fetcher) Fetch(ctx context.Context, p *Plan, start, end time.Time, reco
 	return res
 }
 
-// fetchBatch follows NextToken until batch b is complete.
-func (f *Fetcher) fetchBatch(ctx context.Context, p *Plan, b int, start, end time.Time) batchOutcome {
-	lo, hi := p.batch(b)
+// callErr is the error of the call as a whole (nil when only some queries failed).
+func (o batchOutcome) callErr() error {
+	if o.series == nil {
+		return o.err
+	}
+	return nil
+}
+
+// fetchSpan follows NextToken until span b is complete.
+func (f *Fetcher) fetchSpan(ctx context.Context, queries Queries, period int32, b int, sp *Span) batchOutcome {
+	n := len(sp.Queries)
 	out := batchOutcome{b: b}
 	fail := func(err error) batchOutcome {
-		// Points of earlier pages are dropped too: the caller re-reads the window.
-		out.series, out.failed, out.err = nil, hi-lo, err
+		// Points of earlier pages are dropped too: the series keep their marks and are read again.
+		out.series, out.failed, out.err = nil, n, err
 		return out
 	}
 	req := f.requests.Get().(*request)
 	defer f.requests.Put(req)
-	in := req.build(p, lo, hi, start, end)
-	series := make([]Series, hi-lo)
-	var failed map[int]error
+	in := req.build(queries, sp, period)
+	series := make([]Series, n)
+	var errs []error
 	for {
 		if err := f.limiter.Wait(ctx); err != nil {
-			return fail(fmt.Errorf("GetMetricData batch %d: %w", b, err))
+			return fail(fmt.Errorf("GetMetricData call %d: %w", b, err))
 		}
 		out.calls++
-		out.requested += hi - lo
+		out.requested += n
 		page, err := f.api.GetMetricData(ctx, in)
 		if err != nil {
-			return fail(fmt.Errorf("GetMetricData batch %d (%d queries): %w", b, hi-lo, err))
+			return fail(fmt.Errorf("GetMetricData call %d (%d queries): %w", b, n, err))
+		}
+		if f.onMessage != nil {
+			for _, m := range page.Messages {
+				f.onMessage(aws.ToString(m.Code), aws.ToString(m.Value), "")
+			}
 		}
 		for k := range page.MetricDataResults {
 			r := &page.MetricDataResults[k]
 			i, ok := queryIndex(aws.ToString(r.Id))
-			if !ok || i >= len(series) {
+			if !ok || i >= n {
 				continue
 			}
-			if r.StatusCode == types.StatusCodeInternalError || r.StatusCode == types.StatusCodeForbidden {
-				if failed == nil {
-					failed = make(map[int]error)
+			if f.onMessage != nil {
+				for _, m := range r.Messages {
+					f.onMessage(aws.ToString(m.Code), aws.ToString(m.Value), aws.ToString(r.Label))
 				}
-				failed[i] = fmt.Errorf("GetMetricData query %s (%s): status %s %v", aws.ToString(r.Id), aws.ToString(r.Label), r.StatusCode, messages(r.Messages))
-				continue
 			}
 			s := &series[i]
+			if r.StatusCode == types.StatusCodeInternalError || r.StatusCode == types.StatusCodeForbidden {
+				if s.Err == nil {
+					s.Err = fmt.Errorf("GetMetricData query %s (%s): status %s %v", aws.ToString(r.Id), aws.ToString(r.Label), r.StatusCode, messages(r.Messages))
+					out.failed++
+					errs = append(errs, s.Err)
+				}
+				s.Timestamps, s.Values = nil, nil
+				continue
+			}
+			if s.Err != nil {
+				continue
+			}
 			if s.Timestamps == nil {
 				s.Timestamps, s.Values = r.Timestamps, r.Values
 			} else {
@@ -237,16 +260,8 @@ func (f *Fetcher) fetchBatch(ctx context.Context, p *Plan, b int, start, end tim
 		}
 		in.NextToken = page.NextToken
 	}
-	if len(failed) > 0 {
-		errs := make([]error, 0, len(failed))
-		for i, err := range failed {
-			series[i] = Series{}
-			errs = append(errs, err)
-		}
-		out.failed = len(failed)
-		out.err = errors.Join(errs...)
-	}
 	out.series = series
+	out.err = errors.Join(errs...)
 	return out
 }
 
@@ -283,19 +298,19 @@ type request struct {
 	dimensions [MaxQueriesPerCall][1]types.Dimension
 }
 
-// build fills the request with the plan's queries [lo, hi) for [start, end).
-func (r *request) build(p *Plan, lo, hi int, start, end time.Time) *cloudwatch.GetMetricDataInput {
-	r.start, r.end, r.period, r.returnData = start, end, p.period, true
-	for k := range hi - lo {
+// build fills the request with the span's queries.
+func (r *request) build(queries Queries, sp *Span, period int32) *cloudwatch.GetMetricDataInput {
+	r.start, r.end, r.period, r.returnData = sp.Start, sp.End, period, true
+	for k, i := range sp.Queries {
 		q := &r.queries[k]
-		*q = p.queries.Query(lo + k)
+		*q = queries.Query(int(i))
 		r.dimensions[k][0] = types.Dimension{Name: &q.DimensionName, Value: &q.DimensionValue}
 		r.metrics[k] = types.Metric{Namespace: &q.Namespace, MetricName: &q.MetricName, Dimensions: r.dimensions[k][:]}
 		r.stats[k] = types.MetricStat{Metric: &r.metrics[k], Period: &r.period, Stat: &q.Stat}
 		r.sdk[k] = types.MetricDataQuery{Id: &ids[k], MetricStat: &r.stats[k], ReturnData: &r.returnData}
 	}
 	r.in = cloudwatch.GetMetricDataInput{
-		MetricDataQueries: r.sdk[:hi-lo],
+		MetricDataQueries: r.sdk[:len(sp.Queries)],
 		StartTime:         &r.start,
 		EndTime:           &r.end,
 		ScanBy:            types.ScanByTimestampAscending,

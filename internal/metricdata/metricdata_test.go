@@ -86,23 +86,37 @@ func queries(n int) QueryList {
 	return qs
 }
 
-// fetchAll runs a fetch and gathers its batches into one slice indexed like the plan,
-// checking that batches arrive in order and cover the plan.
-func fetchAll(t *testing.T, f *Fetcher, p *Plan, start, end time.Time) ([]Series, Result) {
+// contiguous lays queries 0..n-1 out in spans of MaxQueriesPerCall for [start, end).
+func contiguous(n int, start, end time.Time) []Span {
+	var spans []Span
+	for lo := 0; lo < n; lo += MaxQueriesPerCall {
+		sp := Span{Start: start, End: end}
+		for i := lo; i < min(lo+MaxQueriesPerCall, n); i++ {
+			sp.Queries = append(sp.Queries, int32(i))
+		}
+		spans = append(spans, sp)
+	}
+	return spans
+}
+
+// fetchAll runs a fetch of contiguous spans and gathers their answers into one slice
+// indexed like the queries, checking that spans arrive in order and cover the queries.
+func fetchAll(t *testing.T, f *Fetcher, q Queries, start, end time.Time) ([]Series, Result) {
 	t.Helper()
 	var all []Series
-	res := f.Fetch(context.Background(), p, start, end, func(b Batch) {
-		require.Equal(t, len(all), b.First, "batches out of order")
-		lo, hi := p.batch(b.First / MaxQueriesPerCall)
-		if b.Series == nil { // a failed batch
-			b.Series = make([]Series, hi-lo)
+	spans := contiguous(q.Len(), start, end)
+	res := f.Fetch(context.Background(), q, time.Minute, spans, func(b Batch) {
+		require.Equal(t, len(all), int(b.Span.Queries[0]), "spans out of order")
+		if b.Series == nil { // a failed call
+			require.Error(t, b.Err)
+			b.Series = make([]Series, len(b.Span.Queries))
 		}
-		require.Len(t, b.Series, hi-lo)
+		require.Len(t, b.Series, len(b.Span.Queries))
 		for _, s := range b.Series { // the slices are only lent to the callback
-			all = append(all, Series{Timestamps: slices.Clone(s.Timestamps), Values: slices.Clone(s.Values)})
+			all = append(all, Series{Timestamps: slices.Clone(s.Timestamps), Values: slices.Clone(s.Values), Err: s.Err})
 		}
 	})
-	require.Len(t, all, p.Len())
+	require.Len(t, all, q.Len())
 	return all, res
 }
 
@@ -122,8 +136,8 @@ func TestFetchBatchesAndMapsBack(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			api := &fakeAPI{points: 3, pageSize: tt.pageSize}
-			p := NewPlan(queries(tt.queries), time.Minute)
-			assert.Equal(t, (tt.queries+MaxQueriesPerCall-1)/MaxQueriesPerCall, p.Batches())
+			p := queries(tt.queries)
+			assert.Equal(t, (tt.queries+MaxQueriesPerCall-1)/MaxQueriesPerCall, Calls(p.Len()))
 			series, res := fetchAll(t, NewFetcher(api, Options{RequestsPerSecond: 1000, Concurrency: 4}), p, t0, t0.Add(3*time.Minute))
 			require.NoError(t, res.Err)
 			assert.Equal(t, tt.wantCalls, res.Calls)
@@ -139,10 +153,10 @@ func TestFetchBatchesAndMapsBack(t *testing.T) {
 
 func TestFailedBatchIsPartial(t *testing.T) {
 	api := &fakeAPI{points: 1, failWith: "db-700"}
-	p := NewPlan(queries(1500), time.Minute)
+	p := queries(1500)
 	series, res := fetchAll(t, NewFetcher(api, Options{RequestsPerSecond: 1000, Concurrency: 2}), p, t0, t0.Add(time.Minute))
 	require.Error(t, res.Err)
-	assert.Contains(t, res.Err.Error(), "batch 1")
+	assert.Contains(t, res.Err.Error(), "call 1")
 	assert.Equal(t, 500, res.FailedQueries)
 	for i, s := range series {
 		if i >= 500 && i < 1000 {
@@ -157,7 +171,7 @@ func TestFailedBatchIsPartial(t *testing.T) {
 // bound: the decoded answers waiting for the recorder stay few whatever the plan's size.
 func TestBatchesAreRecordedInOrderWithBoundedLookahead(t *testing.T) {
 	api := &fakeAPI{points: 1, hold: make(chan struct{})}
-	p := NewPlan(queries(20*MaxQueriesPerCall), time.Minute)
+	p := queries(20 * MaxQueriesPerCall)
 	f := NewFetcher(api, Options{RequestsPerSecond: 1000, Concurrency: 2})
 	done := make(chan struct{})
 	var series []Series
@@ -184,10 +198,10 @@ func TestBatchesAreRecordedInOrderWithBoundedLookahead(t *testing.T) {
 // asserted, which a slow machine cannot break.
 func TestRateLimitBoundsCalls(t *testing.T) {
 	api := &fakeAPI{points: 1}
-	p := NewPlan(queries(15*MaxQueriesPerCall), time.Minute)
+	p := queries(15 * MaxQueriesPerCall)
 	f := NewFetcher(api, Options{RequestsPerSecond: 10, Concurrency: 5})
 	start := time.Now()
-	res := f.Fetch(context.Background(), p, t0, t0.Add(time.Minute), func(Batch) {})
+	res := f.Fetch(context.Background(), p, time.Minute, contiguous(p.Len(), t0, t0.Add(time.Minute)), func(Batch) {})
 	require.NoError(t, res.Err)
 	assert.Equal(t, 15, res.Calls)
 	assert.GreaterOrEqual(t, time.Since(start), 450*time.Millisecond, "15 calls at 10/s with a burst of 10 wait for 5 tokens")
@@ -195,11 +209,12 @@ func TestRateLimitBoundsCalls(t *testing.T) {
 
 func BenchmarkFetchPlan5000(b *testing.B) {
 	api := &fakeAPI{points: 5}
-	p := NewPlan(queries(5000*20), time.Minute)
+	p := queries(5000 * 20)
+	spans := contiguous(p.Len(), t0, t0.Add(5*time.Minute))
 	f := NewFetcher(api, Options{RequestsPerSecond: 1e6, Concurrency: 4})
 	b.ReportAllocs()
 	for b.Loop() {
-		if res := f.Fetch(context.Background(), p, t0, t0.Add(5*time.Minute), func(Batch) {}); res.Err != nil {
+		if res := f.Fetch(context.Background(), p, time.Minute, spans, func(Batch) {}); res.Err != nil {
 			b.Fatal(res.Err)
 		}
 	}

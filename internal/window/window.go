@@ -1,60 +1,199 @@
-// Package window decides which time range each collection cycle asks CloudWatch for, and
-// which returned points are new. Windows are contiguous across cycles (each starts where
-// the last ended) and re-read a short overlap, so late-published points are picked up; a
-// per-series high-water mark drops what was already emitted. Together: no gaps, no duplicates.
+// Package window decides which time range each CloudWatch series is read for in a
+// collection cycle, and which returned points are final and new. Every series has its own
+// window, which starts right after its newest delivered point: late publication can delay
+// a point, never lose it, and a series that fails is held back alone while the rest of its
+// region advances. A region's window end advances by a bounded step per cycle, so that
+// catching up after an outage reads a bounded number of periods per series per cycle.
 package window
 
-import "time"
+import (
+	"time"
+)
 
-// Windows tracks the end of the last window that was read completely.
-type Windows struct {
-	period      time.Duration
-	delay       time.Duration
-	overlap     time.Duration
-	maxLookback time.Duration
-	lastEnd     time.Time
+// Rules are the time rules of one receiver's CloudWatch reads.
+type Rules struct {
+	// Period is the CloudWatch aggregation period of every point.
+	Period time.Duration
+	// Delay holds back the newest periods: a cycle reads periods that end by now - Delay.
+	Delay time.Duration
+	// Overlap is how far a series may lag its region and still be read in the region's
+	// batches, and how much later than the rest of its region a silent series may still
+	// publish a point.
+	Overlap time.Duration
+	// MaxLookback bounds how far back any window starts.
+	MaxLookback time.Duration
+	// Step bounds how far a region's window end advances in one cycle (catch-up pacing).
+	Step time.Duration
 }
 
-// New returns Windows for CloudWatch periods of period. delay holds back the newest
-// periods, overlap re-reads the end of the previous window and maxLookback bounds how far
-// back a window may start after an outage.
-func New(period, delay, overlap, maxLookback time.Duration) *Windows {
-	return &Windows{period: period, delay: delay, overlap: overlap, maxLookback: maxLookback}
+// StepFor is the catch-up step for a CloudWatch interval: at least MinStepPeriods
+// periods, and always more than one interval, so that a region that is behind catches up.
+func StepFor(period, interval time.Duration) time.Duration {
+	return max(MinStepPeriods*period, interval+period)
 }
 
-// Next returns the window [start, end) to read at now. end is aligned to the period so
-// that only complete periods are asked for; ok is false when there is nothing to read.
-func (w *Windows) Next(now time.Time, interval time.Duration) (start, end time.Time, ok bool) {
-	end = now.Add(-w.delay).Truncate(w.period)
-	if w.lastEnd.IsZero() {
-		start = end.Add(-max(interval, w.period) - w.overlap)
-	} else {
-		start = w.lastEnd.Add(-w.overlap)
+// MinStepPeriods is the least number of periods a region's window advances per cycle
+// while catching up.
+const MinStepPeriods = 30
+
+// Horizon is the end of the newest period that may be read at now.
+func (r Rules) Horizon(now time.Time) time.Time {
+	return now.Add(-r.Delay).Truncate(r.Period)
+}
+
+// Region is one region's durable window state.
+type Region struct {
+	// End is where the region's last cycle read up to: the next cycle continues from it.
+	// Zero until the first cycle.
+	End time.Time
+}
+
+// Cycle is one region's reads in one collection cycle.
+type Cycle struct {
+	Horizon time.Time // the newest period end that may be read
+	Start   time.Time // the region's previous End: where series in step start
+	End     time.Time // this cycle's window end: min(Horizon, Start + Step)
+}
+
+// Begin starts a cycle at now. A region without state anchors its first window one
+// interval (at least one period) back, and the region's new series Overlap before that.
+func (r Rules) Begin(reg *Region, now time.Time, interval time.Duration) Cycle {
+	h := r.Horizon(now)
+	if reg.End.IsZero() || reg.End.After(h) {
+		reg.End = h.Add(-max(interval, r.Period))
 	}
-	if limit := end.Add(-w.maxLookback); start.Before(limit) {
+	if limit := h.Add(-r.MaxLookback); reg.End.Before(limit) {
+		reg.End = limit
+	}
+	c := Cycle{Horizon: h, Start: reg.End, End: reg.End.Add(r.Step)}
+	if c.End.After(h) {
+		c.End = h
+	}
+	return c
+}
+
+// Finish records that the cycle was read: the region's next cycle continues from its
+// end. Series that failed keep their own marks and are read again.
+func (reg *Region) Finish(c Cycle) { reg.End = c.End }
+
+// Mark is one series' state: the newest point delivered, or for a series that has none
+// yet the point before its window's anchor, and its failure back-off.
+type Mark struct {
+	newest int64 // Unix seconds; 0 = unset
+	fails  uint8 // consecutive failed reads
+	skip   uint8 // cycles still to skip
+}
+
+// NewMark is the mark of a series with no delivered point: its first window starts at start.
+func (r Rules) NewMark(start time.Time) Mark { return Mark{newest: start.Add(-r.Period).Unix()} }
+
+// MarkAt is the mark of a series whose newest delivered point is at newest.
+func MarkAt(newest time.Time) Mark { return Mark{newest: newest.Unix()} }
+
+// Newest is the time of the series' newest delivered point (or its anchor's period before).
+func (m Mark) Newest() time.Time { return time.Unix(m.newest, 0).UTC() }
+
+// Set reports whether the mark was initialised.
+func (m Mark) Set() bool { return m.newest != 0 }
+
+// Class says how a series is read in a cycle.
+type Class uint8
+
+const (
+	// Skip: nothing to read (backing off, or already read to the cycle's end).
+	Skip Class = iota
+	// InStep: the series starts within Overlap (plus a period) of the region's window and
+	// is read with the region's batches, in plan order.
+	InStep
+	// Behind: the series lags its region (failed, backed off, silent) and is read in
+	// batches of its own, sorted by start.
+	Behind
+)
+
+// Window returns where the series' read starts in cycle c and how it is read. A series in
+// back-off consumes one skipped cycle. A new series' mark is anchored at the cycle start
+// minus Overlap.
+func (r Rules) Window(m *Mark, c Cycle) (time.Time, Class) {
+	if !m.Set() {
+		*m = r.NewMark(c.Start.Add(-r.Overlap))
+	}
+	if m.skip > 0 {
+		m.skip--
+		return time.Time{}, Skip
+	}
+	start := m.Newest().Add(r.Period)
+	if limit := c.Horizon.Add(-r.MaxLookback); start.Before(limit) {
 		start = limit
 	}
-	return start, end, start.Before(end)
-}
-
-// Advance records that the window ending at end was read completely. After a partial
-// failure the caller does not advance, so the next window re-reads what failed.
-func (w *Windows) Advance(end time.Time) {
-	if end.After(w.lastEnd) {
-		w.lastEnd = end
+	switch {
+	case !start.Before(c.End):
+		return start, Skip
+	case !start.Before(c.Start.Add(-r.Overlap - r.Period)):
+		return start, InStep
 	}
+	return start, Behind
 }
 
-// Mark is one series' high-water mark: the timestamp of the newest point emitted.
-type Mark struct{ newest int64 }
+// Final reports whether the point of the period starting at ts, read in cycle c, is final.
+// A 1-minute point is published whole. A longer period's aggregate grows until its last
+// minute is published, and CloudWatch publishes a series' minutes in order: so it is final
+// once the series has a point in a later period (later), or once a whole period has passed
+// the horizon since it ended (validation makes Delay at least one period for these).
+func (r Rules) Final(ts time.Time, later bool, c Cycle) bool {
+	if r.Period <= time.Minute || later {
+		return true
+	}
+	return !ts.Add(2 * r.Period).After(c.Horizon)
+}
 
-// Admit reports whether a point at ts is newer than every point emitted for the series,
+// Admit reports whether a point at ts is newer than every point delivered for the series,
 // and if so records it. Points must be offered oldest first.
 func (m *Mark) Admit(ts time.Time) bool {
-	n := ts.UnixNano()
+	n := ts.Unix()
 	if n <= m.newest {
 		return false
 	}
 	m.newest = n
 	return true
 }
+
+// Silent records a read of [start, end) that returned no point at all. The series
+// advances through the silence only as far as the rest of its region has published
+// (frontier, the newest point seen in the region this cycle) minus Overlap: a point that
+// comes later than that relative to its neighbours is the only kind that can be missed.
+func (r Rules) Silent(m *Mark, end, frontier time.Time) {
+	if frontier.IsZero() {
+		return
+	}
+	to := frontier.Add(-r.Overlap)
+	if end.Before(to) {
+		to = end
+	}
+	if n := to.Add(-r.Period).Unix(); n > m.newest {
+		m.newest = n
+	}
+}
+
+// MaxSkip caps a failing series' back-off, in cycles.
+const MaxSkip = 16
+
+// Fail records a failed read and returns whether it is the series' first failure in a
+// row (the one worth a log line). The series then skips 1, 2, 4, ... cycles, at most
+// MaxSkip.
+func (m *Mark) Fail() (first bool) {
+	if m.fails < 255 {
+		m.fails++
+	}
+	m.skip = uint8(min(MaxSkip, 1<<min(m.fails-1, 7)) - 1)
+	return m.fails == 1
+}
+
+// Succeed records a successful read and returns whether the series was failing before.
+func (m *Mark) Succeed() (recovered bool) {
+	recovered = m.fails > 0
+	m.fails, m.skip = 0, 0
+	return recovered
+}
+
+// Failing reports whether the series' last read failed.
+func (m Mark) Failing() bool { return m.fails > 0 }
