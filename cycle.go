@@ -58,9 +58,12 @@ func (r *region) layout(c window.Cycle) reads {
 	out.held += len(behind)
 	slices.SortFunc(behind, func(a, b lagging) int { return cmp.Or(cmp.Compare(a.start, b.start), cmp.Compare(a.i, b.i)) })
 	cur = nil
+	size := 0 // of the current span: the smallest CallSize of its series
 	for _, b := range behind {
 		start := time.Unix(b.start, 0)
-		if cur == nil || len(cur.Queries) == metricdata.MaxQueriesPerCall || !start.Before(cur.End) {
+		limit := p.marks[b.i].CallSize(metricdata.MaxQueriesPerCall)
+		if cur == nil || len(cur.Queries) >= min(size, limit) || !start.Before(cur.End) {
+			size = limit
 			end := start.Add(rules.Step)
 			if end.After(c.End) {
 				end = c.End
@@ -68,6 +71,7 @@ func (r *region) layout(c window.Cycle) reads {
 			spans = append(spans, metricdata.Span{Start: start, End: end, Queries: queries[len(queries):len(queries)]})
 			cur = &spans[len(spans)-1]
 		}
+		size = min(size, limit)
 		queries = append(queries, b.i)
 		cur.Queries = queries[len(queries)-len(cur.Queries)-1:]
 	}
@@ -151,7 +155,7 @@ func (rc *recorder) batch(b metricdata.Batch) {
 		}
 		switch {
 		case got == nil:
-			mark.Fail()
+			mark.FailCall()
 			failedCall++
 			continue
 		case got.Err != nil:

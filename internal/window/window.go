@@ -128,7 +128,7 @@ func (r Rules) Window(m *Mark, c Cycle) (time.Time, Class) {
 	switch {
 	case !start.Before(c.End):
 		return start, Skip
-	case !start.Before(c.Start.Add(-r.Overlap - r.Period)):
+	case m.fails == 0 && !start.Before(c.Start.Add(-r.Overlap-r.Period)):
 		return start, InStep
 	}
 	return start, Behind
@@ -177,16 +177,38 @@ func (r Rules) Silent(m *Mark, end, frontier time.Time) {
 // MaxSkip caps a failing series' back-off, in cycles.
 const MaxSkip = 16
 
-// Fail records a failed read and returns whether it is the series' first failure in a
-// row (the one worth a log line). The series then skips 1, 2, 4, ... cycles, at most
-// MaxSkip.
+// Fail records a read that CloudWatch rejected for this query alone and returns whether
+// it is the series' first failure in a row (the one worth a log line). The series then
+// skips 0, 1, 3, 7, ... cycles, at most MaxSkip - 1.
 func (m *Mark) Fail() (first bool) {
 	if m.fails < 255 {
 		m.fails++
 	}
-	m.skip = uint8(min(MaxSkip, 1<<min(m.fails-1, 7)) - 1)
+	m.skip = backOff(m.fails)
 	return m.fails == 1
 }
+
+func backOff(fails uint8) uint8 { return uint8(min(MaxSkip, 1<<min(fails-1, 7)) - 1) }
+
+// halvings is how many times a failed call's series are split before a series that still
+// fails is taken to fail alone: 500 >> 9 = 1.
+const halvings = 9
+
+// FailCall records a call that failed as a whole. Its series are read again next cycle in
+// calls half as large each time, so that one query that breaks its call is soon read
+// alone; only then does it back off, and the others are back in step.
+func (m *Mark) FailCall() {
+	if m.fails < 255 {
+		m.fails++
+	}
+	if m.fails > halvings {
+		m.skip = backOff(m.fails - halvings)
+	}
+}
+
+// CallSize is the most queries the series may share a call with, of at most limit: halved
+// for each failure in a row.
+func (m Mark) CallSize(limit int) int { return max(1, limit>>min(m.fails, halvings)) }
 
 // Succeed records a successful read and returns whether the series was failing before.
 func (m *Mark) Succeed() (recovered bool) {
