@@ -364,3 +364,59 @@ func TestWithoutStorageARestartLosesAndRepeats(t *testing.T) {
 	t.Logf("without storage, a 10-minute outage: %d points lost, %d delivered twice", missing, dups)
 	assert.Positive(t, missing, "the outage beyond interval + overlap is a gap")
 }
+
+// A query that breaks its whole call, forever: its call-mates are split off in halves and
+// soon current again, while it is read alone and backs off.
+func TestACallThatFailsForeverHoldsBackOnlyItsBreaker(t *testing.T) {
+	fleet := simulator.GenerateFleet(100, 4)
+	d := newDurable(t, fleet, simulator.Config{}, func(c *Config) { c.Storage = nil })
+	d.start()
+	d.every(time.Minute, t0.Add(2*time.Minute))
+	victim := fleet.Instances[7].Identifier
+	victimPoints := func() int {
+		n := 0
+		for p := range d.delivered {
+			if p.resource == victim {
+				n++
+			}
+		}
+		return n
+	}
+	before := victimPoints()
+	d.sim.FailQueriesFor(victim)
+	var callsLate []int64
+	for cycle := range 30 {
+		before := d.sim.Counters().Calls["GetMetricData"]
+		md, err := d.scraper.scrape(context.Background())
+		d.scraper.delivered(context.Background(), nil)
+		d.take(md)
+		if cycle < 10 {
+			require.Error(t, err, "cycle %d: failed calls are reported", cycle)
+		}
+		callsLate = append(callsLate, d.sim.Counters().Calls["GetMetricData"]-before)
+		d.clock.Advance(time.Minute)
+	}
+	// After the halvings, every other series is current: its newest point is the newest
+	// published one.
+	newest := map[[2]string]time.Time{}
+	for p := range d.delivered {
+		k := [2]string{p.resource, p.metric}
+		if p.ts.After(newest[k]) {
+			newest[k] = p.ts
+		}
+	}
+	published := d.clock.now.Add(-time.Minute).Add(-d.sim.PublicationLag()).Truncate(time.Minute).Add(-2 * time.Minute)
+	stale := 0
+	for k, ts := range newest {
+		if k[0] != victim && ts.Before(published) {
+			stale++
+		}
+	}
+	assert.Zero(t, stale, "series other than the victim's are current")
+	assert.Equal(t, before, victimPoints(), "the victim's calls fail")
+	t.Logf("GetMetricData calls per cycle: %v", callsLate)
+	healthy := metricdataCalls(d)
+	assert.LessOrEqual(t, callsLate[len(callsLate)-1], int64(healthy+1), "once isolated, the breaker costs at most one call")
+}
+
+func metricdataCalls(d *durable) int { return (d.scraper.regions[0].plan.Len() + 499) / 500 }
