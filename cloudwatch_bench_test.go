@@ -21,8 +21,8 @@ import (
 	"github.com/otelcol-rds/awsrdsreceiver/internal/discovery"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/metadata"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/metricdata"
-	"github.com/otelcol-rds/awsrdsreceiver/internal/window"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/simulator"
+	"github.com/otelcol-rds/awsrdsreceiver/internal/window"
 )
 
 // benchInstances is the largest fleet of the performance targets.

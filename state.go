@@ -81,16 +81,16 @@ func encodeState(win window.Region, p *queryPlan, period time.Duration) []byte {
 	buf = binary.AppendUvarint(buf, uint64(period/time.Second))
 	buf = binary.AppendVarint(buf, end)
 
-	names := map[string]uint64{}
+	// A (metric, statistic) is one selected entry of the plan: index the table by it.
+	names := map[*selected]uint64{}
 	var table []string
 	name := func(i int) uint64 {
 		s := p.selected(i)
-		n := s.entry.CloudWatchName + "\x00" + s.stat
-		k, ok := names[n]
+		k, ok := names[s]
 		if !ok {
 			k = uint64(len(table))
-			names[n] = k
-			table = append(table, n)
+			names[s] = k
+			table = append(table, s.entry.CloudWatchName+"\x00"+s.stat)
 		}
 		return k
 	}

@@ -128,6 +128,7 @@ func writeMicroReport(w io.Writer, f *benchFile, command, benchstat string) {
 	writeCloudWatchTables(p, f)
 	writeSQLTables(p, f)
 	writeDiscoveryTable(p, f)
+	writeStateTable(p, f)
 	writeAllTable(p, f)
 	if len(f.skipped) > 0 {
 		p("Skipped or failed:")

@@ -95,6 +95,29 @@ func writeDiscoveryTable(p func(string, ...any), f *benchFile) {
 	p("")
 }
 
+// writeStateTable shows what the durable state costs at 5,000 instances.
+func writeStateTable(p func(string, ...any), f *benchFile) {
+	w, r := f.find(pkgRoot, "BenchmarkStateWrite5000"), f.find(pkgRoot, "BenchmarkStateRead5000")
+	if w == nil || r == nil {
+		return
+	}
+	p("### Durable state, 5,000 instances")
+	p("")
+	p("With `storage: file_storage`, the receiver writes its region's window state after every scrape the pipeline took: " +
+		"StateWrite5000 encodes it for the generated 5,000-instance fleet (default metric set) and writes it to a real " +
+		"file_storage extension; StateRead5000 decodes it, as a start does once.")
+	p("")
+	p("| benchmark | series | state size KiB | bytes/series | ms/op | allocated MB/op |")
+	p("|---|---:|---:|---:|---:|---:|")
+	series := med(w, "series")
+	for _, b := range []*benchResult{w, r} {
+		p("| %s | %s | %s | %s | %s | %s |", strings.TrimPrefix(b.name, "Benchmark"), series.count(),
+			med(b, "state-bytes").scaled(1.0/1024).format("%.0f"), med(b, "state-bytes").scaled(1/series.v).format("%.1f"),
+			med(b, "ns/op").scaled(1e-6).format("%.1f"), med(b, "B/op").scaled(1e-6).format("%.1f"))
+	}
+	p("")
+}
+
 // writeAllTable lists every benchmark of the run with every unit it reported.
 func writeAllTable(p func(string, ...any), f *benchFile) {
 	p("### Every benchmark of the run")
