@@ -179,7 +179,7 @@ func TestPrometheusEndpoint(t *testing.T) {
 	start(t, nil, rdssim, "-listen", fmt.Sprintf("127.0.0.1:%d", simPort), "-fleet", smallFleet)
 	waitFor(t, "the simulator", 10*time.Second, func() bool { code, _, _ := get(simURL + "/_sim/counters"); return code == 200 })
 
-	env := append(awsEnv(), "RDSSIM_ENDPOINT="+simURL,
+	env := append(awsEnv(), "RDSSIM_ENDPOINT="+simURL, "STATE_DIRECTORY="+t.TempDir(), // file_storage
 		fmt.Sprintf("PROMETHEUS_ENDPOINT=127.0.0.1:%d", promPort),
 		fmt.Sprintf("HEALTH_ENDPOINT=127.0.0.1:%d", healthPort),
 		fmt.Sprintf("TELEMETRY_PORT=%d", telemetryPort))

@@ -33,6 +33,9 @@ export RDSSIM_ENDPOINT="http://127.0.0.1:$sim_port"
 export PROMETHEUS_ENDPOINT="127.0.0.1:$prom_port"
 export HEALTH_ENDPOINT="127.0.0.1:$health_port"
 export TELEMETRY_PORT="$telemetry_port"
+# The receiver's durable state (file_storage in examples/demo.yaml): a demo stopped and started
+# again continues where it ended. `make clean` removes it with the rest of $workdir.
+export STATE_DIRECTORY="$workdir/state"
 # SQL metrics: static targets for the local database servers, when there are any.
 configs=(--config examples/demo.yaml)
 port_open() { (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -76,6 +79,7 @@ pids+=($!)
 instances=$(curl -fsS "$RDSSIM_ENDPOINT/_sim/fleet" | python3 -c 'import json,sys; print("\n".join(sorted(i["identifier"] for i in json.load(sys.stdin)["instances"])))')
 metrics_url="http://127.0.0.1:$prom_port/metrics"
 echo "otelcol-rds: Prometheus endpoint $metrics_url, health http://$HEALTH_ENDPOINT/ (logs in $workdir/)"
+echo "receiver state (file_storage): $STATE_DIRECTORY/"
 
 # Wait at most two collection intervals (2 x 60 s) for every instance's series.
 deadline=$((SECONDS + 125))
