@@ -81,7 +81,7 @@ func newHarness(t *testing.T, fleet simulator.Fleet, modify func(*Config)) *harn
 	cfg := createDefaultConfig().(*Config)
 	cfg.Region = "us-east-1"
 	cfg.Endpoints.RDS, cfg.Endpoints.CloudWatch, cfg.Endpoints.Logs = srv.URL, srv.URL, srv.URL
-	cfg.CloudWatch.MaxBackoff = 10 * time.Millisecond
+	cfg.CloudWatch.MaxBackoff = time.Second // the minimum validate accepts
 	cfg.ResourceTags = []string{"env", "team"}
 	if modify != nil {
 		modify(cfg)
