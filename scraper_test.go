@@ -351,7 +351,9 @@ func TestThrottlingIsRetriedAndTheCycleCompletes(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int64(3), h.sim.Counters().ThrottledByOperation["GetMetricData"])
 	assert.Len(t, instancesWithData(md), 100, "every instance's metrics delivered")
-	metadatatest.AssertEqualReceiverAwsrdsThrottledRetries(t, h.tel, []metricdata.DataPoint[int64]{{Value: 3}}, metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualReceiverAwsrdsAPIRetries(t, h.tel, []metricdata.DataPoint[int64]{{Value: 3,
+		Attributes: attribute.NewSet(attribute.String("operation", "GetMetricData"), attribute.String("reason", "throttling"))}},
+		metricdatatest.IgnoreTimestamp())
 }
 
 // instancesWithData lists the instances (not clusters) that have CloudWatch points in md.

@@ -20,7 +20,11 @@ func TestSetupTelemetry(t *testing.T) {
 	require.NoError(t, err)
 	defer tb.Shutdown()
 	tb.ReceiverAwsrdsAPICalls.Add(context.Background(), 1)
+	tb.ReceiverAwsrdsAPIRetries.Add(context.Background(), 1)
+	tb.ReceiverAwsrdsCloudwatchBehind.Record(context.Background(), 1)
 	tb.ReceiverAwsrdsCloudwatchInterval.Record(context.Background(), 1)
+	tb.ReceiverAwsrdsCloudwatchMessages.Add(context.Background(), 1)
+	tb.ReceiverAwsrdsCloudwatchSeriesHeld.Record(context.Background(), 1)
 	tb.ReceiverAwsrdsClustersDiscovered.Record(context.Background(), 1)
 	tb.ReceiverAwsrdsCollectionCostEstimated.Record(context.Background(), 1)
 	tb.ReceiverAwsrdsDatapointsReceived.Add(context.Background(), 1)
@@ -35,12 +39,23 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.ReceiverAwsrdsSQLRows.Add(context.Background(), 1)
 	tb.ReceiverAwsrdsSQLSeriesDropped.Add(context.Background(), 1)
 	tb.ReceiverAwsrdsSQLTargetUp.Record(context.Background(), 1)
-	tb.ReceiverAwsrdsThrottledRetries.Add(context.Background(), 1)
 	AssertEqualReceiverAwsrdsAPICalls(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverAwsrdsAPIRetries(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverAwsrdsCloudwatchBehind(t, testTel,
+		[]metricdata.DataPoint[float64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
 	AssertEqualReceiverAwsrdsCloudwatchInterval(t, testTel,
 		[]metricdata.DataPoint[float64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverAwsrdsCloudwatchMessages(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverAwsrdsCloudwatchSeriesHeld(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualReceiverAwsrdsClustersDiscovered(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
@@ -82,9 +97,6 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualReceiverAwsrdsSQLTargetUp(t, testTel,
-		[]metricdata.DataPoint[int64]{{Value: 1}},
-		metricdatatest.IgnoreTimestamp())
-	AssertEqualReceiverAwsrdsThrottledRetries(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 
