@@ -26,8 +26,9 @@ type Config struct {
 	metadata.MetricsBuilderConfig  `mapstructure:",squash"`
 
 	// Region is the AWS region to watch; empty means the SDK's (AWS_REGION, profile). Leaving
-	// the key out, or a value that resolves to nothing (`${env:AWS_REGION:-}` with the variable
-	// unset), selects the SDK's region; an explicit `region: ''` is an error (see Unmarshal).
+	// the key out, or a value that resolves to nothing (`${env:AWS_REGION}` with the variable
+	// unset or empty), selects the SDK's region; an explicit empty string is an error (see
+	// Unmarshal).
 	Region string `mapstructure:"region"`
 	// regionEmpty records an explicit empty region in the YAML, which Validate rejects.
 	regionEmpty bool
@@ -125,15 +126,24 @@ var (
 )
 
 // Unmarshal decodes the receiver's configuration and records whether `region` was given as an
-// empty string. A Go string cannot tell `region: ""` from a missing key, so the raw value is
-// read here: a literal "" is a string, while a missing key and a variable that expands to
-// nothing (`${env:AWS_REGION:-}` with AWS_REGION unset or empty) are nil.
+// empty string. A Go string cannot tell `region: ""` from a missing key, so the value is also
+// decoded into a *string: a literal "" gives "", while a missing key, a YAML null and a
+// variable that expands to nothing (`${env:AWS_REGION}` with AWS_REGION unset or empty) give
+// nil. confmap's env provider turns an empty default (`${env:AWS_REGION:-}`) into "", an
+// explicitly empty region like a literal one.
 func (c *Config) Unmarshal(conf *confmap.Conf) error {
 	if err := conf.Unmarshal(c); err != nil {
 		return err
 	}
-	v, isString := conf.Get("region").(string)
-	c.regionEmpty = isString && v == "" && c.Region == ""
+	// confmap decodes into a *string the original text of a value, except when that value
+	// parses as nothing: then the pointer stays nil.
+	var probe struct {
+		Region *string `mapstructure:"region"`
+	}
+	if err := conf.Unmarshal(&probe, confmap.WithIgnoreUnused()); err != nil {
+		return err
+	}
+	c.regionEmpty = probe.Region != nil && *probe.Region == ""
 	return nil
 }
 

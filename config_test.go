@@ -172,7 +172,8 @@ func TestValidateAcceptsTheLimits(t *testing.T) {
 }
 
 // TestConfigEmptyRegion: `region: ""` in YAML fails validation; no key, or a null value (what
-// `${env:AWS_REGION:-}` resolves to when the variable is unset), means the SDK's region.
+// `${env:AWS_REGION}` resolves to when the variable is unset or empty), means the SDK's region.
+// e2e's TestValidateNamesTheBadField checks the variables with the built collector.
 func TestConfigEmptyRegion(t *testing.T) {
 	err := confmap.Validate(loadConfig(t, "empty_region"))
 	require.Error(t, err)
