@@ -118,7 +118,7 @@ for _ in $(seq 20); do grep -q 'LogRecord #' "$workdir/otelcol-rds.log" && break
 echo "RDS logs from the simulated CloudWatch Logs: $(grep -c 'LogRecord #' "$workdir/otelcol-rds.log") records so far (debug exporter, $workdir/otelcol-rds.log), e.g.:"
 grep -m4 -E '^(SeverityText|Body):' "$workdir/otelcol-rds.log" | cut -c1-150 | sed 's/^/  /' || true
 echo "receiver's own telemetry (http://127.0.0.1:$telemetry_port/metrics):"
-curl -fsS "http://127.0.0.1:$telemetry_port/metrics" | grep -E '^otelcol_receiver_awsrds_(api_calls|metrics_requested|collection_cost)' | sed 's/^/  /' || true
+curl -fsS "http://127.0.0.1:$telemetry_port/metrics" | grep -E '^otelcol_receiver_awsrds_(api_calls|api_retries|metrics_requested|collection_cost)' | sed 's/^/  /' || true
 echo "simulator counters: $(curl -fsS "$RDSSIM_ENDPOINT/_sim/counters" | head -c 300)"
 
 if [ -n "${DEMO_DURATION:-}" ]; then
