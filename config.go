@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/scraper/scraperhelper"
 
 	"github.com/otelcol-rds/awsrdsreceiver/internal/awsconfig"
@@ -24,8 +25,13 @@ type Config struct {
 	scraperhelper.ControllerConfig `mapstructure:",squash"`
 	metadata.MetricsBuilderConfig  `mapstructure:",squash"`
 
-	// Region is the AWS region to watch; empty means the SDK's (AWS_REGION, profile).
+	// Region is the AWS region to watch; empty means the SDK's (AWS_REGION, profile). Leaving
+	// the key out, or a value that resolves to nothing (`${env:AWS_REGION}` with the variable
+	// unset or empty), selects the SDK's region; an explicit empty string is an error (see
+	// Unmarshal).
 	Region string `mapstructure:"region"`
+	// regionEmpty records an explicit empty region in the YAML, which Validate rejects.
+	regionEmpty bool
 	// Regions watches several regions with one receiver; combined with Region.
 	Regions []string `mapstructure:"regions"`
 	// Profile is a shared-config profile name (~/.aws/config, ~/.aws/credentials).
@@ -119,11 +125,36 @@ var (
 	statisticPattern = regexp.MustCompile(`^(Average|Sum|Minimum|Maximum|SampleCount|IQM|(p|tm|wm|tc|ts)\d{1,2}(\.\d{1,2})?|p100)$`)
 )
 
+// Unmarshal decodes the receiver's configuration and records whether `region` was given as an
+// empty string. A Go string cannot tell `region: ""` from a missing key, so the value is also
+// decoded into a *string: a literal "" gives "", while a missing key, a YAML null and a
+// variable that expands to nothing (`${env:AWS_REGION}` with AWS_REGION unset or empty) give
+// nil. confmap's env provider turns an empty default (`${env:AWS_REGION:-}`) into "", an
+// explicitly empty region like a literal one.
+func (c *Config) Unmarshal(conf *confmap.Conf) error {
+	if err := conf.Unmarshal(c); err != nil {
+		return err
+	}
+	// confmap decodes into a *string the original text of a value, except when that value
+	// parses as nothing: then the pointer stays nil.
+	var probe struct {
+		Region *string `mapstructure:"region"`
+	}
+	if err := conf.Unmarshal(&probe, confmap.WithIgnoreUnused()); err != nil {
+		return err
+	}
+	c.regionEmpty = probe.Region != nil && *probe.Region == ""
+	return nil
+}
+
 // Validate checks every field and names the offending field and value.
 func (c *Config) Validate() error {
 	var errs []error
 	add := func(err error) { errs = append(errs, err) }
 
+	if c.regionEmpty {
+		add(errors.New(`region: "" is empty; leave the key out to use the SDK's region (AWS_REGION, the profile's region)`))
+	}
 	if c.Region != "" && !regionPattern.MatchString(c.Region) {
 		add(fmt.Errorf("region: %q is not an AWS region name (like us-east-1)", c.Region))
 	}
@@ -148,6 +179,9 @@ func (c *Config) Validate() error {
 	if _, err := c.Discovery.Compile(); err != nil {
 		add(fmt.Errorf("discovery.%w", err))
 	}
+	if c.Timeout > 0 && c.Timeout < minScrapeTimeout {
+		add(fmt.Errorf("timeout: %v is below %v: a cycle's paginated GetMetricData calls and their retries would be canceled midway, and the next cycle would read (and pay for) the same windows again", c.Timeout, minScrapeTimeout))
+	}
 	if c.Discovery.RefreshInterval < time.Second {
 		add(fmt.Errorf("discovery.refresh_interval: %v must be at least 1s", c.Discovery.RefreshInterval))
 	}
@@ -162,23 +196,70 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// Minimums of the receiver's timeouts; below them a setting defeats its own purpose (the
+// messages say why).
+const (
+	// minScrapeTimeout bounds `timeout` (the scraper controller's, per cycle) from below.
+	minScrapeTimeout = 10 * time.Second
+	// minMaxBackoff bounds cloudwatch.max_backoff from below: AWS API rate quotas are per
+	// second, so retries spaced closer than that are throttled again.
+	minMaxBackoff = time.Second
+)
+
+const day = 24 * time.Hour
+
+// cloudWatchRetention is how far back GetMetricData can return data at a given period:
+// CloudWatch keeps 1-minute data 15 days, 5-minute aggregates 63 days and 1-hour aggregates
+// 455 days, and serves older data only at a period that is a multiple of the coarser one.
+func cloudWatchRetention(period time.Duration) (time.Duration, string) {
+	switch {
+	case period%time.Hour == 0:
+		return 455 * day, "455 days (1-hour data, for periods that are multiples of 1h)"
+	case period%(5*time.Minute) == 0:
+		return 63 * day, "63 days (5-minute data, for periods that are multiples of 5m but not of 1h)"
+	}
+	return 15 * day, "15 days (1-minute data, for periods that are not multiples of 5m)"
+}
+
 func (cw CloudWatchConfig) validate(interval time.Duration) error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	periodOK := cw.Period >= time.Minute && cw.Period%time.Minute == 0
 	switch {
-	case cw.Period < time.Minute || cw.Period%time.Minute != 0:
+	case !periodOK:
 		add("cloudwatch.period: %v must be a whole number of minutes (RDS metrics have 60s resolution)", cw.Period)
 	case interval > 0 && interval < cw.Period:
 		add("collection_interval: %v is shorter than cloudwatch.period %v: every extra scrape would be billed and return nothing new", interval, cw.Period)
 	}
-	if cw.Delay < 0 {
+	switch {
+	case cw.Delay < 0:
 		add("cloudwatch.delay: %v must not be negative", cw.Delay)
+	case !periodOK:
+	case cw.Delay%cw.Period != 0:
+		add("cloudwatch.delay: %v is not a whole multiple of cloudwatch.period (%v): a window's end is rounded down to a period, so only whole periods of delay have a meaning", cw.Delay, cw.Period)
+	case cw.Period > time.Minute && cw.Delay < cw.Period:
+		// A period's aggregate changes until its last minute is published; reading it sooner
+		// delivers a partial value that the final one can no longer replace.
+		add("cloudwatch.delay: %v must be at least cloudwatch.period (%v) when the period is longer than 1m: a period's aggregate is final only after its last minute is published", cw.Delay, cw.Period)
 	}
-	if cw.Overlap < 0 {
+	switch {
+	case cw.Overlap < 0:
 		add("cloudwatch.overlap: %v must not be negative", cw.Overlap)
+	case periodOK && cw.Overlap%cw.Period != 0:
+		add("cloudwatch.overlap: %v is not a whole multiple of cloudwatch.period (%v): a window must start on a period boundary, or CloudWatch aggregates shifted periods", cw.Overlap, cw.Period)
 	}
-	if cw.MaxLookback < cw.Period || cw.MaxLookback < cw.Overlap {
+	switch {
+	case cw.MaxLookback < cw.Period || cw.MaxLookback < cw.Overlap:
 		add("cloudwatch.max_lookback: %v must be at least cloudwatch.period (%v) and cloudwatch.overlap (%v)", cw.MaxLookback, cw.Period, cw.Overlap)
+	case periodOK:
+		if keep, why := cloudWatchRetention(cw.Period); cw.MaxLookback > keep {
+			add("cloudwatch.max_lookback: %v is beyond what CloudWatch keeps at cloudwatch.period %v: %s", cw.MaxLookback, cw.Period, why)
+		}
+		// Each cycle reads back at most max_lookback, and its window starts overlap before the
+		// last one ended: a longer interval leaves periods no window ever covers.
+		if span := cw.MaxLookback - cw.Overlap; interval > span {
+			add("collection_interval: %v is longer than cloudwatch.max_lookback (%v) minus cloudwatch.overlap (%v), %v: every cycle would leave a gap", interval, cw.MaxLookback, cw.Overlap, span)
+		}
 	}
 	if !statisticPattern.MatchString(cw.Statistic) {
 		add("cloudwatch.statistic: %q is not a CloudWatch statistic (Average, Sum, Minimum, Maximum, SampleCount, p99, ...)", cw.Statistic)
@@ -200,8 +281,8 @@ func (cw CloudWatchConfig) validate(interval time.Duration) error {
 	if cw.MaxAttempts < 1 || cw.MaxAttempts > 20 {
 		add("cloudwatch.max_attempts: %d must be between 1 and 20", cw.MaxAttempts)
 	}
-	if cw.MaxBackoff <= 0 {
-		add("cloudwatch.max_backoff: %v must be positive", cw.MaxBackoff)
+	if cw.MaxBackoff < minMaxBackoff {
+		add("cloudwatch.max_backoff: %v is below %v: AWS rate quotas are per second, so retries spaced closer than that are throttled again", cw.MaxBackoff, minMaxBackoff)
 	}
 	switch b := cw.Budget; {
 	case b.MetricsPerHour < 0:

@@ -2,6 +2,7 @@ package awsrdsreceiver
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,7 +78,35 @@ func TestValidateNamesTheFieldAndValue(t *testing.T) {
 		{"rate limit", func(c *Config) { c.CloudWatch.RequestsPerSecond = 0 }, `cloudwatch.requests_per_second: 0 must be in (0, 1000]`},
 		{"concurrency", func(c *Config) { c.CloudWatch.MaxConcurrentRequests = 0 }, `cloudwatch.max_concurrent_requests: 0 must be between 1 and 100`},
 		{"attempts", func(c *Config) { c.CloudWatch.MaxAttempts = 50 }, `cloudwatch.max_attempts: 50 must be between 1 and 20`},
-		{"backoff", func(c *Config) { c.CloudWatch.MaxBackoff = 0 }, `cloudwatch.max_backoff: 0s must be positive`},
+		{"backoff", func(c *Config) { c.CloudWatch.MaxBackoff = 0 }, `cloudwatch.max_backoff: 0s is below 1s: AWS rate quotas are per second`},
+		{"backoff below a second", func(c *Config) { c.CloudWatch.MaxBackoff = 500 * time.Millisecond }, `cloudwatch.max_backoff: 500ms is below 1s`},
+		{"scrape timeout", func(c *Config) { c.Timeout = 5 * time.Second }, `timeout: 5s is below 10s: a cycle's paginated GetMetricData calls`},
+		{"interval longer than lookback minus overlap", func(c *Config) { c.CollectionInterval = 4 * time.Hour },
+			`collection_interval: 4h0m0s is longer than cloudwatch.max_lookback (3h0m0s) minus cloudwatch.overlap (5m0s), 2h55m0s: every cycle would leave a gap`},
+		{"interval just over lookback minus overlap", func(c *Config) { c.CollectionInterval = 2*time.Hour + 56*time.Minute },
+			`collection_interval: 2h56m0s is longer than`},
+		{"lookback beyond 1-minute retention", func(c *Config) { c.CloudWatch.MaxLookback = 10000 * time.Hour },
+			`cloudwatch.max_lookback: 10000h0m0s is beyond what CloudWatch keeps at cloudwatch.period 1m0s: 15 days`},
+		{"lookback one minute beyond 15 days", func(c *Config) { c.CloudWatch.MaxLookback = 15*day + time.Minute },
+			`cloudwatch.max_lookback: 360h1m0s is beyond what CloudWatch keeps at cloudwatch.period 1m0s: 15 days`},
+		{"lookback beyond 15 days at 2m", func(c *Config) { setPeriod(c, 2*time.Minute); c.CloudWatch.MaxLookback = 16 * day },
+			`cloudwatch.max_lookback: 384h0m0s is beyond what CloudWatch keeps at cloudwatch.period 2m0s: 15 days`},
+		{"lookback beyond 5-minute retention", func(c *Config) { setPeriod(c, 5*time.Minute); c.CloudWatch.MaxLookback = 64 * day },
+			`cloudwatch.max_lookback: 1536h0m0s is beyond what CloudWatch keeps at cloudwatch.period 5m0s: 63 days`},
+		{"lookback beyond 63 days at 10m", func(c *Config) { setPeriod(c, 10*time.Minute); c.CloudWatch.MaxLookback = 64 * day },
+			`cloudwatch.max_lookback: 1536h0m0s is beyond what CloudWatch keeps at cloudwatch.period 10m0s: 63 days`},
+		{"lookback beyond 15 days at 7m", func(c *Config) { setPeriod(c, 7*time.Minute); c.CloudWatch.MaxLookback = 16 * day },
+			`cloudwatch.max_lookback: 384h0m0s is beyond what CloudWatch keeps at cloudwatch.period 7m0s: 15 days`},
+		{"lookback beyond 1-hour retention", func(c *Config) { setPeriod(c, time.Hour); c.CloudWatch.MaxLookback = 456 * day },
+			`cloudwatch.max_lookback: 10944h0m0s is beyond what CloudWatch keeps at cloudwatch.period 1h0m0s: 455 days`},
+		{"delay not a multiple of the period", func(c *Config) { c.CloudWatch.Delay = 90 * time.Second },
+			`cloudwatch.delay: 1m30s is not a whole multiple of cloudwatch.period (1m0s)`},
+		{"overlap not a multiple of the period", func(c *Config) { setPeriod(c, 2*time.Minute); c.CloudWatch.Overlap = 5 * time.Minute },
+			`cloudwatch.overlap: 5m0s is not a whole multiple of cloudwatch.period (2m0s)`},
+		{"no delay for a 5-minute period", func(c *Config) { setPeriod(c, 5*time.Minute); c.CloudWatch.Delay = 0 },
+			`cloudwatch.delay: 0s must be at least cloudwatch.period (5m0s) when the period is longer than 1m: a period's aggregate is final only after its last minute is published`},
+		{"delay shorter than a 1-hour period", func(c *Config) { setPeriod(c, time.Hour); c.CloudWatch.Delay = 0 },
+			`cloudwatch.delay: 0s must be at least cloudwatch.period (1h0m0s)`},
 		{"resource tag", func(c *Config) { c.ResourceTags = []string{"env", ""} }, `resource_tags[1]: empty tag key`},
 		{"logs endpoint", func(c *Config) { c.Endpoints.Logs = "logs.local" }, `endpoints.logs: "logs.local" is not an http(s) URL`},
 		{"log type", func(c *Config) { c.Logs.Types = []string{"error", "slow"} }, `logs.types[1]: "slow" is not an RDS log type`},
@@ -95,6 +124,69 @@ func TestValidateNamesTheFieldAndValue(t *testing.T) {
 			err := confmap.Validate(cfg)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
+			// One mistake, one message, which names the field once.
+			field, _, _ := strings.Cut(tt.want, ": ")
+			assert.Equal(t, 1, strings.Count(err.Error(), field+": "), "%s named once in:\n%v", field, err)
 		})
 	}
+}
+
+// setPeriod sets cloudwatch.period and the settings that must follow it (delay of one period
+// above 1m, overlap a multiple of it, collection_interval at least one period).
+func setPeriod(c *Config, p time.Duration) {
+	c.CloudWatch.Period = p
+	c.CloudWatch.Overlap = p
+	c.CollectionInterval = p
+	if p > time.Minute {
+		c.CloudWatch.Delay = p
+	}
+}
+
+// TestValidateAcceptsTheLimits: the boundaries of the CloudWatch rules are valid.
+func TestValidateAcceptsTheLimits(t *testing.T) {
+	tests := []struct {
+		name   string
+		modify func(*Config)
+	}{
+		{"defaults", func(*Config) {}},
+		{"interval equal to lookback minus overlap", func(c *Config) { c.CollectionInterval = 2*time.Hour + 55*time.Minute }},
+		{"1-minute data for 15 days", func(c *Config) { c.CloudWatch.MaxLookback = 15 * day }},
+		{"5-minute data for 63 days", func(c *Config) { setPeriod(c, 5*time.Minute); c.CloudWatch.MaxLookback = 63 * day }},
+		{"15-minute data for 63 days", func(c *Config) { setPeriod(c, 15*time.Minute); c.CloudWatch.MaxLookback = 63 * day }},
+		{"1-hour data for 455 days", func(c *Config) { setPeriod(c, time.Hour); c.CloudWatch.MaxLookback = 455 * day }},
+		{"1-day data for 455 days", func(c *Config) { setPeriod(c, 24*time.Hour); c.CloudWatch.MaxLookback = 455 * day }},
+		{"delay and overlap in whole periods", func(c *Config) { c.CloudWatch.Delay, c.CloudWatch.Overlap = 2*time.Minute, 3*time.Minute }},
+		{"delay of two 5-minute periods", func(c *Config) { setPeriod(c, 5*time.Minute); c.CloudWatch.Delay = 10 * time.Minute }},
+		{"no overlap", func(c *Config) { c.CloudWatch.Overlap = 0 }},
+		{"backoff of a second", func(c *Config) { c.CloudWatch.MaxBackoff = time.Second }},
+		{"scrape timeout of 10s", func(c *Config) { c.Timeout = 10 * time.Second }},
+		{"no scrape timeout", func(c *Config) { c.Timeout = 0 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := createDefaultConfig().(*Config)
+			tt.modify(cfg)
+			assert.NoError(t, confmap.Validate(cfg))
+		})
+	}
+}
+
+// TestConfigEmptyRegion: `region: ""` in YAML fails validation; no key, or a null value (what
+// `${env:AWS_REGION}` resolves to when the variable is unset or empty), means the SDK's region.
+// e2e's TestValidateNamesTheBadField checks the variables with the built collector.
+func TestConfigEmptyRegion(t *testing.T) {
+	err := confmap.Validate(loadConfig(t, "empty_region"))
+	require.Error(t, err)
+	assert.Equal(t, `region: "" is empty; leave the key out to use the SDK's region (AWS_REGION, the profile's region)`, err.Error())
+
+	for _, name := range []string{"", "null_region"} {
+		cfg := loadConfig(t, name)
+		assert.NoError(t, confmap.Validate(cfg), name)
+		assert.Equal(t, []string{""}, cfg.regions(), "the SDK's region")
+	}
+
+	// Decoding the same struct again with a region clears the mark.
+	cfg := loadConfig(t, "empty_region")
+	require.NoError(t, confmap.NewFromStringMap(map[string]any{"region": "eu-west-1"}).Unmarshal(cfg))
+	assert.NoError(t, confmap.Validate(cfg))
 }

@@ -16,8 +16,8 @@ import (
 	"github.com/otelcol-rds/awsrdsreceiver/internal/metadata"
 )
 
-// regionClients builds the SDK clients of every configured region; calls and throttled
-// retries are counted in the receiver's telemetry. It makes no network call.
+// regionClients builds the SDK clients of every configured region; calls and retries (by
+// operation and reason) are counted in the receiver's telemetry. It makes no network call.
 func regionClients(ctx context.Context, cfg *Config, tb *metadata.TelemetryBuilder) ([]*awsconfig.Clients, error) {
 	var out []*awsconfig.Clients
 	for _, name := range cfg.regions() {
@@ -29,8 +29,9 @@ func regionClients(ctx context.Context, cfg *Config, tb *metadata.TelemetryBuild
 			Endpoints:   cfg.Endpoints,
 			MaxAttempts: cfg.CloudWatch.MaxAttempts,
 			MaxBackoff:  cfg.CloudWatch.MaxBackoff,
-			OnThrottledRetry: func() {
-				tb.ReceiverAwsrdsThrottledRetries.Add(context.Background(), 1)
+			OnRetry: func(operation, reason string) {
+				tb.ReceiverAwsrdsAPIRetries.Add(context.Background(), 1, metric.WithAttributes(
+					attribute.String("operation", operation), attribute.String("reason", reason)))
 			},
 			OnCall: func(operation string, err error) {
 				tb.ReceiverAwsrdsAPICalls.Add(context.Background(), 1, metric.WithAttributes(

@@ -82,7 +82,7 @@ func newHarness(t *testing.T, fleet simulator.Fleet, modify func(*Config)) *harn
 	cfg := createDefaultConfig().(*Config)
 	cfg.Region = "us-east-1"
 	cfg.Endpoints.RDS, cfg.Endpoints.CloudWatch, cfg.Endpoints.Logs = srv.URL, srv.URL, srv.URL
-	cfg.CloudWatch.MaxBackoff = 10 * time.Millisecond
+	cfg.CloudWatch.MaxBackoff = time.Second // the minimum validate accepts
 	cfg.ResourceTags = []string{"env", "team"}
 	if modify != nil {
 		modify(cfg)
@@ -354,7 +354,9 @@ func TestThrottlingIsRetriedAndTheCycleCompletes(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int64(3), h.sim.Counters().ThrottledByOperation["GetMetricData"])
 	assert.Len(t, instancesWithData(md), 100, "every instance's metrics delivered")
-	metadatatest.AssertEqualReceiverAwsrdsThrottledRetries(t, h.tel, []metricdata.DataPoint[int64]{{Value: 3}}, metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualReceiverAwsrdsAPIRetries(t, h.tel, []metricdata.DataPoint[int64]{{Value: 3,
+		Attributes: attribute.NewSet(attribute.String("operation", "GetMetricData"), attribute.String("reason", "throttling"))}},
+		metricdatatest.IgnoreTimestamp())
 }
 
 // instancesWithData lists the instances (not clusters) that have CloudWatch points in md.

@@ -123,6 +123,14 @@ func TestValidateNamesTheBadField(t *testing.T) {
 		{"statistic", "cloudwatch: {statistic: avg}", `cloudwatch.statistic: "avg" is not a CloudWatch statistic`},
 		{"endpoint", "endpoints: {cloudwatch: 'localhost:4566'}", `endpoints.cloudwatch: "localhost:4566" is not an http(s) URL`},
 		{"unknown field", "regoin: us-east-1", `regoin`},
+		{"empty region", "region: ''", `region: "" is empty; leave the key out`},
+		{"region from an unset variable", "region: ${env:OTELCOL_RDS_E2E_UNSET_REGION}", ""},
+		// The env provider turns an empty default into an empty string: an explicit empty region.
+		{"empty default of an unset variable", "region: ${env:OTELCOL_RDS_E2E_UNSET_REGION:-}", `region: "" is empty`},
+		{"interval past the lookback", "cloudwatch: {max_lookback: 3h}\n    collection_interval: 4h",
+			`collection_interval: 4h0m0s is longer than cloudwatch.max_lookback (3h0m0s) minus cloudwatch.overlap (5m0s)`},
+		{"lookback past the retention", "cloudwatch: {max_lookback: 10000h}", `cloudwatch.max_lookback: 10000h0m0s is beyond what CloudWatch keeps`},
+		{"delay of a 5-minute period", "cloudwatch: {period: 5m}", `cloudwatch.delay: 0s must be at least cloudwatch.period (5m0s)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -179,7 +187,7 @@ func TestPrometheusEndpoint(t *testing.T) {
 	start(t, nil, rdssim, "-listen", fmt.Sprintf("127.0.0.1:%d", simPort), "-fleet", smallFleet)
 	waitFor(t, "the simulator", 10*time.Second, func() bool { code, _, _ := get(simURL + "/_sim/counters"); return code == 200 })
 
-	env := append(awsEnv(), "RDSSIM_ENDPOINT="+simURL,
+	env := append(awsEnv(), "RDSSIM_ENDPOINT="+simURL, "STATE_DIRECTORY="+t.TempDir(), // file_storage
 		fmt.Sprintf("PROMETHEUS_ENDPOINT=127.0.0.1:%d", promPort),
 		fmt.Sprintf("HEALTH_ENDPOINT=127.0.0.1:%d", healthPort),
 		fmt.Sprintf("TELEMETRY_PORT=%d", telemetryPort))

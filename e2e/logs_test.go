@@ -101,7 +101,7 @@ func TestLogsArriveAtTheExporter(t *testing.T) {
 	defer backend.Close()
 
 	// The example as written, pointed at the simulator (yaml: overrides, as a user would).
-	env := append(awsEnv(), "OTLP_HTTP_ENDPOINT="+backend.URL)
+	env := append(awsEnv(), "OTLP_HTTP_ENDPOINT="+backend.URL, "STATE_DIRECTORY="+t.TempDir()) // file_storage
 	start(t, env, otelcol, "--config", "../examples/logs.yaml",
 		"--config", "yaml:receivers::awsrds::region: us-east-1",
 		"--config", "yaml:receivers::awsrds::endpoints: {rds: "+simURL+", cloudwatch: "+simURL+", logs: "+simURL+"}",

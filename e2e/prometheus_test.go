@@ -184,9 +184,9 @@ scrape_configs:
 		// The collector's telemetry names counters without _total.
 		deadline := time.Now().Add(150 * time.Second)
 		for len(api.tryQuery(`otelcol_receiver_awsrds_api_calls{operation="DescribeDBInstances", outcome="error"} > 0`)) == 0 ||
-			len(api.tryQuery(`otelcol_receiver_awsrds_throttled_retries > 0`)) == 0 {
+			len(api.tryQuery(`otelcol_receiver_awsrds_api_retries{operation="DescribeDBInstances", reason="throttling"} > 0`)) == 0 {
 			if time.Now().After(deadline) {
-				for _, q := range []string{"otelcol_receiver_awsrds_api_calls", "otelcol_receiver_awsrds_throttled_retries"} {
+				for _, q := range []string{"otelcol_receiver_awsrds_api_calls", "otelcol_receiver_awsrds_api_retries"} {
 					for _, r := range api.tryQuery(q) {
 						t.Logf("%s %v %v", q, r.Metric, r.Value)
 					}

@@ -29,6 +29,8 @@ const (
 	unitPath = "/usr/lib/systemd/system/otelcol-rds.service"
 	confPath = "/etc/otelcol-rds/config.yaml"
 	envPath  = "/etc/otelcol-rds/otelcol-rds.env"
+	// stateDir holds the receiver's durable state (file_storage); the unit's StateDirectory.
+	stateDir = "/var/lib/otelcol-rds"
 )
 
 // conffiles are the files the package manager must not overwrite once edited.
@@ -186,6 +188,25 @@ func TestDebContents(t *testing.T) {
 	for path := range files {
 		assert.Contains(t, wantFiles, path, "unexpected file in the package")
 	}
+	t.Run(stateDir, func(t *testing.T) {
+		assert.Equal(t, entry{"drwxr-x---", pkgName, pkgName}, debDirs(t, deb)[stateDir])
+	})
+}
+
+// debDirs lists the package's directories as dpkg-deb --contents shows them.
+func debDirs(t *testing.T, deb string) map[string]entry {
+	t.Helper()
+	out := run(t, minimalEnv(), tool(t, "dpkg-deb"), "--contents", deb)
+	dirs := map[string]entry{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 6 || !strings.HasPrefix(f[0], "d") {
+			continue
+		}
+		owner, group, _ := strings.Cut(f[1], "/")
+		dirs[strings.TrimSuffix(strings.TrimPrefix(f[5], "."), "/")] = entry{f[0], owner, group}
+	}
+	return dirs
 }
 
 func TestRPM(t *testing.T) {
@@ -203,7 +224,7 @@ func TestRPM(t *testing.T) {
 
 	t.Run("files", func(t *testing.T) {
 		out := query("--queryformat", "[%{FILEMODES:perms} %{FILEUSERNAME} %{FILEGROUPNAME} %{FILEFLAGS:fflags} %{FILENAMES}\n]")
-		files, flags := map[string]entry{}, map[string]string{}
+		files, dirs, flags := map[string]entry{}, map[string]entry{}, map[string]string{}
 		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 			f := strings.Fields(line)
 			if len(f) == 4 { // no flags
@@ -211,6 +232,7 @@ func TestRPM(t *testing.T) {
 			}
 			require.Len(t, f, 5, "%q", line)
 			if strings.HasPrefix(f[0], "d") {
+				dirs[f[4]] = entry{f[0], f[1], f[2]}
 				continue
 			}
 			files[f[4]] = entry{f[0], f[1], f[2]}
@@ -222,6 +244,7 @@ func TestRPM(t *testing.T) {
 		for path := range files {
 			assert.Contains(t, wantFiles, path, "unexpected file in the package")
 		}
+		assert.Equal(t, entry{"drwxr-x---", pkgName, pkgName}, dirs[stateDir], "the state directory")
 		for _, path := range conffiles {
 			// c: %config, n: noreplace (an edited file stays; the new one lands as .rpmnew).
 			assert.Equal(t, "cn", flags[path], "%s flags", path)
@@ -292,6 +315,10 @@ func TestUnitDirectives(t *testing.T) {
 		{"Service.ProtectHome", []string{"yes"}},
 		{"Service.PrivateTmp", []string{"yes"}},
 		{"Service.CapabilityBoundingSet", []string{""}},
+		// The one writable place under ProtectSystem=strict: systemd creates it for User= and
+		// sets STATE_DIRECTORY, which the packaged config.yaml gives file_storage.
+		{"Service.StateDirectory", []string{"otelcol-rds"}},
+		{"Service.StateDirectoryMode", []string{"0750"}},
 		{"Install.WantedBy", []string{"multi-user.target"}},
 	} {
 		t.Run(tc.key, func(t *testing.T) {
@@ -401,12 +428,13 @@ func TestDebInstall(t *testing.T) {
 		{confPath, 0o644, "0", "0"},
 		{envPath, 0o640, "0", group[2]},
 		{unitPath, 0o644, "0", "0"},
+		{stateDir, os.ModeDir | 0o750, user[2], group[2]}, // the service user's, nobody else's
 	} {
 		t.Run("installed"+tc.path, func(t *testing.T) {
 			fi, err := os.Stat(filepath.Join(root, tc.path))
 			require.NoError(t, err)
 			st := fi.Sys().(*syscall.Stat_t)
-			assert.Equal(t, tc.perm, fi.Mode().Perm())
+			assert.Equal(t, tc.perm, fi.Mode()&(os.ModeDir|os.ModePerm))
 			assert.Equal(t, tc.uid, strconv.Itoa(int(st.Uid)))
 			assert.Equal(t, tc.gid, strconv.Itoa(int(st.Gid)))
 		})
@@ -419,9 +447,14 @@ func TestDebInstall(t *testing.T) {
 	t.Run("systemd-analyze", func(t *testing.T) { testSystemdAnalyze(t, root) })
 	t.Run("reload", func(t *testing.T) { testReload(t, root) })
 
-	// An upgrade (same version again): the scripts take their upgrade paths, the account stays.
+	// An upgrade (same version again): the scripts take their upgrade paths, the account and
+	// the receiver's state stay.
+	state := filepath.Join(root, stateDir, "receiver_awsrds_")
+	require.NoError(t, os.WriteFile(state, []byte("state"), 0o600))
 	dpkgIn("--install", deb)
 	assert.Equal(t, user, account(t, filepath.Join(root, "etc/passwd"), pkgName))
+	_, err := os.Stat(state)
+	assert.NoError(t, err, "the state survives an upgrade")
 
 	dpkgIn("--remove", pkgName)
 	for _, p := range []string{binPath, unitPath} {
@@ -432,9 +465,13 @@ func TestDebInstall(t *testing.T) {
 		_, err := os.Stat(filepath.Join(root, p))
 		assert.NoError(t, err, "conffile %s stays after remove", p)
 	}
+	_, err = os.Stat(state)
+	assert.NoError(t, err, "the state stays after remove")
 	dpkgIn("--purge", pkgName)
-	_, err := os.Stat(filepath.Join(root, "etc/otelcol-rds"))
+	_, err = os.Stat(filepath.Join(root, "etc/otelcol-rds"))
 	assert.True(t, os.IsNotExist(err), "/etc/otelcol-rds after purge")
+	_, err = os.Stat(filepath.Join(root, stateDir))
+	assert.True(t, os.IsNotExist(err), "%s after purge", stateDir)
 	assert.Equal(t, user, account(t, filepath.Join(root, "etc/passwd"), pkgName), "the user stays")
 }
 
@@ -468,6 +505,13 @@ func envFile(t *testing.T, root string, examples bool) []string {
 func testValidate(t *testing.T, root string) {
 	examples := envFile(t, root, true)
 	require.Contains(t, examples, "AWS_REGION=eu-west-1")
+	conf, err := os.ReadFile(filepath.Join(root, confPath))
+	require.NoError(t, err)
+	assert.Contains(t, string(conf), "directory: ${env:STATE_DIRECTORY:-"+stateDir+"}", "file_storage keeps the state in the unit's StateDirectory")
+	assert.Contains(t, string(conf), "storage: file_storage", "the receiver uses it")
+	// systemd sets STATE_DIRECTORY for every Exec*= command of the unit, ExecReload's validate
+	// included; here it is the state directory the package created in the throwaway root.
+	state := "STATE_DIRECTORY=" + filepath.Join(root, stateDir)
 	for _, tc := range []struct {
 		name  string
 		env   []string
@@ -478,10 +522,11 @@ func testValidate(t *testing.T, root string) {
 		{"region from AWS_REGION", []string{"AWS_REGION=us-east-1"}, true},
 		{"invalid AWS_REGION", []string{"AWS_REGION=not-a-region"}, false}, // the config does read it
 		{"invalid listen port", []string{"OTELCOL_RDS_TELEMETRY_PORT=http"}, false},
+		{"no state directory", []string{"STATE_DIRECTORY=" + filepath.Join(root, "var/lib/none")}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cmd := exec.Command(filepath.Join(root, binPath), "validate", "--config="+filepath.Join(root, confPath))
-			cmd.Env = minimalEnv(tc.env...)
+			cmd.Env = minimalEnv(append([]string{state}, tc.env...)...)
 			out, err := cmd.CombinedOutput()
 			if tc.valid {
 				assert.NoError(t, err, "%s", out)
@@ -560,6 +605,7 @@ func testReload(t *testing.T, root string) {
 	health := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	cmd := exec.Command(filepath.Join(root, binPath), "--config="+filepath.Join(root, confPath))
 	cmd.Env = minimalEnv(
+		"STATE_DIRECTORY="+filepath.Join(root, stateDir), // as the unit's StateDirectory= sets it
 		"OTELCOL_RDS_HEALTH_ENDPOINT="+health,
 		fmt.Sprintf("OTELCOL_RDS_PROMETHEUS_ENDPOINT=127.0.0.1:%d", freePort(t)),
 		fmt.Sprintf("OTELCOL_RDS_TELEMETRY_PORT=%d", freePort(t)),

@@ -33,6 +33,9 @@ export RDSSIM_ENDPOINT="http://127.0.0.1:$sim_port"
 export PROMETHEUS_ENDPOINT="127.0.0.1:$prom_port"
 export HEALTH_ENDPOINT="127.0.0.1:$health_port"
 export TELEMETRY_PORT="$telemetry_port"
+# The receiver's durable state (file_storage in examples/demo.yaml): a demo stopped and started
+# again continues where it ended. `make clean` removes it with the rest of $workdir.
+export STATE_DIRECTORY="$workdir/state"
 # SQL metrics: static targets for the local database servers, when there are any.
 configs=(--config examples/demo.yaml)
 port_open() { (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -76,6 +79,7 @@ pids+=($!)
 instances=$(curl -fsS "$RDSSIM_ENDPOINT/_sim/fleet" | python3 -c 'import json,sys; print("\n".join(sorted(i["identifier"] for i in json.load(sys.stdin)["instances"])))')
 metrics_url="http://127.0.0.1:$prom_port/metrics"
 echo "otelcol-rds: Prometheus endpoint $metrics_url, health http://$HEALTH_ENDPOINT/ (logs in $workdir/)"
+echo "receiver state (file_storage): $STATE_DIRECTORY/"
 
 # Wait at most two collection intervals (2 x 60 s) for every instance's series.
 deadline=$((SECONDS + 125))
@@ -114,7 +118,7 @@ for _ in $(seq 20); do grep -q 'LogRecord #' "$workdir/otelcol-rds.log" && break
 echo "RDS logs from the simulated CloudWatch Logs: $(grep -c 'LogRecord #' "$workdir/otelcol-rds.log") records so far (debug exporter, $workdir/otelcol-rds.log), e.g.:"
 grep -m4 -E '^(SeverityText|Body):' "$workdir/otelcol-rds.log" | cut -c1-150 | sed 's/^/  /' || true
 echo "receiver's own telemetry (http://127.0.0.1:$telemetry_port/metrics):"
-curl -fsS "http://127.0.0.1:$telemetry_port/metrics" | grep -E '^otelcol_receiver_awsrds_(api_calls|metrics_requested|collection_cost)' | sed 's/^/  /' || true
+curl -fsS "http://127.0.0.1:$telemetry_port/metrics" | grep -E '^otelcol_receiver_awsrds_(api_calls|api_retries|metrics_requested|collection_cost)' | sed 's/^/  /' || true
 echo "simulator counters: $(curl -fsS "$RDSSIM_ENDPOINT/_sim/counters" | head -c 300)"
 
 if [ -n "${DEMO_DURATION:-}" ]; then

@@ -6,6 +6,7 @@ package awsconfig
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 )
 
@@ -38,8 +40,10 @@ type Settings struct {
 	Endpoints   Endpoints
 	MaxAttempts int
 	MaxBackoff  time.Duration
-	// OnThrottledRetry is called each time the SDK retries a throttled call.
-	OnThrottledRetry func()
+	// OnRetry is called each time the SDK decides to retry a failed attempt of an operation,
+	// with the reason (RetryThrottling, Retry5xx, RetryTimeout, RetryConnection, RetryOther).
+	// It is called before the backoff: a retry canceled during it (shutdown) is counted too.
+	OnRetry func(operation, reason string)
 	// OnCall is called once per API operation, after its retries, with its final error.
 	OnCall func(operation string, err error)
 }
@@ -116,24 +120,67 @@ func newRetryer(s Settings) aws.Retryer {
 		}
 		o.RateLimiter = ratelimit.None
 	})
-	if s.OnThrottledRetry == nil {
+	if s.OnRetry == nil {
 		return std
 	}
-	return &countingRetryer{Standard: std, throttles: retry.IsErrorThrottles(retry.DefaultThrottles), onThrottle: s.OnThrottledRetry}
+	return &countingRetryer{Standard: std, onRetry: s.OnRetry}
 }
 
-// countingRetryer reports throttled retries; RetryDelay is called exactly once per retry.
+// countingRetryer reports each retry with its operation and reason. The SDK's retry
+// middleware asks for a retry token exactly once per retry, after it has decided that the
+// error is retryable and attempts remain, and with the operation's context (RetryDelay has
+// no context). The rate limiter is ratelimit.None, so the token is always granted.
 type countingRetryer struct {
 	*retry.Standard
-	throttles  retry.IsErrorThrottles
-	onThrottle func()
+	onRetry func(operation, reason string)
 }
 
-func (r *countingRetryer) RetryDelay(attempt int, err error) (time.Duration, error) {
-	if r.throttles.IsErrorThrottle(err).Bool() {
-		r.onThrottle()
+func (r *countingRetryer) GetRetryToken(ctx context.Context, err error) (func(error) error, error) {
+	r.onRetry(middleware.GetOperationName(ctx), RetryReason(err))
+	return r.Standard.GetRetryToken(ctx, err)
+}
+
+// Reasons of a retry, the `reason` attribute of the receiver's retry telemetry.
+const (
+	RetryThrottling = "throttling" // AWS throttled the call (Throttling, ThrottlingException, ...)
+	Retry5xx        = "5xx"        // the service answered 500, 502, 503 or 504
+	RetryTimeout    = "timeout"    // the request timed out (client side, or RequestTimeout from AWS)
+	RetryConnection = "connection" // no answer: connection refused, reset or closed, DNS failure
+	RetryOther      = "other"      // any other error the SDK retries
+)
+
+var (
+	throttles       = retry.IsErrorThrottles(retry.DefaultThrottles)
+	timeoutCodes    = retry.DefaultRetryableErrorCodes // RequestTimeout, RequestTimeoutException
+	connectionError = retry.RetryableConnectionError{}
+)
+
+// RetryReason classifies an error the SDK retries. Throttling comes first (AWS may throttle
+// with a 5xx status), then the HTTP status, then timeouts (a timed-out request is also a
+// connection error to the SDK), then connection errors.
+func RetryReason(err error) string {
+	if throttles.IsErrorThrottle(err).Bool() {
+		return RetryThrottling
 	}
-	return r.Standard.RetryDelay(attempt, err)
+	var status interface{ HTTPStatusCode() int }
+	if errors.As(err, &status) && status.HTTPStatusCode() >= 500 {
+		return Retry5xx
+	}
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		if _, ok := timeoutCodes[api.ErrorCode()]; ok {
+			return RetryTimeout
+		}
+	}
+	var timeout interface{ Timeout() bool }
+	if errors.As(err, &timeout) && timeout.Timeout() {
+		return RetryTimeout
+	}
+	var conn interface{ ConnectionError() bool }
+	if (errors.As(err, &conn) && conn.ConnectionError()) || connectionError.IsErrorRetryable(err).Bool() {
+		return RetryConnection
+	}
+	return RetryOther
 }
 
 // countCalls reports each operation once, outside the retry loop, with its outcome.

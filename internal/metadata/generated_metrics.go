@@ -19,6 +19,44 @@ const (
 	AggregationStrategyMax = "max"
 )
 
+// AttributeRetryReason specifies the value retry_reason attribute.
+type AttributeRetryReason int
+
+const (
+	_ AttributeRetryReason = iota
+	AttributeRetryReasonThrottling
+	AttributeRetryReason5xx
+	AttributeRetryReasonTimeout
+	AttributeRetryReasonConnection
+	AttributeRetryReasonOther
+)
+
+// String returns the string representation of the AttributeRetryReason.
+func (av AttributeRetryReason) String() string {
+	switch av {
+	case AttributeRetryReasonThrottling:
+		return "throttling"
+	case AttributeRetryReason5xx:
+		return "5xx"
+	case AttributeRetryReasonTimeout:
+		return "timeout"
+	case AttributeRetryReasonConnection:
+		return "connection"
+	case AttributeRetryReasonOther:
+		return "other"
+	}
+	return ""
+}
+
+// MapAttributeRetryReason is a helper map of string to AttributeRetryReason attribute value.
+var MapAttributeRetryReason = map[string]AttributeRetryReason{
+	"throttling": AttributeRetryReasonThrottling,
+	"5xx":        AttributeRetryReason5xx,
+	"timeout":    AttributeRetryReasonTimeout,
+	"connection": AttributeRetryReasonConnection,
+	"other":      AttributeRetryReasonOther,
+}
+
 var MetricsInfo = metricsInfo{
 	AwsRdsAuroraBufferCacheHitRatio: metricInfo{
 		Name: "aws.rds.aurora.buffer_cache.hit_ratio",

@@ -27,6 +27,7 @@ type TelemetryBuilder struct {
 	mu                                            sync.Mutex
 	registrations                                 []metric.Registration
 	ReceiverAwsrdsAPICalls                        metric.Int64Counter
+	ReceiverAwsrdsAPIRetries                      metric.Int64Counter
 	ReceiverAwsrdsCloudwatchBehind                metric.Float64Gauge
 	ReceiverAwsrdsCloudwatchInterval              metric.Float64Gauge
 	ReceiverAwsrdsCloudwatchMessages              metric.Int64Counter
@@ -45,7 +46,6 @@ type TelemetryBuilder struct {
 	ReceiverAwsrdsSQLRows                         metric.Int64Counter
 	ReceiverAwsrdsSQLSeriesDropped                metric.Int64Counter
 	ReceiverAwsrdsSQLTargetUp                     metric.Int64Gauge
-	ReceiverAwsrdsThrottledRetries                metric.Int64Counter
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -83,9 +83,15 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		metric.WithUnit("{call}"),
 	)
 	errs = errors.Join(errs, err)
+	builder.ReceiverAwsrdsAPIRetries, err = builder.meter.Int64Counter(
+		"otelcol_receiver_awsrds_api_retries",
+		metric.WithDescription("Attempts of AWS API calls that failed and were retried by the SDK, by operation and reason; a call's last failed attempt is not a retry (it counts in receiver_awsrds_api_calls as an error). [Development]"),
+		metric.WithUnit("{retry}"),
+	)
+	errs = errors.Join(errs, err)
 	builder.ReceiverAwsrdsCloudwatchBehind, err = builder.meter.Float64Gauge(
 		"otelcol_receiver_awsrds_cloudwatch_behind",
-		metric.WithDescription("TEMP [Development]"),
+		metric.WithDescription("How far behind real time a region's CloudWatch data is: now minus the end of the newest window whose points were delivered to the pipeline. [Development]"),
 		metric.WithUnit("s"),
 	)
 	errs = errors.Join(errs, err)
@@ -97,13 +103,13 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.ReceiverAwsrdsCloudwatchMessages, err = builder.meter.Int64Counter(
 		"otelcol_receiver_awsrds_cloudwatch_messages",
-		metric.WithDescription("TEMP [Development]"),
+		metric.WithDescription("Messages GetMetricData returned with its results (`Messages`, per call or per query), by code. [Development]"),
 		metric.WithUnit("{message}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ReceiverAwsrdsCloudwatchSeriesHeld, err = builder.meter.Int64Gauge(
 		"otelcol_receiver_awsrds_cloudwatch_series_held",
-		metric.WithDescription("TEMP [Development]"),
+		metric.WithDescription("CloudWatch series whose window lags their region's, because their queries failed, back off after repeated failures, or return no data. [Development]"),
 		metric.WithUnit("{series}"),
 	)
 	errs = errors.Join(errs, err)
@@ -190,12 +196,6 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_receiver_awsrds_sql_target_up",
 		metric.WithDescription("Whether the last connection attempt to a SQL target succeeded (1) or not (0). [Development]"),
 		metric.WithUnit("1"),
-	)
-	errs = errors.Join(errs, err)
-	builder.ReceiverAwsrdsThrottledRetries, err = builder.meter.Int64Counter(
-		"otelcol_receiver_awsrds_throttled_retries",
-		metric.WithDescription("Requests retried after AWS throttled them. [Development]"),
-		metric.WithUnit("{retry}"),
 	)
 	errs = errors.Join(errs, err)
 	return &builder, errs

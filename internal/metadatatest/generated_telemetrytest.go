@@ -37,10 +37,26 @@ func AssertEqualReceiverAwsrdsAPICalls(t *testing.T, tt *componenttest.Telemetry
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
+func AssertEqualReceiverAwsrdsAPIRetries(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_receiver_awsrds_api_retries",
+		Description: "Attempts of AWS API calls that failed and were retried by the SDK, by operation and reason; a call's last failed attempt is not a retry (it counts in receiver_awsrds_api_calls as an error). [Development]",
+		Unit:        "{retry}",
+		Data: metricdata.Sum[int64]{
+			Temporality: metricdata.CumulativeTemporality,
+			IsMonotonic: true,
+			DataPoints:  dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_receiver_awsrds_api_retries")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
 func AssertEqualReceiverAwsrdsCloudwatchBehind(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[float64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_receiver_awsrds_cloudwatch_behind",
-		Description: "TEMP [Development]",
+		Description: "How far behind real time a region's CloudWatch data is: now minus the end of the newest window whose points were delivered to the pipeline. [Development]",
 		Unit:        "s",
 		Data: metricdata.Gauge[float64]{
 			DataPoints: dps,
@@ -68,7 +84,7 @@ func AssertEqualReceiverAwsrdsCloudwatchInterval(t *testing.T, tt *componenttest
 func AssertEqualReceiverAwsrdsCloudwatchMessages(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_receiver_awsrds_cloudwatch_messages",
-		Description: "TEMP [Development]",
+		Description: "Messages GetMetricData returned with its results (`Messages`, per call or per query), by code. [Development]",
 		Unit:        "{message}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
@@ -84,7 +100,7 @@ func AssertEqualReceiverAwsrdsCloudwatchMessages(t *testing.T, tt *componenttest
 func AssertEqualReceiverAwsrdsCloudwatchSeriesHeld(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_receiver_awsrds_cloudwatch_series_held",
-		Description: "TEMP [Development]",
+		Description: "CloudWatch series whose window lags their region's, because their queries failed, back off after repeated failures, or return no data. [Development]",
 		Unit:        "{series}",
 		Data: metricdata.Gauge[int64]{
 			DataPoints: dps,
@@ -304,22 +320,6 @@ func AssertEqualReceiverAwsrdsSQLTargetUp(t *testing.T, tt *componenttest.Teleme
 		},
 	}
 	got, err := tt.GetMetric("otelcol_receiver_awsrds_sql_target_up")
-	require.NoError(t, err)
-	metricdatatest.AssertEqual(t, want, got, opts...)
-}
-
-func AssertEqualReceiverAwsrdsThrottledRetries(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
-	want := metricdata.Metrics{
-		Name:        "otelcol_receiver_awsrds_throttled_retries",
-		Description: "Requests retried after AWS throttled them. [Development]",
-		Unit:        "{retry}",
-		Data: metricdata.Sum[int64]{
-			Temporality: metricdata.CumulativeTemporality,
-			IsMonotonic: true,
-			DataPoints:  dps,
-		},
-	}
-	got, err := tt.GetMetric("otelcol_receiver_awsrds_throttled_retries")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }

@@ -20,6 +20,7 @@ func TestSetupTelemetry(t *testing.T) {
 	require.NoError(t, err)
 	defer tb.Shutdown()
 	tb.ReceiverAwsrdsAPICalls.Add(context.Background(), 1)
+	tb.ReceiverAwsrdsAPIRetries.Add(context.Background(), 1)
 	tb.ReceiverAwsrdsCloudwatchBehind.Record(context.Background(), 1)
 	tb.ReceiverAwsrdsCloudwatchInterval.Record(context.Background(), 1)
 	tb.ReceiverAwsrdsCloudwatchMessages.Add(context.Background(), 1)
@@ -38,8 +39,10 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.ReceiverAwsrdsSQLRows.Add(context.Background(), 1)
 	tb.ReceiverAwsrdsSQLSeriesDropped.Add(context.Background(), 1)
 	tb.ReceiverAwsrdsSQLTargetUp.Record(context.Background(), 1)
-	tb.ReceiverAwsrdsThrottledRetries.Add(context.Background(), 1)
 	AssertEqualReceiverAwsrdsAPICalls(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverAwsrdsAPIRetries(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualReceiverAwsrdsCloudwatchBehind(t, testTel,
@@ -94,9 +97,6 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualReceiverAwsrdsSQLTargetUp(t, testTel,
-		[]metricdata.DataPoint[int64]{{Value: 1}},
-		metricdatatest.IgnoreTimestamp())
-	AssertEqualReceiverAwsrdsThrottledRetries(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 

@@ -7,6 +7,7 @@ set -e
 root="${DPKG_ROOT:-}"
 name=otelcol-rds
 envfile="$root/etc/otelcol-rds/otelcol-rds.env"
+statedir="$root/var/lib/otelcol-rds"
 
 upgrade=false
 case "${1:-}" in
@@ -17,16 +18,28 @@ esac
 # The environment file may hold credentials: root writes it, the service user only reads it.
 # The package says so already; this also covers package managers that could not resolve the
 # group's name while unpacking. Only on a first install: later, the administrator's choice stays.
-if [ "$upgrade" = false ] && [ -f "$envfile" ]; then
-	if [ -n "$root" ]; then
-		gid=$(awk -F: -v n="$name" '$1 == n { print $3 }' "$root/etc/group")
-	else
-		gid=$(getent group "$name" | cut -d: -f3)
-	fi
-	if [ -n "$gid" ]; then
-		chown "0:$gid" "$envfile"
-		chmod 0640 "$envfile"
-	fi
+if [ -n "$root" ]; then
+	uid=$(awk -F: -v n="$name" '$1 == n { print $3 }' "$root/etc/passwd")
+	gid=$(awk -F: -v n="$name" '$1 == n { print $3 }' "$root/etc/group")
+else
+	uid=$(getent passwd "$name" | cut -d: -f3)
+	gid=$(getent group "$name" | cut -d: -f3)
+fi
+if [ "$upgrade" = false ] && [ -f "$envfile" ] && [ -n "$gid" ]; then
+	chown "0:$gid" "$envfile"
+	chmod 0640 "$envfile"
+fi
+
+# The receiver's durable state (file_storage) belongs to the service user, as the unit's
+# StateDirectory= makes it on every start; its mode is the administrator's after a first install.
+if [ ! -d "$statedir" ]; then
+	mkdir -p "$statedir"
+	chmod 0750 "$statedir"
+elif [ "$upgrade" = false ]; then
+	chmod 0750 "$statedir"
+fi
+if [ -n "$uid" ] && [ -n "$gid" ]; then
+	chown "$uid:$gid" "$statedir"
 fi
 
 if [ -d "$root/run/systemd/system" ]; then
