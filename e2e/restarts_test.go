@@ -167,7 +167,7 @@ receivers:
     endpoints: {rds: %[2]s, cloudwatch: %[2]s, logs: %[2]s}
     cloudwatch:
       max_attempts: 2
-      max_backoff: 50ms
+      max_backoff: 1s
 exporters:
   otlp_http:
     endpoint: %[3]s
