@@ -79,7 +79,7 @@ func getAscending(t *testing.T, s *sim, proto string, x q, start, end time.Time)
 
 func TestStoppedInstanceHasNoData(t *testing.T) {
 	s := newSim(t, smallFleet(t))
-	stop := t0                                          // 12:00:30
+	stop := t0                                            // 12:00:30
 	change, err := s.SetInstanceStatus("pg-a", "stopped") // minute 12:00 still has data
 	require.NoError(t, err)
 	assert.Equal(t, simulator.StatusChange{Status: "stopped", Since: stop}, change)
