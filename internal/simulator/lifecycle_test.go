@@ -242,3 +242,35 @@ func TestStatusFromFleet(t *testing.T) {
 		assert.Len(t, s.StatusHistory("pg-a"), 3)
 	})
 }
+
+func TestStatusInFleetYAML(t *testing.T) {
+	tests := []struct {
+		name    string
+		yaml    string
+		wantErr string
+		newest  time.Time // zero: no data
+	}{
+		{"stopped since", "instances:\n  - {identifier: a, engine: mysql, class: db.m6g.large, status: stopped, status_since: 2025-06-02T11:30:10Z}\n",
+			"", time.Date(2025, 6, 2, 11, 30, 0, 0, time.UTC)},
+		{"creating", "instances:\n  - {identifier: a, engine: mysql, class: db.m6g.large, status: creating}\n", "", time.Time{}},
+		{"unknown status", "instances:\n  - {identifier: a, engine: mysql, class: db.m6g.large, status: dozing}\n", `unknown status "dozing"`, time.Time{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := simulator.ParseFleet([]byte(tt.yaml))
+			if tt.wantErr != "" {
+				assert.ErrorContains(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			s := newSim(t, f)
+			got := getAscending(t, s, "query", q{"cpu", inst, "a", "CPUUtilization", "Average", 60}, t0.Add(-time.Hour), t0)
+			if tt.newest.IsZero() {
+				assert.Empty(t, got.Times)
+				return
+			}
+			require.NotEmpty(t, got.Times)
+			assert.Equal(t, tt.newest, got.Times[len(got.Times)-1])
+		})
+	}
+}
