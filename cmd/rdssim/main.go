@@ -10,13 +10,14 @@
 // Point the receiver (or the AWS CLI, boto3, ...) at it with AWS_ENDPOINT_URL and any
 // static credentials. Control endpoints (see simulator.Server.ServeHTTP): GET
 // /_sim/counters, POST /_sim/reset, POST /_sim/faults (simulator.FaultRequest), GET and
-// POST /_sim/fleet, GET and POST /_sim/status (simulator.StatusRequest).
+// POST /_sim/fleet, GET and POST /_sim/status (simulator.StatusRequest), GET /_sim/time.
 //
 // Time: the simulator reads the clock named by -clock, by default the environment
 // variable OTELCOL_RDS_CLOCK (internal/clock: "start=<RFC 3339>,at=<Unix ns>,speed=<x>",
 // unset or "wall" for the wall clock), so that a test can run it and the collector on
-// the same accelerated clock. Publication, the fleet's creation time (3 hours before
-// start) and log ingestion all follow that clock; -latency is real time.
+// the same accelerated clock. Publication, the fleet's creation time (-history before
+// the clock's time at start, 3 hours by default), status changes and log ingestion all
+// follow that clock; -latency is real time. GET /_sim/time shows the simulator's time.
 package main
 
 import (
@@ -61,6 +62,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	latency := fs.Duration("latency", 0, "delay added to every AWS call")
 	lag := fs.Duration("publication-lag", time.Minute, "delay before a metric point becomes visible after its period ends")
 	logLag := fs.Duration("log-ingestion-lag", 5*time.Second, "delay before a CloudWatch Logs event becomes visible after its timestamp")
+	history := fs.Duration("history", 3*time.Hour, "how long before the clock's current time the fleet's data begins")
 	partial := fs.Bool("partial-periods", false, "points of periods over 60 s appear with their first published minute and grow (as CloudWatch)")
 	clockSpec := fs.String("clock", os.Getenv(clock.EnvVar), "clock spec start=<RFC 3339>,at=<Unix ns>,speed=<factor>, or wall (default: $"+clock.EnvVar+")")
 	var statuses statusFlag
@@ -74,6 +76,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	clk, err := clock.Parse(*clockSpec)
 	if err != nil {
 		return fmt.Errorf("-clock: %w", err)
+	}
+	if *history <= 0 {
+		return errors.New("-history must be positive")
 	}
 
 	var fleet simulator.Fleet
@@ -111,6 +116,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		LogIngestionLag: ingestLag,
 		PartialPeriods:  *partial,
 		Now:             clk.Now,
+		CreatedAt:       clk.Now().Add(-*history),
 	})
 
 	ln, err := net.Listen("tcp", *listen)

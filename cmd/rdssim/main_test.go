@@ -94,6 +94,7 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		{"unknown status", []string{"-fleet", "../../testdata/simulator/fleet-small.yaml", "-status", "pg-a=napping"}},
 		{"status of a missing instance", []string{"-fleet", "../../testdata/simulator/fleet-small.yaml", "-status", "nope=stopped"}},
 		{"status without =", []string{"-instances", "3", "-status", "stopped"}},
+		{"negative history", []string{"-instances", "3", "-history", "-1h"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -117,16 +118,28 @@ func TestClockAndStatus(t *testing.T) {
 		env      string
 		scaled   bool
 		statuses map[string]string
+		history  time.Duration
+		partial  bool
 	}{
 		{"flag", []string{"-clock", spec(), "-status", "pg-a=stopped,maria-t3=creating"}, "", true,
-			map[string]string{"pg-a": "stopped", "maria-t3": "creating", "mysql-a": "available"}},
-		{"environment", nil, spec(), true, map[string]string{"pg-a": "available"}},
-		{"flag wins over environment", []string{"-clock", "wall", "-partial-periods"}, spec(), false, nil},
+			map[string]string{"pg-a": "stopped", "maria-t3": "creating", "mysql-a": "available"}, 3 * time.Hour, false},
+		{"environment", []string{"-history", "6h"}, spec(), true, map[string]string{"pg-a": "available"}, 6 * time.Hour, false},
+		{"flag wins over environment", []string{"-clock", "wall", "-partial-periods"}, spec(), false, nil, 3 * time.Hour, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Setenv("OTELCOL_RDS_CLOCK", tt.env)
 			base := startRun(t, append([]string{"-fleet", "../../testdata/simulator/fleet-small.yaml"}, tt.args...))
+			var ti simulator.TimeInfo
+			getJSON(t, base+"/_sim/time", &ti)
+			assert.Equal(t, tt.partial, ti.PartialPeriods)
+			assert.Equal(t, "1m0s", ti.PublicationLag)
+			assert.InDelta(t, tt.history.Seconds(), ti.Now.Sub(ti.CreatedAt).Seconds(), 600, "created -history before start")
+			if tt.scaled {
+				assert.WithinDuration(t, start, ti.Now, 10*time.Minute, "the scaled clock's time")
+			} else {
+				assert.WithinDuration(t, time.Now(), ti.Now, time.Minute)
+			}
 			var hist map[string][]simulator.StatusChange
 			getJSON(t, base+"/_sim/status", &hist)
 			for id, want := range tt.statuses {

@@ -127,6 +127,7 @@ func (fr FaultRequest) Apply(s *Server) error {
 //	POST /_sim/faults    FaultRequest
 //	GET  /_sim/fleet     the fleet as JSON (statuses as they are now)
 //	POST /_sim/fleet     replace the fleet (JSON Fleet)
+//	GET  /_sim/time      the simulator's clock and time settings (TimeInfo)
 //	GET  /_sim/status    every instance's status history: {"pg-a": [{"status": "available"},
 //	                     {"status": "stopped", "since": "2025-06-02T12:00:30Z"}], ...}
 //	POST /_sim/status    StatusRequest: SetInstanceStatus now; answers the recorded
@@ -163,6 +164,8 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		}
 		s.SetFleet(f)
 		w.WriteHeader(http.StatusNoContent)
+	case "GET /_sim/time":
+		writeAdminJSON(w, s.TimeInfo())
 	case "GET /_sim/status":
 		writeAdminJSON(w, s.StatusHistories())
 	case "POST /_sim/status":
@@ -196,4 +199,25 @@ func writeAdminJSON(w http.ResponseWriter, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v) // the client went away; nothing to do
+}
+
+// TimeInfo is what GET /_sim/time answers: the simulator's current time (Config.Now),
+// when the fleet's data begins, and the publication settings.
+type TimeInfo struct {
+	Now             time.Time `json:"now"`
+	CreatedAt       time.Time `json:"created_at"`
+	PublicationLag  string    `json:"publication_lag"`
+	LogIngestionLag string    `json:"log_ingestion_lag"`
+	PartialPeriods  bool      `json:"partial_periods"`
+}
+
+// TimeInfo reports the simulator's clock and time settings.
+func (s *Server) TimeInfo() TimeInfo {
+	return TimeInfo{
+		Now:             s.now().UTC(),
+		CreatedAt:       s.created.UTC(),
+		PublicationLag:  s.lag.String(),
+		LogIngestionLag: s.logLag.String(),
+		PartialPeriods:  s.cfg.PartialPeriods,
+	}
 }
