@@ -197,6 +197,9 @@ func (s *Server) SetInstanceStatus(identifier, status string) (StatusChange, err
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	tl := l.by[identifier]
+	if len(tl) == 0 { // removed by a concurrent SetFleet
+		return StatusChange{}, fmt.Errorf("DB instance %q not found", identifier)
+	}
 	last := tl[len(tl)-1]
 	if last.Status == status {
 		return last, nil
