@@ -125,6 +125,12 @@ func TestStoppedInstanceHasNoData(t *testing.T) {
 				if tt.counts != nil {
 					assert.Equal(t, tt.counts, got.Values)
 				}
+				var oracle []time.Time
+				for i, p := range s.Points(tt.x.dim, tt.x.ident, tt.x.metric, tt.x.stat, period, base.Add(-10*time.Minute), s.clock.Now(), s.clock.Now()) {
+					oracle = append(oracle, p.Timestamp)
+					assert.Equal(t, got.Values[i], p.Value)
+				}
+				assert.Equal(t, got.Times, oracle, "Points is what GetMetricData returns")
 			})
 		}
 	}

@@ -258,6 +258,9 @@ func TestPartialPeriods(t *testing.T) {
 				require.True(t, ok, ts)
 				assert.Equal(t, v, got.Values[i], "ValueAt is what GetMetricData shows")
 			}
+			pts := s.Points(inst, "pg-a", "CPUUtilization", tt.x.stat, period, now.Add(-2*time.Hour), now, now)
+			require.Len(t, pts, len(got.Times))
+			assert.Equal(t, simulator.Point{Timestamp: got.Times[last], Value: got.Values[last]}, pts[len(pts)-1])
 			_, ok := s.ValueAt(inst, "pg-a", "CPUUtilization", tt.x.stat, tt.newest.Add(period), period, now)
 			assert.False(t, ok, "the next period is not visible yet")
 			final, ok := s.Value(inst, "pg-a", "CPUUtilization", tt.x.stat, tt.newest, period)

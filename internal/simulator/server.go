@@ -203,6 +203,32 @@ func (s *Server) ValueAt(dimensionName, identifier, metric, stat string, ts time
 	return se.aggregate(st, t/60, min((t+p)/60, w.pubEnd), se.firstMinute(s.created), s.gate(se))
 }
 
+// Point is one datapoint of a series.
+type Point struct {
+	Timestamp time.Time `json:"timestamp"`
+	Value     float64   `json:"value"`
+}
+
+// Points is what GetMetricData returns at time at for one series, statistic and period
+// over [start, end), oldest first, without faults other than late series: the oracle
+// for "every point the simulator published". Nil when the series does not exist.
+func (s *Server) Points(dimensionName, identifier, metric, stat string, period time.Duration, start, end, at time.Time) []Point {
+	st, se, p, ok := s.valueQuery(dimensionName, identifier, metric, stat, period)
+	if !ok {
+		return nil
+	}
+	w := s.window(se, start, end, p, at)
+	tl, first := s.gate(se), se.firstMinute(s.created)
+	var out []Point
+	for k := range w.n {
+		t := w.at(k, true)
+		if v, ok := se.aggregate(st, t/60, min((t+p)/60, w.pubEnd), first, tl); ok {
+			out = append(out, Point{time.Unix(t, 0).UTC(), v})
+		}
+	}
+	return out
+}
+
 func (s *Server) valueQuery(dimensionName, identifier, metric, stat string, period time.Duration) (statistic, *series, int64, bool) {
 	st, ok := parseStatistic(stat)
 	if !ok || period%time.Second != 0 {
