@@ -3,9 +3,12 @@
 //
 //	rdssim -fleet testdata/simulator/fleet-small.yaml
 //	rdssim -instances 500 -seed 7 -listen 127.0.0.1:4566 -latency 20ms
-//
 //	rdssim -instances 200 -status mysql-0001=stopped -partial-periods
-//	OTELCOL_RDS_CLOCK=start=2025-06-02T00:00:00Z,at=$(date +%s%N),speed=60 rdssim -instances 200
+//	OTELCOL_RDS_CLOCK=start=2025-06-02T00:00:00Z,at=$(date +%s%N),speed=60 rdssim -instances 200 -history 6h
+//
+// -status puts an instance in a DBInstanceStatus since it exists (no CloudWatch data at
+// all when the status publishes none); POST /_sim/status changes a status at run time,
+// which leaves the data before the change in place.
 //
 // Point the receiver (or the AWS CLI, boto3, ...) at it with AWS_ENDPOINT_URL and any
 // static credentials. Control endpoints (see simulator.Server.ServeHTTP): GET
@@ -66,7 +69,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	partial := fs.Bool("partial-periods", false, "points of periods over 60 s appear with their first published minute and grow (as CloudWatch)")
 	clockSpec := fs.String("clock", os.Getenv(clock.EnvVar), "clock spec start=<RFC 3339>,at=<Unix ns>,speed=<factor>, or wall (default: $"+clock.EnvVar+")")
 	var statuses statusFlag
-	fs.Var(&statuses, "status", "identifier=status: start that instance in that DBInstanceStatus (repeatable, comma-separated)")
+	fs.Var(&statuses, "status", "identifier=status: that instance is in that DBInstanceStatus since it exists (repeatable, comma-separated)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
