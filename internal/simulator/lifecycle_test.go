@@ -280,3 +280,42 @@ func TestStatusInFleetYAML(t *testing.T) {
 		})
 	}
 }
+
+func TestPublishingBoundaries(t *testing.T) {
+	s := newSim(t, smallFleet(t))
+	_, err := s.SetInstanceStatus("pg-a", "stopping") // 12:00:30
+	require.NoError(t, err)
+	s.clock.Advance(30 * time.Second)
+	_, err = s.SetInstanceStatus("pg-a", "stopped") // 12:01:00
+	require.NoError(t, err)
+	s.clock.Advance(2 * time.Minute)
+	_, err = s.SetInstanceStatus("pg-a", "starting") // 12:03:00
+	require.NoError(t, err)
+	s.clock.Advance(90 * time.Second)
+	_, err = s.SetInstanceStatus("pg-a", "backing-up") // 12:04:30, publishes
+	require.NoError(t, err)
+	at := func(m, sec int) time.Time { return time.Date(2025, 6, 2, 12, m, sec, 0, time.UTC) }
+	tests := []struct {
+		from, to time.Time
+		want     bool
+	}{
+		{at(0, 0), at(0, 30), true},   // available until 12:00:30
+		{at(0, 0), at(1, 0), true},    // the minute of the stop has data
+		{at(0, 30), at(1, 0), false},  // stopping from its first instant
+		{at(1, 0), at(4, 0), false},   // stopped, then starting
+		{at(4, 0), at(4, 30), false},  // still starting
+		{at(4, 0), at(5, 0), true},    // backing-up from 12:04:30
+		{at(4, 30), at(4, 31), true},  // a change at the start counts
+		{at(3, 59), at(4, 30), false}, // end is exclusive
+		{at(10, 0), at(11, 0), true},  // still backing-up
+		{t0.Add(-time.Hour), at(0, 1), true},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, s.Publishing("pg-a", tt.from, tt.to), "[%s, %s)", tt.from.Format("15:04:05"), tt.to.Format("15:04:05"))
+	}
+	assert.False(t, s.Publishing("nope", at(0, 0), at(1, 0)), "unknown instance")
+	change, err := s.SetInstanceStatus("pg-a", "backing-up")
+	require.NoError(t, err)
+	assert.Equal(t, at(4, 30), change.Since, "setting the current status again records nothing")
+	assert.Len(t, s.StatusHistory("pg-a"), 5)
+}

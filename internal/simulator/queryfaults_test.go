@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -132,7 +133,7 @@ func TestQueryFaults(t *testing.T) {
 					}
 					assert.Equal(t, want, r.Status, x.id)
 					assert.Equal(t, tt.wantMsgs[x.id], r.Messages, x.id)
-					if contains(tt.wantEmpty, x.id) {
+					if slices.Contains(tt.wantEmpty, x.id) {
 						assert.Empty(t, r.Times, x.id)
 						continue
 					}
@@ -157,15 +158,6 @@ func TestQueryFaults(t *testing.T) {
 			})
 		}
 	}
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 func TestQueryFaultCalls(t *testing.T) {
