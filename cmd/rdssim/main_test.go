@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -89,6 +90,11 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		{"unknown flag", []string{"-instances", "3", "-colour", "red"}},
 		{"stray argument", []string{"-instances", "3", "extra"}},
 		{"bad listen", []string{"-instances", "3", "-listen", "256.0.0.1:x"}},
+		{"bad clock", []string{"-instances", "3", "-clock", "speed=fast"}},
+		{"unknown status", []string{"-fleet", "../../testdata/simulator/fleet-small.yaml", "-status", "pg-a=napping"}},
+		{"status of a missing instance", []string{"-fleet", "../../testdata/simulator/fleet-small.yaml", "-status", "nope=stopped"}},
+		{"status without =", []string{"-instances", "3", "-status", "stopped"}},
+		{"negative history", []string{"-instances", "3", "-history", "-1h"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -97,6 +103,98 @@ func TestRunRejectsBadFlags(t *testing.T) {
 			assert.Error(t, run(ctx, tt.args, io.Discard, io.Discard))
 		})
 	}
+}
+
+// TestClockAndStatus runs rdssim on a scaled clock, from the flag or from
+// OTELCOL_RDS_CLOCK, and checks that the simulator's time is that clock's.
+func TestClockAndStatus(t *testing.T) {
+	start := time.Date(2025, 6, 2, 12, 0, 30, 0, time.UTC)
+	spec := func() string {
+		return "start=" + start.Format(time.RFC3339) + ",at=" + strconv.FormatInt(time.Now().UnixNano(), 10) + ",speed=60"
+	}
+	tests := []struct {
+		name     string
+		args     []string
+		env      string
+		scaled   bool
+		statuses map[string]string
+		history  time.Duration
+		partial  bool
+	}{
+		{"flag", []string{"-clock", spec(), "-status", "pg-a=stopped,maria-t3=creating"}, "", true,
+			map[string]string{"pg-a": "stopped", "maria-t3": "creating", "mysql-a": "available"}, 3 * time.Hour, false},
+		{"environment", []string{"-history", "6h"}, spec(), true, map[string]string{"pg-a": "available"}, 6 * time.Hour, false},
+		{"flag wins over environment", []string{"-clock", "wall", "-partial-periods"}, spec(), false, nil, 3 * time.Hour, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("OTELCOL_RDS_CLOCK", tt.env)
+			base := startRun(t, append([]string{"-fleet", "../../testdata/simulator/fleet-small.yaml"}, tt.args...))
+			var ti simulator.TimeInfo
+			getJSON(t, base+"/_sim/time", &ti)
+			assert.Equal(t, tt.partial, ti.PartialPeriods)
+			assert.Equal(t, "1m0s", ti.PublicationLag)
+			assert.InDelta(t, tt.history.Seconds(), ti.Now.Sub(ti.CreatedAt).Seconds(), 600, "created -history before start")
+			if tt.scaled {
+				assert.WithinDuration(t, start, ti.Now, 10*time.Minute, "the scaled clock's time")
+			} else {
+				assert.WithinDuration(t, time.Now(), ti.Now, time.Minute)
+			}
+			var hist map[string][]simulator.StatusChange
+			getJSON(t, base+"/_sim/status", &hist)
+			for id, want := range tt.statuses {
+				require.NotEmpty(t, hist[id], id)
+				assert.Equal(t, []simulator.StatusChange{{Status: want}}, hist[id], id)
+			}
+			resp, err := http.Post(base+"/_sim/status", "application/json", strings.NewReader(`{"identifier":"mysql-a","status":"stopped"}`))
+			require.NoError(t, err)
+			var change simulator.StatusChange
+			require.NoError(t, json.NewDecoder(resp.Body).Decode(&change))
+			resp.Body.Close()
+			if tt.scaled {
+				assert.False(t, change.Since.Before(start), "the change is recorded on the scaled clock: %s", change.Since)
+				assert.True(t, change.Since.Before(start.Add(30*time.Minute)), "at 60x, well within half an hour: %s", change.Since)
+			} else {
+				assert.WithinDuration(t, time.Now(), change.Since, time.Minute, "wall clock")
+			}
+		})
+	}
+}
+
+// startRun runs rdssim with args on 127.0.0.1 until the test ends and returns its URL.
+func startRun(t *testing.T, args []string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"-listen", "127.0.0.1:0"}, args...), pw, io.Discard)
+		pw.Close()
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			assert.NoError(t, err)
+		case <-time.After(10 * time.Second):
+			t.Error("run did not return after cancel")
+		}
+	})
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	require.NoError(t, err)
+	m := banner.FindStringSubmatch(line[:len(line)-1])
+	require.NotNil(t, m, "banner %q", line)
+	go io.Copy(io.Discard, pr) //nolint:errcheck // drain
+	return m[1]
+}
+
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(v))
 }
 
 func TestSignals(t *testing.T) {

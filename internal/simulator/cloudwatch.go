@@ -29,8 +29,10 @@ func retention(p int64) int64 {
 }
 
 // window is the visible buckets of one series for one query: n buckets of width
-// period, the earliest starting at first (Unix seconds, a multiple of period).
-type window struct{ first, period, n int64 }
+// period, the earliest starting at first (Unix seconds, a multiple of period), and
+// pubEnd, the end (exclusive, Unix minutes) of the minutes published by the cutoff: a
+// bucket aggregates its minutes before pubEnd only (they all are, unless PartialPeriods).
+type window struct{ first, period, n, pubEnd int64 }
 
 func (w window) at(k int64, ascending bool) int64 {
 	if ascending {
@@ -41,7 +43,10 @@ func (w window) at(k int64, ascending bool) int64 {
 
 // window applies CloudWatch's rules: buckets aligned to the period, starting at or
 // before StartTime and before EndTime, not before the series' data begins nor past
-// retention, and only those published by cutoff (end of bucket + lag + extra lateness).
+// retention, and only those published by cutoff. A minute [m, m+60s) is published at
+// m+60s+lag (+ extra lateness); a bucket is published when its last minute is, or with
+// PartialPeriods when its first minute is (buckets may still be empty because of the
+// instance's status history: evaluate skips them).
 func (s *Server) window(se *series, start, end time.Time, period int64, cutoff time.Time) window {
 	p := dataPeriod(period)
 	lo := max(
@@ -50,11 +55,30 @@ func (s *Server) window(se *series, start, end time.Time, period int64, cutoff t
 		ceilDiv(cutoff.Unix()-retention(p), p)*p,
 	)
 	published := cutoff.Add(-s.lag - s.faults.lateBy(se.id.Identifier, se.id.Metric)).Unix()
-	hi := min(ceilDiv(end.Unix(), p)*p-p, floorDiv(published-p, p)*p)
-	if hi < lo {
-		return window{period: p}
+	pubEnd := floorDiv(published, 60) // minutes before it are published
+	newest := floorDiv(published-p, p) * p
+	if s.cfg.PartialPeriods {
+		newest = floorDiv((pubEnd-1)*60, p) * p // the bucket of the newest published minute
 	}
-	return window{first: lo, period: p, n: (hi-lo)/p + 1}
+	hi := min(ceilDiv(end.Unix(), p)*p-p, newest)
+	if hi < lo {
+		return window{period: p, pubEnd: pubEnd}
+	}
+	return window{first: lo, period: p, n: (hi-lo)/p + 1, pubEnd: pubEnd}
+}
+
+// hasData reports whether bucket k of w has a minute with data under timeline tl.
+func (w window) hasData(k int64, ascending bool, first int64, tl timeline) bool {
+	if tl == nil {
+		return true // every bucket of a window has data when no status gates it
+	}
+	t := w.at(k, ascending)
+	for m := max(t/60, first); m < min((t+w.period)/60, w.pubEnd); m++ {
+		if tl.hasMinute(m) {
+			return true
+		}
+	}
+	return false
 }
 
 // pageToken is the NextToken of GetMetricData: where the next page starts, the
@@ -115,6 +139,9 @@ func (s *Server) getMetricData(c *call) (object, *apiError) {
 	if req.maxDatapoints > 0 {
 		budget = min(budget, req.maxDatapoints)
 	}
+	if limit := s.faults.pageLimit(); limit > 0 {
+		budget = min(budget, limit)
+	}
 
 	cat := s.current().cat
 	var (
@@ -123,12 +150,20 @@ func (s *Server) getMetricData(c *call) (object, *apiError) {
 		next     string
 		queried  = make([]SeriesID, 0, len(req.queries))
 		phantoms []PhantomQuery
+		inactive []string
+		statuses = map[string]int64{}
+		taken    = map[*queryFault]bool{} // faults this call has consumed
 	)
 	for i, q := range req.queries {
-		queried = append(queried, q.ref.seriesID())
+		id := q.ref.seriesID()
+		queried = append(queried, id)
 		se := q.ref.series(cat)
 		if se == nil {
 			phantoms = append(phantoms, q.ref.phantom())
+		} else if id.DimensionName == DimInstance {
+			if st, ok := s.life.current(id.Identifier); ok && !PublishesMetrics(st.Status) {
+				inactive = append(inactive, id.Identifier)
+			}
 		}
 		if i < cur.Query || !q.returnData || next != "" {
 			continue // billed all the same
@@ -137,56 +172,99 @@ func (s *Server) getMetricData(c *call) (object, *apiError) {
 		if i == cur.Query {
 			off = cur.Offset
 		}
-		result, taken, more := s.evaluate(q, se, req, cutoff, off, budget)
+		fault := s.faults.queryFault(id.Identifier, id.Metric, taken)
+		result, n, nextOff, more := s.evaluate(q, se, req, cutoff, off, budget, fault)
 		results = append(results, result)
-		budget -= taken
-		points += taken
+		statuses[result.status()]++
+		budget -= n
+		points += n
 		switch {
 		case more:
-			next = pageToken{Query: i, Offset: off + taken, Cutoff: cur.Cutoff, Hash: cur.Hash}.encode()
+			next = pageToken{Query: i, Offset: nextOff, Cutoff: cur.Cutoff, Hash: cur.Hash}.encode()
 		case budget == 0 && i+1 < len(req.queries):
 			next = pageToken{Query: i + 1, Cutoff: cur.Cutoff, Hash: cur.Hash}.encode()
 		}
 	}
 	s.counters.metricCall(int64(len(req.queries)), points, queried, phantoms)
+	s.counters.metricResults(statuses, inactive)
 	out := object{{"MetricDataResults", list{item: "member", values: results}}}
-	return append(out.add("NextToken", next), member{"Messages", list{item: "member"}}), nil
+	return append(out.add("NextToken", next), member{"Messages", list{item: "member", values: s.faults.callMessages()}}), nil
 }
 
-// evaluate answers one query from its point number off with at most budget points;
-// more reports points left for the next page. se is nil for a phantom series.
-func (s *Server) evaluate(q metricQuery, se *series, req *getMetricDataRequest, cutoff time.Time, off, budget int64) (result object, taken int64, more bool) {
-	var w window
-	if se != nil {
-		w = s.window(se, req.start, req.end, q.period, cutoff)
-	}
-	off = min(off, w.n)
-	taken = min(w.n-off, budget)
-	times, values := make([]any, taken), make([]any, taken)
-	if taken > 0 {
-		first := se.firstMinute(s.created)
-		for k := range taken {
-			t := w.at(off+k, req.ascending)
-			v, _ := se.aggregate(q.stat, t/60, (t+w.period)/60, first)
-			times[k], values[k] = time.Unix(t, 0).UTC(), v
+// status is the StatusCode member of a MetricDataResult.
+func (o object) status() string {
+	for _, m := range o {
+		if m.name == "StatusCode" {
+			s, _ := m.value.(string)
+			return s
 		}
 	}
-	more = off+taken < w.n
-	status := "Complete"
-	if more {
-		status = "PartialData"
+	return ""
+}
+
+func messageList(msgs []Message) list {
+	l := list{item: "member", values: make([]any, 0, len(msgs))}
+	for _, m := range msgs {
+		l.values = append(l.values, object{{"Code", m.Code}, {"Value", m.Value}})
 	}
+	return l
+}
+
+// evaluate answers one query from bucket off with at most budget points; nextOff is the
+// bucket the next page starts from and more reports points left for it. se is nil for
+// a phantom series; fault, when not nil, is the query's injected status.
+func (s *Server) evaluate(q metricQuery, se *series, req *getMetricDataRequest, cutoff time.Time, off, budget int64, fault *queryFault) (result object, taken, nextOff int64, more bool) {
 	label := q.label
 	if label == "" {
 		label = q.ref.metric
 	}
-	return object{
+	status := "Complete"
+	var msgs []Message
+	if fault != nil {
+		msgs = fault.messages()
+		if fault.Status == StatusForbidden || fault.Status == StatusInternalError {
+			se = nil // no data at all, no NextToken for it
+			status = fault.Status
+		} else if fault.Status == StatusPartialData {
+			budget = min(budget, max(fault.Points, 1))
+		}
+	}
+	var w window
+	var tl timeline
+	var first int64
+	if se != nil {
+		w = s.window(se, req.start, req.end, q.period, cutoff)
+		tl = s.gate(se)
+		first = se.firstMinute(s.created)
+	}
+	k := min(off, w.n)
+	times, values := []any{}, []any{}
+	for ; k < w.n && taken < budget; k++ {
+		t := w.at(k, req.ascending)
+		v, ok := se.aggregate(q.stat, t/60, min((t+w.period)/60, w.pubEnd), first, tl)
+		if !ok {
+			continue
+		}
+		times, values = append(times, time.Unix(t, 0).UTC()), append(values, v)
+		taken++
+	}
+	for j := k; j < w.n && !more; j++ {
+		more = w.hasData(j, req.ascending, first, tl)
+	}
+	if more {
+		status = StatusPartialData
+	}
+	result = object{
 		{"Id", q.id},
 		{"Label", label},
 		{"Timestamps", list{item: "member", values: times}},
 		{"Values", list{item: "member", values: values}},
 		{"StatusCode", status},
-	}, taken, more
+	}
+	if len(msgs) > 0 {
+		result = append(result, member{"Messages", messageList(msgs)})
+	}
+	return result, taken, k, more
 }
 
 // getMetricStatistics serves the older one-metric API from the same series.
@@ -223,12 +301,19 @@ func (s *Server) getMetricStatistics(c *call) (object, *apiError) {
 		w = s.window(se, start, end, period, s.now())
 	}
 	dps := make([]any, 0, w.n)
+	var tl timeline
+	if se != nil {
+		tl = s.gate(se)
+	}
 	for k := range w.n {
 		t := w.at(k, true)
+		if !w.hasData(k, true, se.firstMinute(s.created), tl) {
+			continue
+		}
 		dp := object{{"Timestamp", time.Unix(t, 0).UTC()}}
 		var ext dict
 		for _, st := range stats {
-			v, _ := se.aggregate(st, t/60, (t+w.period)/60, se.firstMinute(s.created))
+			v, _ := se.aggregate(st, t/60, min((t+w.period)/60, w.pubEnd), se.firstMinute(s.created), tl)
 			if st.pct > 0 {
 				ext = append(ext, dictEntry{st.name, v})
 			} else {
@@ -240,7 +325,7 @@ func (s *Server) getMetricStatistics(c *call) (object, *apiError) {
 		}
 		dps = append(dps, dp)
 	}
-	s.counters.metricCall(0, w.n, []SeriesID{ref.seriesID()}, phantoms)
+	s.counters.metricCall(0, int64(len(dps)), []SeriesID{ref.seriesID()}, phantoms)
 	return object{{"Label", ref.metric}, {"Datapoints", list{item: "member", values: dps}}}, nil
 }
 

@@ -44,6 +44,23 @@ type Counters struct {
 	LogEvents int64 `json:"log_events"`
 	// SeriesQueries counts metric queries per identifier and metric (phantoms included).
 	SeriesQueries map[string]map[string]int64 `json:"series_queries"`
+	// InactiveQueries counts billed GetMetricData queries for DB instances whose status,
+	// when the call was answered, publishes no CloudWatch data (PublishesMetrics is
+	// false: stopped, creating, ...); InactiveQueriesByIdentifier splits them by instance.
+	InactiveQueries             int64            `json:"inactive_queries"`
+	InactiveQueriesByIdentifier map[string]int64 `json:"inactive_queries_by_identifier"`
+	// ResultsByStatus counts the MetricDataResults returned, by StatusCode (Complete,
+	// PartialData, Forbidden, InternalError).
+	ResultsByStatus map[string]int64 `json:"results_by_status"`
+}
+
+// QueriesFor is how many metric queries named identifier, over all its metrics.
+func (c Counters) QueriesFor(identifier string) int64 {
+	var n int64
+	for _, v := range c.SeriesQueries[identifier] {
+		n += v
+	}
+	return n
 }
 
 // PhantomQuery is a queried series that does not exist, with how often it was asked for.
@@ -76,6 +93,9 @@ func (c *counters) reset() {
 		ThrottledByOperation: map[string]int64{},
 		FailedByOperation:    map[string]int64{},
 		SeriesQueries:        map[string]map[string]int64{},
+
+		InactiveQueriesByIdentifier: map[string]int64{},
+		ResultsByStatus:             map[string]int64{},
 	}
 	c.ph = map[PhantomQuery]int64{}
 }
@@ -139,6 +159,20 @@ func (c *counters) metricCall(billed, points int64, queried []SeriesID, phantoms
 	}
 }
 
+// metricResults records the results of one GetMetricData answer by status and the
+// queries for instances that publish nothing.
+func (c *counters) metricResults(statuses map[string]int64, inactive []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for st, n := range statuses {
+		c.c.ResultsByStatus[st] += n
+	}
+	for _, id := range inactive {
+		c.c.InactiveQueries++
+		c.c.InactiveQueriesByIdentifier[id]++
+	}
+}
+
 func (c *counters) snapshot() Counters {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -148,6 +182,8 @@ func (c *counters) snapshot() Counters {
 	out.FailedByOperation = maps.Clone(c.c.FailedByOperation)
 	out.CallsByProtocol = copyMap2(c.c.CallsByProtocol)
 	out.SeriesQueries = copyMap2(c.c.SeriesQueries)
+	out.InactiveQueriesByIdentifier = maps.Clone(c.c.InactiveQueriesByIdentifier)
+	out.ResultsByStatus = maps.Clone(c.c.ResultsByStatus)
 	out.Phantoms = make([]PhantomQuery, 0, len(c.ph))
 	for p, n := range c.ph {
 		p.Count = n

@@ -28,16 +28,21 @@ type Fleet struct {
 
 // Instance is one DB instance as DescribeDBInstances reports it.
 type Instance struct {
-	Identifier              string            `yaml:"identifier" json:"identifier"`
-	Engine                  string            `yaml:"engine" json:"engine"`
-	EngineVersion           string            `yaml:"engine_version,omitempty" json:"engine_version,omitempty"`
-	Class                   string            `yaml:"class" json:"class"`
-	StorageType             string            `yaml:"storage_type,omitempty" json:"storage_type,omitempty"`
-	AllocatedStorageGiB     int32             `yaml:"allocated_storage_gib,omitempty" json:"allocated_storage_gib,omitempty"`
-	MaxAllocatedStorageGiB  int32             `yaml:"max_allocated_storage_gib,omitempty" json:"max_allocated_storage_gib,omitempty"`
-	IOPS                    int32             `yaml:"iops,omitempty" json:"iops,omitempty"`
-	StorageThroughputMiBps  int32             `yaml:"storage_throughput,omitempty" json:"storage_throughput,omitempty"`
-	Status                  string            `yaml:"status,omitempty" json:"status,omitempty"`
+	Identifier             string `yaml:"identifier" json:"identifier"`
+	Engine                 string `yaml:"engine" json:"engine"`
+	EngineVersion          string `yaml:"engine_version,omitempty" json:"engine_version,omitempty"`
+	Class                  string `yaml:"class" json:"class"`
+	StorageType            string `yaml:"storage_type,omitempty" json:"storage_type,omitempty"`
+	AllocatedStorageGiB    int32  `yaml:"allocated_storage_gib,omitempty" json:"allocated_storage_gib,omitempty"`
+	MaxAllocatedStorageGiB int32  `yaml:"max_allocated_storage_gib,omitempty" json:"max_allocated_storage_gib,omitempty"`
+	IOPS                   int32  `yaml:"iops,omitempty" json:"iops,omitempty"`
+	StorageThroughputMiBps int32  `yaml:"storage_throughput,omitempty" json:"storage_throughput,omitempty"`
+	// Status is the DBInstanceStatus (default available). Instances in a status where
+	// PublishesMetrics is false have no CloudWatch data (see SetInstanceStatus).
+	Status string `yaml:"status,omitempty" json:"status,omitempty"`
+	// StatusSince is when Status began; before it the instance was available. Zero
+	// means "since the instance exists".
+	StatusSince             time.Time         `yaml:"status_since,omitempty" json:"status_since,omitzero"`
 	MultiAZ                 bool              `yaml:"multi_az,omitempty" json:"multi_az,omitempty"`
 	BackupRetentionDays     int32             `yaml:"backup_retention_days,omitempty" json:"backup_retention_days,omitempty"`
 	ClusterIdentifier       string            `yaml:"cluster,omitempty" json:"cluster,omitempty"`
@@ -120,6 +125,9 @@ func (f Fleet) Validate() error {
 		}
 		if in.Class == "" {
 			errs = append(errs, fmt.Errorf("instance %q: empty class", in.Identifier))
+		}
+		if in.Status != "" && !KnownStatus(in.Status) {
+			errs = append(errs, fmt.Errorf("instance %q: unknown status %q (see simulator.InstanceStatuses)", in.Identifier, in.Status))
 		}
 		if len(in.LogExports) > 0 && IsAurora(in.Engine) {
 			errs = append(errs, fmt.Errorf("instance %q: Aurora instances export logs through their cluster's log_exports", in.Identifier))

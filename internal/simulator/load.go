@@ -23,7 +23,9 @@ import (
 //	    max_allocated_storage_gib: 1000
 //	    iops: 3000
 //	    storage_throughput: 125        # MiB/s
-//	    status: available
+//	    status: available              # a DBInstanceStatus (InstanceStatuses); no CloudWatch
+//	                                   # data in statuses where PublishesMetrics is false
+//	    status_since: 2025-01-01T12:00:00Z # when status began (available before); default: always
 //	    multi_az: true
 //	    backup_retention_days: 7
 //	    cluster: aurora-a              # Aurora only; may also come from the cluster's members

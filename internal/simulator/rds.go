@@ -115,11 +115,15 @@ func (s *Server) instanceObject(st *fleetState, in *Instance) object {
 	if created.IsZero() {
 		created = s.created
 	}
+	status := in.Status
+	if c, ok := s.life.current(in.Identifier); ok {
+		status = c.Status
+	}
 	o := object{
 		{"DBInstanceIdentifier", in.Identifier},
 		{"DBInstanceClass", in.Class},
 		{"Engine", in.Engine},
-		{"DBInstanceStatus", in.Status},
+		{"DBInstanceStatus", status},
 		{"Endpoint", object{{"Address", in.EndpointAddress}, {"Port", int64(in.EndpointPort)}, {"HostedZoneId", "Z2R2ITUGPM61AM"}}},
 		{"AllocatedStorage", int64(in.AllocatedStorageGiB)},
 		{"InstanceCreateTime", created},

@@ -29,6 +29,12 @@ type Config struct {
 	// ingested, and so visible to FilterLogEvents and GetLogEvents (ingestionTime =
 	// timestamp + lag). 0 means the default 5 s; negative means none.
 	LogIngestionLag time.Duration
+	// PartialPeriods makes points of periods longer than 60 s appear as CloudWatch
+	// shows them: a point for [t, t+P) is visible as soon as its first minute with data
+	// is published, and aggregates only the minutes published so far, growing until its
+	// last minute is published. Off (the default), such a point appears whole at
+	// t+P+lag. 60-second points always appear whole at t+60s+lag.
+	PartialPeriods bool
 	// LateLogStreams delays the ingestion of the log streams named after these
 	// instance identifiers (in every log group they write to) by the extra duration,
 	// on top of LogIngestionLag. Read by New and SetFleet.
@@ -43,6 +49,7 @@ type Server struct {
 	logLag   time.Duration
 	counters *counters
 	faults   *faults
+	life     *lifecycles
 	reqSeq   atomic.Uint64
 
 	mu    sync.RWMutex
@@ -87,13 +94,15 @@ func New(cfg Config) *Server {
 	case logLag < 0:
 		logLag = 0
 	}
-	s := &Server{cfg: cfg, created: cfg.CreatedAt, lag: lag, logLag: logLag, counters: newCounters(), faults: newFaults(cfg.Latency)}
+	s := &Server{cfg: cfg, created: cfg.CreatedAt, lag: lag, logLag: logLag, counters: newCounters(), faults: newFaults(cfg.Latency), life: &lifecycles{}}
 	s.SetFleet(cfg.Fleet)
 	return s
 }
 
 // SetFleet replaces the fleet (tests shrink or grow it); series and log groups follow
-// at once.
+// at once. Instances that stay keep their status history; a status that differs from
+// an instance's current one is recorded as a change at the instance's status_since if
+// that is later than its last change, else now.
 func (s *Server) SetFleet(f Fleet) {
 	st := &fleetState{
 		fleet:     f.normalized(s.cfg.Region, s.cfg.AccountID),
@@ -114,12 +123,23 @@ func (s *Server) SetFleet(f Fleet) {
 	st.cat = buildCatalog(st.fleet)
 	st.logs = buildLogCatalog(st.fleet, s.created, s.cfg.LateLogStreams)
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.life.sync(st.fleet.Instances, s.now())
 	s.state = st
-	s.mu.Unlock()
 }
 
-// Fleet returns the current fleet as the simulator reports it (defaults filled in).
-func (s *Server) Fleet() Fleet { return s.current().fleet.clone() }
+// Fleet returns the current fleet as the simulator reports it (defaults filled in,
+// statuses as they are now).
+func (s *Server) Fleet() Fleet {
+	f := s.current().fleet.clone()
+	for i := range f.Instances {
+		in := &f.Instances[i]
+		if c, ok := s.life.current(in.Identifier); ok {
+			in.Status, in.StatusSince = c.Status, c.Since
+		}
+	}
+	return f
+}
 
 func (s *Server) current() *fleetState {
 	s.mu.RLock()
@@ -148,27 +168,89 @@ func (s *Server) Series() []SeriesID {
 	return append([]SeriesID(nil), s.current().cat.ids...)
 }
 
-// Value is the ground truth: the statistic (Average, Sum, Minimum, Maximum,
-// SampleCount, pNN) of one series over the period containing ts (aligned down to a
-// multiple of period; the high-resolution periods 1, 5, 10 and 30 s mean 60 s, as RDS
-// publishes 60-second data). It ignores the clock and the publication lag; false when
-// the series does not exist, has no data in that period, or stat or period are not
-// valid for CloudWatch.
+// Value is the ground truth: the final value of the statistic (Average, Sum, Minimum,
+// Maximum, SampleCount, pNN) of one series over the period containing ts (aligned down
+// to a multiple of period; the high-resolution periods 1, 5, 10 and 30 s mean 60 s, as
+// RDS publishes 60-second data), over the minutes in which the series has data (not
+// before its creation, not while its instance was in a status that publishes nothing).
+// It ignores the clock, the publication lag and PartialPeriods; false when the series
+// does not exist, has no data in that period, or stat or period are not valid for
+// CloudWatch. See ValueAt for the value as visible at a given time.
 func (s *Server) Value(dimensionName, identifier, metric, stat string, ts time.Time, period time.Duration) (float64, bool) {
-	st, ok := parseStatistic(stat)
-	if !ok || period%time.Second != 0 {
+	st, se, p, ok := s.valueQuery(dimensionName, identifier, metric, stat, period)
+	if !ok {
 		return 0, false
 	}
-	if _, err := parsePeriod(float64(period / time.Second)); err != nil {
+	t := floorDiv(ts.Unix(), p) * p
+	return se.aggregate(st, t/60, (t+p)/60, se.firstMinute(s.created), s.gate(se))
+}
+
+// ValueAt is the value GetMetricData returns at time at (by the simulator's rules:
+// publication lag, late series, PartialPeriods, status history) for the period
+// containing ts, and whether that point is visible then at all. With PartialPeriods it
+// is the aggregate of the minutes published by at; otherwise it equals Value once the
+// point is visible.
+func (s *Server) ValueAt(dimensionName, identifier, metric, stat string, ts time.Time, period time.Duration, at time.Time) (float64, bool) {
+	st, se, p, ok := s.valueQuery(dimensionName, identifier, metric, stat, period)
+	if !ok {
 		return 0, false
+	}
+	t := floorDiv(ts.Unix(), p) * p
+	w := s.window(se, time.Unix(t, 0), time.Unix(t+p, 0), p, at)
+	if w.n == 0 {
+		return 0, false
+	}
+	return se.aggregate(st, t/60, min((t+p)/60, w.pubEnd), se.firstMinute(s.created), s.gate(se))
+}
+
+// Point is one datapoint of a series.
+type Point struct {
+	Timestamp time.Time `json:"timestamp"`
+	Value     float64   `json:"value"`
+}
+
+// Points is what GetMetricData returns at time at for one series, statistic and period
+// over [start, end), oldest first, without faults other than late series: the oracle
+// for "every point the simulator published". Nil when the series does not exist.
+func (s *Server) Points(dimensionName, identifier, metric, stat string, period time.Duration, start, end, at time.Time) []Point {
+	st, se, p, ok := s.valueQuery(dimensionName, identifier, metric, stat, period)
+	if !ok {
+		return nil
+	}
+	w := s.window(se, start, end, p, at)
+	tl, first := s.gate(se), se.firstMinute(s.created)
+	var out []Point
+	for k := range w.n {
+		t := w.at(k, true)
+		if v, ok := se.aggregate(st, t/60, min((t+p)/60, w.pubEnd), first, tl); ok {
+			out = append(out, Point{time.Unix(t, 0).UTC(), v})
+		}
+	}
+	return out
+}
+
+func (s *Server) valueQuery(dimensionName, identifier, metric, stat string, period time.Duration) (statistic, *series, int64, bool) {
+	st, ok := parseStatistic(stat)
+	if !ok || period%time.Second != 0 {
+		return st, nil, 0, false
+	}
+	if _, err := parsePeriod(float64(period / time.Second)); err != nil {
+		return st, nil, 0, false
 	}
 	se := s.current().cat.lookup(dimensionName, identifier, metric)
 	if se == nil {
-		return 0, false
+		return st, nil, 0, false
 	}
-	p := dataPeriod(int64(period / time.Second))
-	t := floorDiv(ts.Unix(), p) * p
-	return se.aggregate(st, t/60, (t+p)/60, se.firstMinute(s.created))
+	return st, se, dataPeriod(int64(period / time.Second)), true
+}
+
+// gate is the status timeline that filters the minutes of se, nil when every minute
+// counts (cluster series, instances that always published).
+func (s *Server) gate(se *series) timeline {
+	if se.id.DimensionName != DimInstance {
+		return nil
+	}
+	return s.life.gate(se.id.Identifier)
 }
 
 // ---- dispatch ----

@@ -98,9 +98,10 @@ func parseStatistic(s string) (statistic, bool) {
 	return statistic{}, false
 }
 
-// aggregate computes the statistic over the raw samples of minutes [from, to); false
-// when no minute of the range has data.
-func (s *series) aggregate(st statistic, from, to, first int64) (float64, bool) {
+// aggregate computes the statistic over the raw samples of minutes [from, to) that have
+// data: not before first, and, with a status timeline tl, only minutes in which the
+// instance published (nil: every minute). False when no minute of the range has data.
+func (s *series) aggregate(st statistic, from, to, first int64, tl timeline) (float64, bool) {
 	from = max(from, first)
 	if from >= to {
 		return 0, false
@@ -117,6 +118,9 @@ func (s *series) aggregate(st statistic, from, to, first int64) (float64, bool) 
 		all = make([]float64, 0, (to-from)*samplesPerMin)
 	}
 	for ; minuteAt < to; minuteAt++ {
+		if !tl.hasMinute(minuteAt) {
+			continue
+		}
 		for j := range samplesPerMin {
 			x := s.sample(minuteAt, j)
 			n++
@@ -126,6 +130,9 @@ func (s *series) aggregate(st statistic, from, to, first int64) (float64, bool) 
 				all = append(all, x)
 			}
 		}
+	}
+	if n == 0 {
+		return 0, false
 	}
 	switch st.name {
 	case "Average":
