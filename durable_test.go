@@ -156,7 +156,7 @@ func (d *durable) take(md pmetric.Metrics) {
 		if e.Scope == catalog.ClusterScope {
 			dim = "DBClusterIdentifier"
 		}
-		want, ok := d.sim.Value(dim, p.resource, e.CloudWatchName, "Average", p.ts, time.Minute)
+		want, ok := d.sim.Value(dim, p.resource, e.CloudWatchName, "Average", p.ts, d.cfg.CloudWatch.Period)
 		require.True(t, ok, "%v has no data in the simulator", p)
 		require.InDelta(t, want*e.Scale, v, 1e-9, "%v", p)
 	}

@@ -122,27 +122,24 @@ func DBSystemName(engine string) string {
 func Burstable(class string) bool { return strings.HasPrefix(class, "db.t") }
 
 // silentStatuses are the DB instance statuses in which RDS publishes no CloudWatch metrics
-// and accepts no connections: the instance is not running (stopped, stopping, starting,
-// creating, deleting, failed), or its storage cannot be read
-// (inaccessible-encryption-credentials*), or it never came up (incompatible-network,
-// incompatible-restore, restore-error, insufficient-capacity). Source: the status table of
-// the RDS User Guide, "Viewing Amazon RDS DB instance status". Other statuses (available,
-// backing-up, modifying, rebooting, storage-full, upgrading, maintenance, ...) are of a
-// running instance; an unknown status is treated as running, so a new one costs queries
-// rather than losing data.
+// and accepts no connections. Source: the status table of the RDS User Guide ("Viewing
+// Amazon RDS DB instance status"), whose "Billed" column says which statuses run the
+// instance: the unbilled ones are stopped or not (yet, any more) running. Every other
+// status (available, backing-up, modifying, rebooting, storage-full, upgrading, ...) is a
+// running instance; so is an unknown status, so that a new one costs queries rather than
+// losing data.
 var silentStatuses = map[string]bool{
 	"stopped":                             true,
 	"stopping":                            true,
 	"starting":                            true,
 	"creating":                            true,
 	"deleting":                            true,
-	"delete-precheck":                     true,
 	"failed":                              true,
 	"inaccessible-encryption-credentials": true,
 	"inaccessible-encryption-credentials-recoverable": true,
+	"incompatible-create":                             true,
 	"incompatible-network":                            true,
 	"incompatible-restore":                            true,
-	"restore-error":                                   true,
 	"insufficient-capacity":                           true,
 }
 
