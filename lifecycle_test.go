@@ -127,6 +127,22 @@ func TestAQueryThatFailsForeverKeepsTheRegionCurrent(t *testing.T) {
 	warned := d.logs.FilterMessageSnippet("CloudWatch rejects a query").Len()
 	assert.Equal(t, 1, warned, "said once")
 	t.Logf("queries for the victim instance per cycle: %v", victimCalls)
+
+	// Once CloudWatch accepts it again, it catches up at its next read and says so once.
+	d.sim.ClearFaults()
+	d.every(time.Minute, d.clock.now.Add(20*time.Minute))
+	assert.Equal(t, 1, d.logs.FilterMessageSnippet("succeeds again").Len(), "recovery said once")
+	for p, n := range d.delivered {
+		assert.Equal(t, 1, n, "%v", p)
+	}
+	_, victimCPU = newest[[2]string{victim, "aws.rds.cpu.utilization"}]
+	got := 0
+	for p := range d.delivered {
+		if p.resource == victim && p.metric == "aws.rds.cpu.utilization" {
+			got++
+		}
+	}
+	assert.Positive(t, got, "the recovered series delivers its backlog")
 }
 
 // With a period longer than a minute CloudWatch's newest point grows as its minutes are
