@@ -494,3 +494,26 @@ func TestStatisticPerMetric(t *testing.T) {
 	}
 	assert.Positive(t, checked)
 }
+
+// GetMetricData's Messages are counted by code; the telemetry says how far behind real
+// time the region's window ends and how many series lag it.
+func TestMessagesBehindAndHeldInTelemetry(t *testing.T) {
+	fleet := simulator.GenerateFleet(20, 3)
+	h := newHarness(t, fleet, nil)
+	h.sim.AddCallMessage(simulator.Message{Code: "MaxQueryTimeRangeExceed", Value: "The query time range exceeds the limit"}, 1)
+	require.NoError(t, h.sim.FailQuery(simulator.QueryFault{Identifier: fleet.Instances[0].Identifier, Metric: "CPUUtilization", Status: "Forbidden"}))
+	_, err := h.scrape(t)
+	require.NoError(t, err)
+	h.clock.Advance(time.Minute)
+	_, err = h.scrape(t)
+	require.NoError(t, err)
+	metadatatest.AssertEqualReceiverAwsrdsCloudwatchMessages(t, h.tel, []metricdata.DataPoint[int64]{
+		{Value: 1, Attributes: attribute.NewSet(attribute.String("code", "MaxQueryTimeRangeExceed"))},
+		{Value: 2, Attributes: attribute.NewSet(attribute.String("code", "Forbidden"))},
+	}, metricdatatest.IgnoreTimestamp())
+	region := attribute.NewSet(attribute.String("region", "us-east-1"))
+	// t0 is 30 s into a minute: the window ends at the minute, 30 s before the second scrape;
+	// the rejected series is read behind its region.
+	metadatatest.AssertEqualReceiverAwsrdsCloudwatchBehind(t, h.tel, []metricdata.DataPoint[float64]{{Value: 30, Attributes: region}}, metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualReceiverAwsrdsCloudwatchSeriesHeld(t, h.tel, []metricdata.DataPoint[int64]{{Value: 1, Attributes: region}}, metricdatatest.IgnoreTimestamp())
+}
