@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -92,13 +93,13 @@ func TestPrometheusStack(t *testing.T) {
 	require.NoError(t, os.WriteFile(fleetFile, fleetJSON, 0o600))
 	truth := simulator.New(simulator.Config{Fleet: fleet})
 
-	simPort, expPort, telPort, promPort := freePort(t), freePort(t), freePort(t), freePort(t)
+	simPort, expPort, telPort, promPort, contribPort := freePort(t), freePort(t), freePort(t), freePort(t), freePort(t)
 	simURL := fmt.Sprintf("http://127.0.0.1:%d", simPort)
 	start(t, nil, rdssim, "-listen", fmt.Sprintf("127.0.0.1:%d", simPort), "-fleet", fleetFile)
 	waitFor(t, "the simulator", 10*time.Second, func() bool { code, _, _ := get(simURL + "/_sim/counters"); return code == 200 })
 
 	cfgFile := filepath.Join(dir, "otelcol.yaml")
-	require.NoError(t, os.WriteFile(cfgFile, []byte(stackConfig(simURL, expPort, telPort, maria, pg)), 0o600))
+	require.NoError(t, os.WriteFile(cfgFile, []byte(stackConfig(simURL, expPort, telPort, contribPort, maria, pg)), 0o600))
 	start(t, awsEnv(), otelcol, "--config", cfgFile)
 
 	alerts, err := filepath.Abs(alertsFile)
@@ -219,6 +220,29 @@ scrape_configs:
 		checkTruth(t, api, truth, "aws_rds_cluster_volume_used_bytes[15m]", "aws_rds_db_cluster_identifier", "DBClusterIdentifier", "VolumeBytesUsed", clusterIDs(fleet))
 	})
 
+	t.Run("rdsprometheus matches contrib's prometheus exporter", func(t *testing.T) {
+		// The same points reach both exporters: every line of one exposition is in the
+		// other (names, labels, values, timestamps, HELP and TYPE), in any order.
+		ours := fmt.Sprintf("http://127.0.0.1:%d/metrics", expPort)
+		contrib := fmt.Sprintf("http://127.0.0.1:%d/metrics", contribPort)
+		var a, b string
+		deadline := time.Now().Add(150 * time.Second)
+		for {
+			a, b = sortedLines(t, ours), sortedLines(t, contrib)
+			if a != "" && a == b && a == sortedLines(t, ours) { // and no collection between the reads
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the expositions differ after 150s; only ours: %q; only contrib's: %q", onlyIn(a, b), onlyIn(b, a))
+			}
+			time.Sleep(time.Second)
+		}
+		assert.Contains(t, a, `aws_rds_cpu_utilization_percent{`)
+		assert.Contains(t, a, `db_max_connections{`)
+		assert.Contains(t, a, "# TYPE aws_rds_")
+		t.Logf("%d identical lines", strings.Count(a, "\n"))
+	})
+
 	t.Run("dashboard queries", func(t *testing.T) {
 		for _, v := range dash.variables() {
 			if v.Type != "query" {
@@ -284,7 +308,9 @@ scrape_configs:
 
 // stackConfig is examples/prometheus.yaml for the simulator and the test's SQL servers:
 // the example queries run on the static targets and on maria-t3 and pg-a.
-func stackConfig(simURL string, expPort, telPort int, maria, pg *testdb.Server) string {
+// Contrib's prometheus exporter, with the same settings, serves the same points on
+// contribPort, to be compared with the distribution's own.
+func stackConfig(simURL string, expPort, telPort, contribPort int, maria, pg *testdb.Server) string {
 	query := func(name, engines, target, identifier, metric string) string {
 		return fmt.Sprintf(`        - name: %s
           engines: %s
@@ -312,12 +338,18 @@ func stackConfig(simURL string, expPort, telPort int, maria, pg *testdb.Server) 
       queries:
 %[11]s
 exporters:
-  prometheus:
+  rdsprometheus:
     endpoint: 127.0.0.1:%[2]d
     send_timestamps: true
-    resource_constant_labels:
+    metric_expiration: 10m
+    resource_constant_labels: &labels
       included: [aws.rds.db_instance.identifier, aws.rds.db_cluster.identifier, aws.rds.engine, aws.rds.role,
                  cloud.account.id, cloud.region, aws.rds.tag.*, sql.target.name]
+  prometheus:
+    endpoint: 127.0.0.1:%[12]d
+    send_timestamps: true
+    metric_expiration: 10m
+    resource_constant_labels: *labels
 service:
   telemetry:
     metrics:
@@ -325,7 +357,7 @@ service:
       readers:
         - pull: {exporter: {prometheus: {host: 127.0.0.1, port: %[3]d}}}
   pipelines:
-    metrics: {receivers: [awsrds], exporters: [prometheus]}
+    metrics: {receivers: [awsrds], exporters: [rdsprometheus, prometheus]}
 `, simURL, expPort, telPort, maria.User, maria.Password, maria.Database, maria.Host, maria.Port, pg.Host, pg.Port,
 		query("mysql_sessions", mysqlEngines, "reporting-maria", "maria-t3",
 			`{name: db.sessions, value_column: sessions, attribute_columns: [user, host], unit: "{session}"}`)+
@@ -334,7 +366,34 @@ service:
 			query("mysql_max_connections", mysqlEngines, "reporting-maria", "maria-t3",
 				`{name: db.max_connections, value_column: max_connections, unit: "{connection}"}`)+
 			query("pg_max_connections", pgEngines, "reporting-pg", "pg-a",
-				`{name: db.max_connections, value_column: max_connections, unit: "{connection}"}`))
+				`{name: db.max_connections, value_column: max_connections, unit: "{connection}"}`), contribPort)
+}
+
+// onlyIn returns up to 5 lines of a that b lacks.
+func onlyIn(a, b string) []string {
+	have := map[string]bool{}
+	for _, l := range strings.Split(b, "\n") {
+		have[l] = true
+	}
+	var out []string
+	for _, l := range strings.Split(a, "\n") {
+		if !have[l] && len(out) < 5 {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// sortedLines is a /metrics body with its lines sorted ("" if it cannot be read).
+func sortedLines(t *testing.T, url string) string {
+	t.Helper()
+	code, body, err := get(url)
+	if err != nil || code != http.StatusOK {
+		return ""
+	}
+	lines := strings.Split(strings.TrimSuffix(body, "\n"), "\n")
+	sort.Strings(lines)
+	return strings.Join(lines, "\n") + "\n"
 }
 
 // checkTruth compares every stored sample of a range selector with the simulator's value

@@ -110,8 +110,13 @@ type collector struct {
 
 // startCollector runs bin with the config in dir; its log goes to dir/otelcol-rds.log.
 func startCollector(bin, dir string, s collectorSettings) (*collector, error) {
+	return startCollectorConfig(bin, dir, collectorConfig(s), s.telemetryPort, s.pprofPort, nil)
+}
+
+// startCollectorConfig runs bin with config written to dir, extraEnv added to its environment.
+func startCollectorConfig(bin, dir, config string, telemetryPort, pprofPort int, extraEnv []string) (*collector, error) {
 	cfgPath := dir + "/config.yaml"
-	if err := os.WriteFile(cfgPath, []byte(collectorConfig(s)), 0o600); err != nil {
+	if err := os.WriteFile(cfgPath, []byte(config), 0o600); err != nil {
 		return nil, err
 	}
 	logFile, err := os.Create(dir + "/otelcol-rds.log")
@@ -125,6 +130,7 @@ func startCollector(bin, dir string, s collectorSettings) (*collector, error) {
 		"AWS_ACCESS_KEY_ID=bench", "AWS_SECRET_ACCESS_KEY=bench", "AWS_REGION=us-east-1",
 		"AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
 	}
+	cmd.Env = append(cmd.Env, extraEnv...)
 	cmd.SysProcAttr = sysProcAttr()
 	out, err := cmd.StderrPipe()
 	if err != nil {
@@ -138,8 +144,8 @@ func startCollector(bin, dir string, s collectorSettings) (*collector, error) {
 	}
 	c := &collector{
 		cmd: cmd, pid: cmd.Process.Pid,
-		telemetryAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(s.telemetryPort)),
-		pprofAddr:     net.JoinHostPort("127.0.0.1", strconv.Itoa(s.pprofPort)),
+		telemetryAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(telemetryPort)),
+		pprofAddr:     net.JoinHostPort("127.0.0.1", strconv.Itoa(pprofPort)),
 		exports:       make(chan export, 64),
 		exited:        make(chan struct{}),
 	}

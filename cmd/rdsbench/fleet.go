@@ -29,6 +29,7 @@ type fleetOptions struct {
 	seed         int64
 	workdir      string
 	out          string
+	prom         promOptions // the Prometheus path (promfleet.go)
 }
 
 func parseFleetFlags(args []string, stderr io.Writer) (fleetOptions, error) {
@@ -46,11 +47,16 @@ func parseFleetFlags(args []string, stderr io.Writer) (fleetOptions, error) {
 	fs.Int64Var(&o.seed, "seed", 1, "seed of the generated fleets")
 	fs.StringVar(&o.workdir, "workdir", "", "where configs and collector logs go (default: a temporary directory)")
 	fs.StringVar(&o.out, "out", "", "markdown report file (default: standard output)")
+	promFlags, promCycles := registerPromFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
-	for _, s := range strings.Split(*sizes, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(s))
+	var err error
+	if o.prom, err = promFlags.options(*promCycles); err != nil {
+		return o, err
+	}
+	for _, s := range splitList(*sizes) {
+		n, err := strconv.Atoi(s)
 		if err != nil || n <= 0 {
 			return o, fmt.Errorf("-instances: %q is not a positive number", s)
 		}
@@ -92,6 +98,10 @@ func runFleet(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		results = append(results, r)
 		fmt.Fprintln(stderr, "rdsbench:", r.summary())
 	}
+	promResults, err := runPromFleet(ctx, o, stderr)
+	if err != nil {
+		return err
+	}
 	w := stdout
 	if o.out != "" {
 		f, err := os.Create(o.out)
@@ -101,7 +111,10 @@ func runFleet(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		defer f.Close()
 		w = f
 	}
-	writeFleetReport(w, o, results)
+	if len(results) > 0 {
+		writeFleetReport(w, o, results)
+	}
+	writePromReport(w, o, promResults, results)
 	return nil
 }
 
