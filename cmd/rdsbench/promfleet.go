@@ -26,7 +26,7 @@ import (
 type promOptions struct {
 	sizes     []int
 	sets      []string // metric sets: "default", "yace20"
-	exporters []string // "rdsprometheus" (ours, the default), "prometheus" (contrib's)
+	exporters []string // "rdsprometheus" (ours, the default), "prometheus" (contrib's), "prometheus/noscope" (contrib's, without_scope_info)
 	cycles    int      // cycles with one /metrics read each; the first is measured too
 	memLimit  string   // GOMEMLIMIT of the collector, as the package sets it
 }
@@ -37,7 +37,7 @@ func registerPromFlags(fs *flag.FlagSet) (*promFlags, *int) {
 	return &promFlags{
 		sizes:     fs.String("prometheus-instances", "1000,5000", "fleet sizes of the Prometheus path, comma-separated (empty: skip it)"),
 		sets:      fs.String("prometheus-sets", "default,yace20", "metric sets of the Prometheus path: default, yace20"),
-		exporters: fs.String("prometheus-exporters", "rdsprometheus,prometheus", "exporters of the Prometheus path: rdsprometheus (ours), prometheus (contrib)"),
+		exporters: fs.String("prometheus-exporters", "rdsprometheus,prometheus", "exporters of the Prometheus path: rdsprometheus (ours), prometheus (contrib), prometheus/noscope (contrib, without_scope_info)"),
 		memLimit:  fs.String("prometheus-gomemlimit", "", "GOMEMLIMIT of the collector on the Prometheus path (empty: unset)"),
 	}, fs.Int("prometheus-cycles", 3, "cycles measured per Prometheus configuration (at least 2)")
 }
@@ -59,7 +59,7 @@ func (f *promFlags) options(cycles int) (promOptions, error) {
 	}
 	o.exporters = splitList(*f.exporters)
 	for _, e := range o.exporters {
-		if e != "rdsprometheus" && e != "prometheus" {
+		if e != "rdsprometheus" && e != "prometheus" && e != "prometheus/noscope" {
 			return o, fmt.Errorf("-prometheus-exporters: unknown exporter %q", e)
 		}
 	}
@@ -155,7 +155,7 @@ exporters:
     endpoint: 127.0.0.1:%d
     send_timestamps: true
     metric_expiration: 10m
-    resource_constant_labels:
+%s    resource_constant_labels:
       included:
         - aws.rds.db_instance.identifier
         - aws.rds.db_cluster.identifier
@@ -192,8 +192,16 @@ service:
       processors: [memory_limiter, batch]
       exporters: [%s]
 `, dur(s.interval), dur(s.initialDelay), s.rdsURL, s.cloudWatchURL, dur(s.refreshInterval),
-		s.requestsPerSecond, s.maxConcurrent, metricsSection(s.set), s.exporter, s.exporterPort,
+		s.requestsPerSecond, s.maxConcurrent, metricsSection(s.set), s.exporter, s.exporterPort, exporterExtra(s.exporter),
 		s.stateDir, s.pprofPort, s.telemetryPort, s.exporter)
+}
+
+// exporterExtra is what an exporter variant adds to the example's settings.
+func exporterExtra(exporter string) string {
+	if exporter == "prometheus/noscope" {
+		return "    without_scope_info: true\n"
+	}
+	return ""
 }
 
 // promCycle is one cycle on the Prometheus path.
@@ -230,7 +238,7 @@ func runPromFleet(ctx context.Context, o fleetOptions, stderr io.Writer) ([]*pro
 		for _, set := range o.prom.sets {
 			for _, exp := range o.prom.exporters {
 				fmt.Fprintf(stderr, "rdsbench: Prometheus path, %d instances, %s metrics, %s exporter, %d cycles...\n", n, set, exp, o.prom.cycles)
-				dir := filepath.Join(o.workdir, fmt.Sprintf("prom-%d-%s-%s", n, set, exp))
+				dir := filepath.Join(o.workdir, fmt.Sprintf("prom-%d-%s-%s", n, set, strings.ReplaceAll(exp, "/", "-")))
 				if err := os.MkdirAll(dir, 0o755); err != nil {
 					return nil, err
 				}
