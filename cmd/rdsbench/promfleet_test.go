@@ -102,5 +102,7 @@ func TestWritePromReport(t *testing.T) {
 	assert.Contains(t, out, "| 5,000 | yace20 | rdsprometheus | 100,000 |")
 	assert.Contains(t, out, "| 5,000 | YACE's 20 | YACE v0.67.0, measured elsewhere")
 	assert.Contains(t, out, "**met**")
-	assert.True(t, slices.ContainsFunc(strings.Split(out, "\n"), func(l string) bool { return strings.HasPrefix(l, "| CPU per cycle incl. one read") && strings.Contains(l, "1.50 s (0.41× YACE)") }))
+	assert.True(t, slices.ContainsFunc(strings.Split(out, "\n"), func(l string) bool {
+		return strings.HasPrefix(l, "| CPU per cycle incl. one read") && strings.Contains(l, "1.50 s (0.41× YACE)")
+	}))
 }
