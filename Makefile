@@ -74,7 +74,7 @@ BENCH_FLAGS ?= -p 1 -run xxx -bench . -benchmem -count 5 -timeout 30m
 BENCHSTAT   := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 
 ## bench: measure the collector (100, 1,000 and 5,000 simulated instances) and the micro-benchmarks,
-## then rewrite docs/performance.md from the figures of this run (outputs in _build/bench; about 10 minutes)
+## then rewrite docs/performance.md from the figures of this run (outputs in _build/bench; about 30 minutes)
 .PHONY: bench
 bench: dist build
 	rm -rf $(BENCH_DIR) && mkdir -p $(BENCH_DIR)

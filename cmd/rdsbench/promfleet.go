@@ -39,7 +39,7 @@ func registerPromFlags(fs *flag.FlagSet) (*promFlags, *int) {
 		sets:      fs.String("prometheus-sets", "default,yace20", "metric sets of the Prometheus path: default, yace20"),
 		exporters: fs.String("prometheus-exporters", "rdsprometheus,prometheus", "exporters of the Prometheus path: rdsprometheus (ours), prometheus (contrib), prometheus/noscope (contrib, without_scope_info)"),
 		memLimit:  fs.String("prometheus-gomemlimit", "", "GOMEMLIMIT of the collector on the Prometheus path (empty: unset)"),
-	}, fs.Int("prometheus-cycles", 3, "cycles measured per Prometheus configuration (at least 2)")
+	}, fs.Int("prometheus-cycles", 2, "cycles measured per Prometheus configuration (at least 2)")
 }
 
 func (f *promFlags) options(cycles int) (promOptions, error) {
