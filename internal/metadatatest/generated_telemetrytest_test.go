@@ -35,6 +35,7 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.ReceiverAwsrdsSQLRows.Add(context.Background(), 1)
 	tb.ReceiverAwsrdsSQLSeriesDropped.Add(context.Background(), 1)
 	tb.ReceiverAwsrdsSQLTargetUp.Record(context.Background(), 1)
+	tb.ReceiverAwsrdsSQLTargetsUnreachable.Record(context.Background(), 1)
 	tb.ReceiverAwsrdsThrottledRetries.Add(context.Background(), 1)
 	AssertEqualReceiverAwsrdsAPICalls(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
@@ -82,6 +83,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualReceiverAwsrdsSQLTargetUp(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverAwsrdsSQLTargetsUnreachable(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualReceiverAwsrdsThrottledRetries(t, testTel,
