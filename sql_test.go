@@ -29,10 +29,11 @@ func TestSQLOnDiscoveredInstancesAndStaticTargets(t *testing.T) {
 
 	h := newHarness(t, fleet, func(cfg *Config) {
 		require.NoError(t, confmap.NewFromStringMap(map[string]any{"sql": map[string]any{
-			"discovered": map[string]any{"username": "otel", "password": "otel-secret", "database": "app"},
+			// The test servers speak plaintext, which must be asked for.
+			"discovered": map[string]any{"username": "otel", "password": "otel-secret", "database": "app", "tls": map[string]any{"insecure": true}},
 			"targets": []any{map[string]any{
 				"name": "reporting", "engine": "postgresql", "host": pg.Host, "port": pg.Port,
-				"database": "app", "username": "otel", "password": "otel-secret",
+				"database": "app", "username": "otel", "password": "otel-secret", "tls": map[string]any{"insecure": true},
 			}},
 			"queries": []any{
 				map[string]any{
