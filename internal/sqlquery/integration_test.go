@@ -260,6 +260,12 @@ func TestSlowQueryIsolated(t *testing.T) {
 		assert.True(t, ok, "sessions delivered")
 		_, ok = metricByName(r.Metrics, "one")
 		assert.True(t, ok, "one delivered")
+		// The fast queries had connections of their own: the slow one delayed neither.
+		for _, entry := range h.logs.FilterMessage("SQL query run").All() {
+			if q := entry.ContextMap()["query"]; q != "slow" {
+				assert.Less(t, entry.ContextMap()["duration"].(time.Duration), 500*time.Millisecond, q)
+			}
+		}
 		require.Len(t, r.Errs, 1)
 		assert.Contains(t, r.Errs[0].Error(), `query "slow": timed out after 1s`)
 		assert.NotContains(t, r.Errs[0].Error(), e.sleep)
@@ -278,38 +284,44 @@ func TestSlowQueryIsolated(t *testing.T) {
 	})
 }
 
-// The server stops between collections, then comes back: errors, then recovery with
-// the same Collector and pool.
+// The server stops between collections, then comes back: errors (one connection
+// attempt per cycle while it is down), then, in the first cycle after it is back, every
+// query succeeds, with the same Collector and pool.
 func TestServerRestart(t *testing.T) {
 	forEngine(t, func(t *testing.T, e engine) {
 		s := e.own(t)
 		step := 10 * time.Second
 		one := QueryConfig{Name: "one", SQL: "select 1 as one", Targets: []string{"db"}, Metrics: []MetricConfig{{Name: "one", ValueColumn: "one"}}}
-		h := newHarness(t, Config{Queries: []QueryConfig{one}}, step)
+		two := QueryConfig{Name: "two", SQL: "select 2 as two", Targets: []string{"db"}, Metrics: []MetricConfig{{Name: "two", ValueColumn: "two"}}}
+		h := newHarness(t, Config{Queries: []QueryConfig{one, two}}, step)
 		h.SetTargets([]Target{targetOf(s, "db")})
 		up := func() int64 { return h.value(t, "sql_target_up", map[string]string{"target": "db"}) }
 
 		t0 := time.Now()
 		r := resultFor(t, h.Collect(context.Background(), t0), "db")
 		require.Empty(t, r.Errs)
-		require.Equal(t, 1, r.Metrics.Len())
+		require.Equal(t, 2, r.Metrics.Len())
 		assert.EqualValues(t, 1, up())
 
 		s.Stop(t)
-		r = resultFor(t, h.Collect(context.Background(), t0.Add(step)), "db")
-		require.NotEmpty(t, r.Errs)
-		assert.Equal(t, 0, r.Metrics.Len())
-		assert.EqualValues(t, 0, up())
-		assert.EqualValues(t, 1, h.runs(t, "one", "db", outcomeError))
-		assert.NotContains(t, joinErrs(r.Errs), s.Password)
+		cycle := 1
+		for ; cycle <= 4; cycle++ {
+			r = resultFor(t, h.Collect(context.Background(), t0.Add(time.Duration(cycle)*step)), "db")
+			require.NotEmpty(t, r.Errs, "cycle %d", cycle)
+			assert.Equal(t, 0, r.Metrics.Len())
+			assert.EqualValues(t, 0, up())
+			assert.NotContains(t, joinErrs(r.Errs), s.Password)
+		}
 
 		s.Start(t)
-		r = resultFor(t, h.Collect(context.Background(), t0.Add(2*step)), "db")
-		require.Empty(t, r.Errs, "recovered")
-		require.Equal(t, 1, r.Metrics.Len())
+		r = resultFor(t, h.Collect(context.Background(), t0.Add(time.Duration(cycle)*step)), "db")
+		require.Empty(t, r.Errs, "recovered in the first cycle after the server is back")
+		require.Equal(t, 2, r.Metrics.Len())
 		assert.EqualValues(t, 1, up())
 		assert.EqualValues(t, 2, h.runs(t, "one", "db", outcomeSuccess))
+		assert.EqualValues(t, 2, h.runs(t, "two", "db", outcomeSuccess))
 		assert.NotContains(t, h.logText(), s.Password)
+		assert.Equal(t, 1, h.logs.FilterMessage("SQL target reachable again").Len())
 	})
 }
 
