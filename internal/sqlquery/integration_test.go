@@ -204,6 +204,27 @@ func TestSessionsQuery(t *testing.T) {
 	})
 }
 
+// NaN and infinities, from a string or a float column, are counted row errors and never
+// datapoints; the finite row beside them is emitted.
+func TestNonFiniteValuesAreRowErrors(t *testing.T) {
+	forEngine(t, func(t *testing.T, e engine) {
+		s := e.shared(t)
+		sqlText := "select 'a' as k, 'NaN' as v union all select 'b', 'Infinity' union all select 'c', '-inf' union all select 'd', '1.5'"
+		if e.name == "postgresql" {
+			sqlText = "select 'a' as k, 'NaN'::float8 as v union all select 'b', 'Infinity'::float8 union all select 'c', '-Infinity'::numeric union all select 'd', 1.5"
+		}
+		q := QueryConfig{Name: "nonfinite", SQL: sqlText, Targets: []string{"db"}, Metrics: []MetricConfig{{Name: "v", ValueColumn: "v", AttributeColumns: []string{"k"}}}}
+		h := newHarness(t, Config{Queries: []QueryConfig{q}}, time.Minute)
+		h.SetTargets([]Target{targetOf(s, "db")})
+		r := resultFor(t, h.Collect(context.Background(), time.Now()), "db")
+		require.Empty(t, r.Errs)
+		m, ok := metricByName(r.Metrics, "v")
+		require.True(t, ok)
+		assert.Equal(t, map[string]any{"k=d": 1.5}, points(t, m))
+		assert.EqualValues(t, 3, h.value(t, "sql_row_errors", map[string]string{"query": "nonfinite", "reason": reasonNotNumeric}))
+	})
+}
+
 func TestValueTypes(t *testing.T) {
 	forEngine(t, func(t *testing.T, e engine) {
 		s := e.shared(t)
