@@ -278,10 +278,12 @@ func validateTLS(t configtls.ClientConfig) error {
 			return fmt.Errorf("ca_file: %w", err)
 		}
 	}
-	if _, err := t.LoadTLSConfig(context.Background()); err != nil && t.CAFile == "" {
-		return err
+	if t.Validate() != nil {
+		return nil // configtls's Validate reports it, once
 	}
-	return nil
+	// Client certificate and key files, PEM blocks.
+	_, err := t.LoadTLSConfig(context.Background())
+	return err
 }
 
 func loadCAs(path string) (*x509.CertPool, error) {
