@@ -1,5 +1,7 @@
 package sqlquery
 
+import "strings"
+
 // statementCount counts the statements of a query text as the engine family's parser
 // would split them on semicolons, skipping strings, quoted identifiers, comments and,
 // on PostgreSQL, dollar-quoted bodies; an empty statement (a trailing semicolon) does
@@ -171,14 +173,13 @@ func isIdentByte(c byte) bool {
 	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
 }
 
+// indexFrom is the index of sub in s at or after from, -1 if none.
 func indexFrom(s, sub string, from int) int {
 	if from > len(s) {
 		return -1
 	}
-	for j := from; j+len(sub) <= len(s); j++ {
-		if s[j:j+len(sub)] == sub {
-			return j
-		}
+	if j := strings.Index(s[from:], sub); j >= 0 {
+		return from + j
 	}
 	return -1
 }
