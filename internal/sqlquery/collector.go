@@ -90,8 +90,7 @@ func NewCollector(cfg Config, collectionInterval time.Duration, tb *metadata.Tel
 type pending struct {
 	ts       *targetState
 	qs       *queryState
-	probe    *probe // nil when the target is not known to be down
-	result   int    // index in Collect's results
+	result   int // index in Collect's results
 	deadline time.Time
 	claimed  atomic.Bool
 	done     chan runResult
@@ -200,7 +199,7 @@ func (c *Collector) start(ctx context.Context, ts *targetState, qs *queryState, 
 	}
 	c.runs.Add(1)
 	c.active.Add(1)
-	p := &pending{ts: ts, qs: qs, probe: pr, result: result, deadline: time.Now().Add(qs.q.timeout), done: make(chan runResult, 1)}
+	p := &pending{ts: ts, qs: qs, result: result, deadline: time.Now().Add(qs.q.timeout), done: make(chan runResult, 1)}
 	runCtx, cancel := context.WithDeadline(ctx, p.deadline)
 	stop := context.AfterFunc(ts.ctx, cancel) // shutdown or target removed
 	go func() {
@@ -283,7 +282,7 @@ func (c *Collector) noteHealth(ts *targetState) {
 	ts.down = err != nil
 }
 
-// Shutdown cancels every run, waits for them at most until ctx is done or 5 s have
+// Shutdown cancels every run, waits for them at most until ctx is done or maxShutdownWait has
 // passed, whichever comes first, and closes every pool.
 func (c *Collector) Shutdown(ctx context.Context) error {
 	c.mu.Lock()
