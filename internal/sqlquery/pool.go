@@ -79,10 +79,11 @@ func openPool(t *Target, o poolOptions) (*pool, error) {
 }
 
 // resize sets the pool's size: as many connections as queries may run at once on the
-// target. Idle connections are kept for at most two of them.
+// target. All may stay idle between collections (up to connMaxIdleTime): closing and
+// opening them again every cycle would cost a login, and a TLS handshake, per query.
 func (p *pool) resize(n int) {
 	p.db.SetMaxOpenConns(n)
-	p.db.SetMaxIdleConns(min(n, 2))
+	p.db.SetMaxIdleConns(n)
 }
 
 // health is what the last connection attempt to a target said.
