@@ -66,7 +66,7 @@ func mysqlConnector(t *Target, creds aws.CredentialsProvider, logger *zap.Logger
 	}
 	cfg.Logger = mysqlLogger{logger}
 	forceSafeMySQL(cfg)
-	if _, inDSN := mysqlParam(string(t.DSN), "tls"); !inDSN || t.DSN == "" {
+	if cfg.TLSConfig == "" { // else the DSN set TLS itself
 		tlsCfg, err := tlsClientConfig(t.Credentials.TLS, host)
 		if err != nil {
 			return nil, nil, secrets, err

@@ -26,8 +26,8 @@ import (
 //   - PostgreSQL default_query_exec_mode=simple_protocol or exec: the simple query
 //     protocol runs several statements from one text (exec uses it for statements
 //     without arguments). The extended protocol, which every other mode uses, refuses them.
-//   - PostgreSQL sslmode=prefer or allow, MySQL tls=preferred: a silent fallback to
-//     plaintext. Plaintext must be asked for (sslmode=disable, tls=false, or insecure: true).
+//   - PostgreSQL sslmode=prefer or allow, MySQL tls=preferred or
+//     allowFallbackToPlaintext=true: a silent fallback to plaintext. Plaintext must be asked for (sslmode=disable, tls=false, or insecure: true).
 
 // pgUnsafeExecModes are the pgx query modes that use the simple protocol.
 var pgUnsafeExecModes = []string{"simple_protocol", "exec"}
@@ -50,11 +50,14 @@ func checkDSN(engine, dsn string, tls configtls.ClientConfig) error {
 		if cfg.AllowAllFiles {
 			errs = append(errs, errors.New("dsn: allowAllFiles=true lets a query read any file of the collector's host; remove it"))
 		}
-		if v, ok := mysqlParam(dsn, "tls"); ok {
-			tlsInDSN = "tls=" + v
-			if strings.EqualFold(v, "preferred") {
-				errs = append(errs, errors.New("dsn: tls=preferred falls back to plaintext silently; use tls=true (or tls=false to ask for plaintext)"))
-			}
+		if cfg.TLSConfig != "" {
+			tlsInDSN = "tls=" + cfg.TLSConfig
+		}
+		switch {
+		case cfg.TLSConfig == "preferred":
+			errs = append(errs, errors.New("dsn: tls=preferred falls back to plaintext silently; use tls=true (or tls=false to ask for plaintext)"))
+		case cfg.AllowFallbackToPlaintext:
+			errs = append(errs, errors.New("dsn: allowFallbackToPlaintext=true falls back to plaintext silently; remove it"))
 		}
 	case familyPostgres:
 		if _, err := parsePostgresDSN(dsn); err != nil {
@@ -85,19 +88,6 @@ func containsFold(list []string, s string) bool {
 	return false
 }
 
-// mysqlParam is the value of a go-sql-driver/mysql DSN parameter (after the "?").
-func mysqlParam(dsn, key string) (string, bool) {
-	i := strings.LastIndex(dsn, "?")
-	if i < 0 || strings.LastIndex(dsn, "/") > i {
-		return "", false
-	}
-	q, err := url.ParseQuery(dsn[i+1:])
-	if err != nil || !q.Has(key) {
-		return "", false
-	}
-	return q.Get(key), true
-}
-
 var pgKeyword = regexp.MustCompile(`(?:^|\s)([a-z_]+)\s*=\s*('(?:[^'\\]|\\.)*'|\S*)`)
 
 // pgParam is the value of a PostgreSQL connection-string parameter, in URL or
@@ -123,6 +113,7 @@ func pgParam(dsn, key string) (string, bool) {
 func forceSafeMySQL(cfg *mysql.Config) {
 	cfg.MultiStatements = false
 	cfg.AllowAllFiles = false
+	cfg.AllowFallbackToPlaintext = false
 }
 
 // forceSafePostgres makes every query use the extended protocol, one statement per text.

@@ -166,6 +166,7 @@ func TestTLS(t *testing.T) {
 						return
 					}
 					require.Len(t, r.Errs, 1)
+					t.Log(r.Errs[0])
 					assert.Contains(t, r.Errs[0].Error(), tt.want)
 					assert.NotContains(t, r.Errs[0].Error(), tt.server.Password)
 					assert.Equal(t, 0, r.Metrics.Len())

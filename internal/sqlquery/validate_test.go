@@ -99,6 +99,7 @@ func TestValidateRejects(t *testing.T) {
 		{"mysql multiStatements", func(c *Config) { c.Targets[1].DSN = secretDSN + "?multiStatements=true" }, `targets[1].dsn: multiStatements=true lets one query run several statements`},
 		{"mysql allowAllFiles", func(c *Config) { c.Targets[1].DSN = secretDSN + "?allowAllFiles=true" }, `targets[1].dsn: allowAllFiles=true lets a query read any file`},
 		{"mysql tls preferred", func(c *Config) { c.Targets[1].DSN = secretDSN + "?tls=preferred" }, `targets[1].dsn: tls=preferred falls back to plaintext`},
+		{"mysql plaintext fallback", func(c *Config) { c.Targets[1].DSN = secretDSN + "?allowFallbackToPlaintext=true" }, `targets[1].dsn: allowFallbackToPlaintext=true falls back`},
 		{"mysql tls twice", func(c *Config) { c.Targets[1].DSN = secretDSN + "?tls=true"; c.Targets[1].TLS.ServerName = "db" }, `targets[1].tls: set, but the dsn sets TLS too (tls=true)`},
 		{"postgres simple protocol", func(c *Config) {
 			c.Targets[0] = TargetConfig{Name: "reporting", Engine: "postgresql", DSN: "postgres://otel:" + secretPassword + "@db.internal/app?default_query_exec_mode=simple_protocol"}
