@@ -61,8 +61,8 @@
 // true, and the server's certificate is verified against ca_file (for RDS, the RDS CA
 // bundle from RDSCABundleURL), or the system's roots without it, for the target's host
 // name. A DSN may set TLS itself (MySQL tls=true or tls=false, PostgreSQL sslmode), but
-// not to a mode that falls back to plaintext silently (tls=preferred, sslmode=prefer or
-// allow); options that let one query run several statements (MySQL multiStatements,
+// not to a mode that falls back to plaintext silently (tls=preferred,
+// allowFallbackToPlaintext, sslmode=prefer or allow); options that let one query run several statements (MySQL multiStatements,
 // PostgreSQL default_query_exec_mode=simple_protocol or exec) or read local files
 // (allowAllFiles) are rejected.
 package sqlquery
