@@ -205,7 +205,7 @@ func (s *rdsScraper) discover(ctx context.Context, r *region, now time.Time, err
 // call by call as the answers arrive.
 func (s *rdsScraper) collect(ctx context.Context, r *region, now time.Time, errs *scrapererror.ScrapeErrors) {
 	interval := s.governor.effective
-	r.rules.Step = window.StepFor(r.rules.Period, interval)
+	r.rules.Step = window.StepFor(r.rules.Period, interval, r.plan.Len())
 	c := r.rules.Begin(&r.win, now, interval)
 	rd := r.layout(c)
 	rec := s.newRecorder(r, c, rd.inStep, pcommon.NewTimestampFromTime(now))

@@ -25,15 +25,28 @@ type Rules struct {
 	Step time.Duration
 }
 
-// StepFor is the catch-up step for a CloudWatch interval: at least MinStepPeriods
-// periods, and always more than one interval, so that a region that is behind catches up.
-func StepFor(period, interval time.Duration) time.Duration {
-	return max(MinStepPeriods*period, interval+period)
+// StepFor is how far a region of the given number of series may advance in one cycle.
+// Catching up, each series reads up to a step of periods, and the cycle's points live in
+// memory until the pipeline takes them: the step is MaxStepPeriods, cut down so that the
+// region reads about CatchUpPoints points at most, but never below MinStepPeriods nor
+// below one interval and a period, so that a region that is behind always catches up.
+func StepFor(period, interval time.Duration, series int) time.Duration {
+	periods := MaxStepPeriods
+	if series > 0 {
+		periods = min(periods, max(MinStepPeriods, CatchUpPoints/series))
+	}
+	return max(time.Duration(periods)*period, interval+period)
 }
 
-// MinStepPeriods is the least number of periods a region's window advances per cycle
-// while catching up.
-const MinStepPeriods = 30
+const (
+	// MaxStepPeriods is the most periods a region's window advances per cycle.
+	MaxStepPeriods = 30
+	// MinStepPeriods is the least, whatever the number of series.
+	MinStepPeriods = 3
+	// CatchUpPoints is about the most points a cycle of a catching-up region reads
+	// (about 200 MB of pdata).
+	CatchUpPoints = 1_000_000
+)
 
 // Horizon is the end of the newest period that may be read at now.
 func (r Rules) Horizon(now time.Time) time.Time {

@@ -156,3 +156,23 @@ func TestAdmitDropsWhatWasDelivered(t *testing.T) {
 	assert.True(t, m.Admit(t0.Add(time.Minute)))
 	assert.False(t, m.Admit(t0.Add(time.Minute)))
 }
+
+func TestStepBoundsTheCatchUpPoints(t *testing.T) {
+	tests := []struct {
+		name     string
+		interval time.Duration
+		series   int
+		want     time.Duration
+	}{
+		{"a small fleet takes the longest step", time.Minute, 2000, 30 * time.Minute},
+		{"5,000 instances: about a million points a cycle", time.Minute, 106_000, 9 * time.Minute},
+		{"never below the least step", time.Minute, 10_000_000, 3 * time.Minute},
+		{"never below one interval and a period", 10 * time.Minute, 10_000_000, 11 * time.Minute},
+		{"no series yet", time.Minute, 0, 30 * time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, StepFor(time.Minute, tt.interval, tt.series))
+		})
+	}
+}
