@@ -151,7 +151,7 @@ func TestFleetReportVerdicts(t *testing.T) {
 		mem:    memory{peak: 375_000_000, rss: 250_000_000}, config: "receivers: {}\n",
 	}
 	var b bytes.Buffer
-	writeFleetReport(&b, o, []*fleetResult{r})
+	writeFleetReport(&b, o, []*fleetResult{r}, nil)
 	out := b.String()
 	assert.Contains(t, out, "| GetMetricData calls == ceil(queries/500), every cycle | 5,000 | 212 calls for 105,949 queries, in 2 of 2 cycles | **met** |")
 	assert.Contains(t, out, "| DescribeDBInstances == ceil(instances/100), every discovery | 5,000 | 50 calls for 50 (cycles 1) | **met** |")
