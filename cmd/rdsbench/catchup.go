@@ -60,6 +60,7 @@ func (c catchUpCycle) perQuery() float64 {
 
 // catchUpRun is one collector process of a catch-up measurement.
 type catchUpRun struct {
+	name     string // as the report calls it
 	cycles   []catchUpCycle
 	mem      memory // at the end: VmHWM is the process's peak
 	plan     *planLog
@@ -75,6 +76,9 @@ type catchUpResult struct {
 	before, after       catchUpRun
 	config              string
 }
+
+// runs are the run before the outage and the one after it, in that order.
+func (r *catchUpResult) runs() []catchUpRun { return []catchUpRun{r.before, r.after} }
 
 // steady are the cycles of the run before the outage after its first (which starts the
 // process and discovers); catchUp the cycles of the run after it, to the one that caught up.
@@ -161,25 +165,25 @@ func measureCatchUp(ctx context.Context, o fleetOptions, n int, dir string, stde
 
 	// Bounded: the cycles are one scaled interval apart, each a few seconds at most.
 	steadyLimit := time.Duration(o.catchUp.before)*b.clock.Load().Real(o.interval) + 5*time.Minute
-	if res.before, err = b.run(ctx, "before", steadyLimit, func(c catchUpCycle) bool { return c.index >= o.catchUp.before }); err != nil {
+	if res.before, err = b.run(ctx, "before the outage", "before", steadyLimit, func(c catchUpCycle) bool { return c.index >= o.catchUp.before }); err != nil {
 		return nil, fmt.Errorf("before the outage: %w", err)
 	}
 	down := b.clock.Load().Now()
 	b.clock.Store(&clock.Clock{Start: down.Add(o.catchUp.outage), At: time.Now(), Speed: o.catchUp.speed})
 	fmt.Fprintf(stderr, "rdsbench: %d instances, %d cycles before the outage; catching up %v...\n", n, len(res.before.cycles), o.catchUp.outage)
 	caughtUp := func(c catchUpCycle) bool { return c.behind < caughtUpBehind.Seconds() }
-	if res.after, err = b.run(ctx, "after", o.catchUp.timeout, caughtUp); err != nil {
+	if res.after, err = b.run(ctx, "catching up", "after", o.catchUp.timeout, caughtUp); err != nil {
 		return nil, fmt.Errorf("catching up: %w", err)
 	}
 	res.config = collectorConfig(b.settings)
 	return res, nil
 }
 
-// run starts a collector on the simulator's current clock and measures its cycles until
-// done says so, within limit, then stops it with SIGTERM.
-func (b *catchUpBench) run(ctx context.Context, name string, limit time.Duration, done func(catchUpCycle) bool) (catchUpRun, error) {
-	var run catchUpRun
-	dir := filepath.Join(b.dir, name)
+// run starts a collector on the simulator's current clock, in the subdirectory sub, and
+// measures its cycles until done says so, within limit, then stops it with SIGTERM.
+func (b *catchUpBench) run(ctx context.Context, name, sub string, limit time.Duration, done func(catchUpCycle) bool) (catchUpRun, error) {
+	run := catchUpRun{name: name}
+	dir := filepath.Join(b.dir, sub)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return run, err
 	}

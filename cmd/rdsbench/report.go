@@ -285,10 +285,7 @@ func writeCatchUpReport(w io.Writer, o fleetOptions, results []*catchUpResult) {
 	p("| instances | run | cycle | wall | CPU s | GetMetricData calls | metrics requested | datapoints returned | returned per query | datapoints exported | behind after | RSS | peak RSS |")
 	p("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range results {
-		for _, run := range []struct {
-			name   string
-			cycles []catchUpCycle
-		}{{"before the outage", r.before.cycles}, {"catching up", r.after.cycles}} {
+		for _, run := range r.runs() {
 			for _, cy := range run.cycles {
 				p("| %s | %s | %d | %s | %.2f | %s | %s | %s | %.1f | %s | %s | %.1f MiB | %.1f MiB |", num(r.instances), run.name, cy.index,
 					ms(cy.wall), cy.cpu, num(int(cy.calls)), num(int(cy.requested)), num(int(cy.returned)), cy.perQuery(), num(cy.exported),
@@ -304,10 +301,7 @@ func writeCatchUpReport(w io.Writer, o fleetOptions, results []*catchUpResult) {
 				float64(exported(r.after.cycles))/float64(q))
 			p("")
 		}
-		for _, run := range []struct {
-			name     string
-			problems []string
-		}{{"before the outage", r.before.problems}, {"catching up", r.after.problems}} {
+		for _, run := range r.runs() {
 			if len(run.problems) > 0 {
 				p("Warnings and errors the collector logged with %s instances, %s:", num(r.instances), run.name)
 				for _, m := range run.problems {
