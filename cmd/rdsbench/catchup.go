@@ -208,7 +208,11 @@ func (b *catchUpBench) run(ctx context.Context, name, sub string, limit time.Dur
 	defer stopWatch()
 	prevCPU, prevCounters := 0.0, b.aws.sim.Counters()
 	for k := 1; ; k++ {
-		ev, err := col.nextExport(ctx, time.Until(deadline))
+		wait := time.Until(deadline)
+		if wait <= 0 {
+			return run, fmt.Errorf("not done after %v of real time (%d cycles)", limit, len(run.cycles))
+		}
+		ev, err := col.nextExport(ctx, wait)
 		if err != nil {
 			return run, fmt.Errorf("cycle %d: %w", k, err)
 		}
