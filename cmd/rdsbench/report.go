@@ -266,7 +266,7 @@ func writeCatchUpReport(w io.Writer, o fleetOptions, results []*catchUpResult) {
 	p("- behind: the gauge after the cycle; RSS and peak: VmRSS and VmHWM of /proc/<pid>/status after the cycle; " +
 		"a run's peak RSS is its VmHWM when it is stopped.")
 	p("")
-	p("| instances | peak RSS before the outage | peak RSS catching up | catching up / before | cycles to catch up | wall time to catch up | CPU per cycle before the outage, mean (max) | CPU per catch-up cycle, mean (max) | datapoints exported catching up | largest returned per query |")
+	p("| instances | peak RSS before the outage | peak RSS catching up | ratio | cycles to catch up | wall time to catch up | CPU per cycle before the outage, mean (max) | CPU per catch-up cycle, mean (max) | datapoints exported catching up | largest returned per query |")
 	p("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range results {
 		steadyMean, steadyMax := cpuStats(r.steady())
