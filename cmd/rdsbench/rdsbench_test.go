@@ -249,7 +249,7 @@ func TestCatchUpReport(t *testing.T) {
 	assert.Contains(t, out, "### Catch-up after a 3h0m0s outage")
 	assert.Contains(t, out, "running **10× faster than real time**")
 	assert.Contains(t, out, "ticks every 6s of real time")
-	assert.Contains(t, out, "at most `window.StepFor(period, interval)` per cycle: 30m0s at period 1m")
+	assert.Contains(t, out, "at period 1m, 9m0s for the 105,949 queries of 5,000 instances")
 	assert.Contains(t, out, "| 5,000 | 274.0 MiB | 822.0 MiB | 3.00× | 3 | 18s | 0.70 s (0.80 s) | 2.00 s (2.20 s) | 9,643,236 | 30.0 |")
 	assert.Contains(t, out, "| 5,000 | catching up | 1 | 6,000 ms | 2.90 | 212 | 105,949 | 3,178,470 | 30.0 | 3,214,412 | 2h30m0s | 550.0 MiB | 600.0 MiB |")
 	assert.Contains(t, out, "| 5,000 | before the outage | 2 | 6,000 ms | 0.60 | 212 | 105,949 | 105,949 | 1.0 | 141,891 | 30s |")

@@ -246,7 +246,10 @@ func writeCatchUpReport(w io.Writer, o fleetOptions, results []*catchUpResult) {
 	p := printer(w)
 	c := o.catchUp
 	tick := clock.Clock{Speed: c.speed}.Real(o.interval)
-	step := window.StepFor(time.Minute, o.interval)
+	steps := make([]string, 0, len(results))
+	for _, r := range results {
+		steps = append(steps, fmt.Sprintf("%v for the %s queries of %s instances", window.StepFor(time.Minute, o.interval, r.queries()), num(r.queries()), num(r.instances)))
+	}
 	p("### Catch-up after a %v outage", c.outage)
 	p("")
 	p("`rdsbench fleet` ran `%s` with `storage: file_storage` against the same simulator, both on one scaled clock "+
@@ -255,8 +258,9 @@ func writeCatchUpReport(w io.Writer, o fleetOptions, results []*catchUpResult) {
 		"reads the clock time since the previous one. refresh_interval %v of clock time: each process discovers in its first cycle only. "+
 		"The collector ran %d cycles, was stopped with SIGTERM (its windows in file_storage), and was started again on a clock %v later, "+
 		"where it ran until its `otelcol_receiver_awsrds_cloudwatch_behind` gauge (now minus the end of the newest window delivered) "+
-		"was under %v. The receiver advances a region's window by at most `window.StepFor(period, interval)` per cycle: %v at period 1m.",
-		filepath.Base(o.bin), clock.EnvVar, c.speed, dur(o.interval), tick, catchUpRefresh, c.before, c.outage, caughtUpBehind, step)
+		"was under %v. The receiver advances a region's window by at most `window.StepFor(period, interval, series)` per cycle "+
+		"(30 periods, cut so that a cycle reads about a million points): at period 1m, %s.",
+		filepath.Base(o.bin), clock.EnvVar, c.speed, dur(o.interval), tick, catchUpRefresh, c.before, c.outage, caughtUpBehind, strings.Join(steps, ", "))
 	p("")
 	p("How each figure is measured:")
 	p("- a cycle runs from the previous debug exporter log line (for a process's first cycle: its start) to its own; wall time and " +
