@@ -225,11 +225,8 @@ func (cw CloudWatchConfig) validate(interval time.Duration) error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	periodOK := cw.Period >= time.Minute && cw.Period%time.Minute == 0
-	switch {
-	case !periodOK:
+	if !periodOK {
 		add("cloudwatch.period: %v must be a whole number of minutes (RDS metrics have 60s resolution)", cw.Period)
-	case interval > 0 && interval < cw.Period:
-		add("collection_interval: %v is shorter than cloudwatch.period %v: every extra scrape would be billed and return nothing new", interval, cw.Period)
 	}
 	switch {
 	case cw.Delay < 0:

@@ -68,7 +68,6 @@ func TestValidateNamesTheFieldAndValue(t *testing.T) {
 		{"tag value", func(c *Config) { c.Discovery.Tags = map[string][]string{"env": {""}} }, `discovery.tags[env]: empty tag value`},
 		{"refresh interval", func(c *Config) { c.Discovery.RefreshInterval = 0 }, `discovery.refresh_interval: 0s must be at least 1s`},
 		{"period not minutes", func(c *Config) { c.CloudWatch.Period = 90 * time.Second }, `cloudwatch.period: 1m30s must be a whole number of minutes`},
-		{"interval shorter than period", func(c *Config) { c.CollectionInterval = 30 * time.Second }, `collection_interval: 30s is shorter than cloudwatch.period 1m0s`},
 		{"negative delay", func(c *Config) { c.CloudWatch.Delay = -time.Second }, `cloudwatch.delay: -1s must not be negative`},
 		{"negative overlap", func(c *Config) { c.CloudWatch.Overlap = -time.Minute }, `cloudwatch.overlap: -1m0s must not be negative`},
 		{"lookback shorter than overlap", func(c *Config) { c.CloudWatch.MaxLookback = 2 * time.Minute }, `cloudwatch.max_lookback: 2m0s must be at least`},
@@ -149,6 +148,7 @@ func TestValidateAcceptsTheLimits(t *testing.T) {
 		modify func(*Config)
 	}{
 		{"defaults", func(*Config) {}},
+		{"every 10 s for SQL: CloudWatch every period", func(c *Config) { c.CollectionInterval = 10 * time.Second }},
 		{"interval equal to lookback minus overlap", func(c *Config) { c.CollectionInterval = 2*time.Hour + 55*time.Minute }},
 		{"1-minute data for 15 days", func(c *Config) { c.CloudWatch.MaxLookback = 15 * day }},
 		{"5-minute data for 63 days", func(c *Config) { setPeriod(c, 5*time.Minute); c.CloudWatch.MaxLookback = 63 * day }},

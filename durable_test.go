@@ -286,8 +286,8 @@ func TestEveryPointOnceAcrossRestarts(t *testing.T) {
 			d.every(time.Minute, d.clock.now.Add(15*time.Minute))
 			n := d.check(from)
 			t.Logf("%d points expected and delivered once; at most %d new points of one series in one scrape", n, d.maxPerCycle)
-			// A step, plus what a series that lags its region by up to overlap reads with it.
-			bound := window.MinStepPeriods + int((tt.overlap+time.Minute)/time.Minute)
+			// A step, plus what a series that lags its region by up to two periods reads with it.
+			bound := window.MaxStepPeriods + window.InStepLag
 			assert.LessOrEqual(t, d.maxPerCycle, bound, "catch-up reads a bounded number of periods per series per scrape")
 		})
 	}

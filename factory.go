@@ -77,7 +77,7 @@ func createMetrics(_ context.Context, set receiver.Settings, cfg component.Confi
 		// A test clock runs faster than real time: so do the scrapes.
 		opts = append(opts, scraperhelper.WithTickerChannel(time.NewTicker(clk.Real(c.CollectionInterval)).C))
 	}
-	return scraperhelper.NewMetricsController(&c.ControllerConfig, set, deliver, opts...)
+	return s.sqlFirst(scraperhelper.NewMetricsController(&c.ControllerConfig, set, deliver, opts...))
 }
 
 // createLogs reads the log groups of the discovered instances every logs.poll_interval.

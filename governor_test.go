@@ -80,3 +80,30 @@ func TestBudgetStretchesTheIntervalNotTheResolution(t *testing.T) {
 	require.Equal(t, 1, warned.Len(), "the receiver says so at start")
 	assert.Equal(t, 3*time.Minute, warned.All()[0].ContextMap()["cloudwatch_interval"])
 }
+
+// A collection_interval shorter than the period (SQL every 10 s) reads CloudWatch every
+// cycle that completes a period: every minute's point arrives once, and CloudWatch is
+// billed once a minute, not six times.
+func TestShortIntervalReadsCloudWatchEveryPeriod(t *testing.T) {
+	h := newHarness(t, loadSmallFleet(t), func(c *Config) { c.CollectionInterval = 10 * time.Second })
+	seen := map[point]int{}
+	var reads []int
+	for cycle := range 37 {
+		before := h.sim.Counters().Calls["GetMetricData"]
+		md, err := h.scrape(t)
+		require.NoError(t, err)
+		if h.sim.Counters().Calls["GetMetricData"] > before {
+			reads = append(reads, cycle)
+		}
+		for p := range points(md) {
+			seen[p]++
+		}
+		assert.Positive(t, countInstances(md), "cycle %d: inventory every cycle", cycle)
+		h.clock.Advance(10 * time.Second)
+	}
+	assert.Equal(t, []int{0, 6, 12, 18, 24, 30, 36}, reads, "CloudWatch read every sixth cycle")
+	for p, n := range seen {
+		assert.Equal(t, 1, n, "%v", p)
+	}
+	assert.Equal(t, time.Minute, h.scraper.governor.base)
+}

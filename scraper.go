@@ -205,7 +205,7 @@ func (s *rdsScraper) discover(ctx context.Context, r *region, now time.Time, err
 // call by call as the answers arrive.
 func (s *rdsScraper) collect(ctx context.Context, r *region, now time.Time, errs *scrapererror.ScrapeErrors) {
 	interval := s.governor.effective
-	r.rules.Step = window.StepFor(r.rules.Period, interval)
+	r.rules.Step = window.StepFor(r.rules.Period, interval, r.plan.Len())
 	c := r.rules.Begin(&r.win, now, interval)
 	rd := r.layout(c)
 	rec := s.newRecorder(r, c, rd.inStep, pcommon.NewTimestampFromTime(now))
@@ -336,7 +336,7 @@ func (s *rdsScraper) adaptToBudget(ctx context.Context) {
 // logPlan says what a cycle will cost, so the AWS bill is predictable.
 func (s *rdsScraper) logPlan(r *region, instances, clusters int) {
 	perCycle := r.plan.Len()
-	cyclesPerMonth := float64(30*24*time.Hour) / float64(s.cfg.CollectionInterval)
+	cyclesPerMonth := float64(30*24*time.Hour) / float64(s.governor.base)
 	s.logger.Info("Discovered RDS fleet",
 		zap.String("region", r.name), zap.Int("instances", instances), zap.Int("clusters", clusters),
 		zap.Int("queries_per_cycle", perCycle), zap.Int("get_metric_data_calls_per_cycle", metricdata.Calls(perCycle)),

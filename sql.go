@@ -6,6 +6,7 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/scraper/scrapererror"
 
 	"github.com/otelcol-rds/awsrdsreceiver/internal/discovery"
@@ -105,4 +106,29 @@ func (s *rdsScraper) startSQL(ctx context.Context, now time.Time, refreshed bool
 	}
 	go func() { done <- s.sql.Collect(ctx, now) }()
 	return done
+}
+
+// sqlFirst makes the metrics receiver's Shutdown cancel the SQL queries before anything
+// else. The scraper controller waits for the scrape in progress before it shuts the
+// scraper down, and that scrape waits for its queries, up to their timeouts (a minute
+// or more): without this, SIGTERM would wait for them, past systemd's stop timeout.
+func (s *rdsScraper) sqlFirst(r receiver.Metrics, err error) (receiver.Metrics, error) {
+	if err != nil {
+		return nil, err
+	}
+	return sqlFirstShutdown{Metrics: r, s: s}, nil
+}
+
+type sqlFirstShutdown struct {
+	receiver.Metrics
+	s *rdsScraper
+}
+
+func (r sqlFirstShutdown) Shutdown(ctx context.Context) error {
+	// Start set s.sql before the service could call Shutdown; the scraper's own shutdown
+	// calls Shutdown again, which is harmless.
+	if r.s.sql != nil {
+		_ = r.s.sql.Shutdown(ctx)
+	}
+	return r.Metrics.Shutdown(ctx)
 }

@@ -3,6 +3,9 @@ package awsrdsreceiver
 import (
 	"fmt"
 	"maps"
+	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -10,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/otelcol-rds/awsrdsreceiver/internal/simulator"
@@ -29,10 +33,11 @@ func TestSQLOnDiscoveredInstancesAndStaticTargets(t *testing.T) {
 
 	h := newHarness(t, fleet, func(cfg *Config) {
 		require.NoError(t, confmap.NewFromStringMap(map[string]any{"sql": map[string]any{
-			"discovered": map[string]any{"username": "otel", "password": "otel-secret", "database": "app"},
+			// The test servers speak plaintext, which must be asked for.
+			"discovered": map[string]any{"username": "otel", "password": "otel-secret", "database": "app", "tls": map[string]any{"insecure": true}},
 			"targets": []any{map[string]any{
 				"name": "reporting", "engine": "postgresql", "host": pg.Host, "port": pg.Port,
-				"database": "app", "username": "otel", "password": "otel-secret",
+				"database": "app", "username": "otel", "password": "otel-secret", "tls": map[string]any{"insecure": true},
 			}},
 			"queries": []any{
 				map[string]any{
@@ -128,4 +133,81 @@ func assertSessionsOf(t *testing.T, m pmetric.Metric, attr, user string) {
 		}
 	}
 	t.Fatalf("no datapoint with %s=%s among %d", attr, user, dps.Len())
+}
+
+// TestSQLDocSnippetsValidate loads every YAML snippet of the README's "SQL query metrics"
+// section and the configuration of internal/sqlquery/doc.go into the receiver's
+// configuration and validates it as the collector does: a documented key that the code
+// does not know, or a documented value it refuses, fails here.
+func TestSQLDocSnippetsValidate(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	section := string(readme)
+	start := strings.Index(section, "\n## SQL query metrics")
+	require.GreaterOrEqual(t, start, 0, "README has no SQL section")
+	section = section[start+1:]
+	if end := strings.Index(section, "\n## "); end >= 0 {
+		section = section[:end]
+	}
+	snippets := map[string]string{}
+	for i, m := range regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllStringSubmatch(section, -1) {
+		snippets[fmt.Sprintf("README.md SQL snippet %d", i+1)] = m[1]
+	}
+	require.NotEmpty(t, snippets)
+
+	doc, err := os.ReadFile(filepath.Join("internal", "sqlquery", "doc.go"))
+	require.NoError(t, err)
+	var block []string
+	in := false
+	for line := range strings.SplitSeq(string(doc), "\n") {
+		switch {
+		case strings.HasPrefix(line, "//\t"):
+			in = true
+			block = append(block, strings.TrimPrefix(line, "//\t"))
+		case in:
+			in = false
+		}
+		if !in && len(block) > 0 {
+			break
+		}
+	}
+	require.NotEmpty(t, block, "doc.go has no configuration block")
+	snippets["internal/sqlquery/doc.go"] = "receivers:\n  awsrds:\n    region: eu-west-1\n    sql:\n" + indent(strings.Join(block, "\n"), "      ")
+
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	require.NoError(t, os.WriteFile(caFile, testdb.NewCA(t, "RDS stand-in").PEM, 0o600))
+	env := map[string]string{"LEGACY_DSN": "otel:pw@tcp(legacy.internal:3306)/app"}
+	envRef := regexp.MustCompile(`\$\{env:([A-Z_]+)\}`)
+	caRef := regexp.MustCompile(`(ca_file:\s*)(/[^\s,}]+)`)
+	for name, text := range snippets {
+		t.Run(name, func(t *testing.T) {
+			text = envRef.ReplaceAllStringFunc(text, func(ref string) string {
+				if v, ok := env[envRef.FindStringSubmatch(ref)[1]]; ok {
+					return v
+				}
+				return "x"
+			})
+			text = caRef.ReplaceAllString(text, "${1}"+caFile) // the documented paths do not exist here
+			file := filepath.Join(t.TempDir(), "config.yaml")
+			require.NoError(t, os.WriteFile(file, []byte(text), 0o600))
+			cm, err := confmaptest.LoadConf(file)
+			require.NoError(t, err)
+			sub, err := cm.Sub("receivers::awsrds")
+			require.NoError(t, err)
+			cfg := createDefaultConfig().(*Config)
+			require.NoError(t, sub.Unmarshal(cfg), "a documented key is unknown")
+			require.NoError(t, confmap.Validate(cfg), "a documented value is refused")
+			require.NotEmpty(t, cfg.SQL.Queries, "the snippet configures no query")
+		})
+	}
+}
+
+func indent(s, prefix string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = prefix + l
+		}
+	}
+	return strings.Join(lines, "\n")
 }

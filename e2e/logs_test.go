@@ -25,18 +25,8 @@ type otlpLogs struct {
 }
 
 func (o *otlpLogs) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var in io.Reader = r.Body
-	if r.Header.Get("Content-Encoding") == "gzip" { // the exporter's default
-		zr, err := gzip.NewReader(r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		in = zr
-	}
-	body, err := io.ReadAll(in)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	body, ok := otlpBody(w, r)
+	if !ok {
 		return
 	}
 	if r.URL.Path != "/v1/logs" {
@@ -54,6 +44,26 @@ func (o *otlpLogs) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/x-protobuf")
 	resp, _ := plogotlp.NewExportResponse().MarshalProto()
 	_, _ = w.Write(resp)
+}
+
+// otlpBody reads an OTLP/HTTP request's body, gzip-compressed (the exporter's default) or
+// not; on error it answers 400 and returns false.
+func otlpBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	var in io.Reader = r.Body
+	if r.Header.Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return nil, false
+		}
+		in = zr
+	}
+	body, err := io.ReadAll(in)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return nil, false
+	}
+	return body, true
 }
 
 type received struct {

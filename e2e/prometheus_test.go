@@ -331,10 +331,11 @@ func stackConfig(simURL string, expPort, telPort, contribPort int, maria, pg *te
     cloudwatch: {max_attempts: 2, max_backoff: 1s}
     resource_tags: [env, team]
     sql:
-      discovered: {username: %[4]s, password: %[5]s, database: %[6]s}
+      # The test servers speak plaintext, which must be asked for.
+      discovered: {username: %[4]s, password: %[5]s, database: %[6]s, tls: {insecure: true}}
       targets:
-        - {name: reporting-maria, engine: mariadb, host: %[7]s, port: %[8]d, database: %[6]s, username: %[4]s, password: %[5]s}
-        - {name: reporting-pg, engine: postgresql, host: %[9]s, port: %[10]d, database: %[6]s, username: %[4]s, password: %[5]s}
+        - {name: reporting-maria, engine: mariadb, host: %[7]s, port: %[8]d, database: %[6]s, username: %[4]s, password: %[5]s, tls: {insecure: true}}
+        - {name: reporting-pg, engine: postgresql, host: %[9]s, port: %[10]d, database: %[6]s, username: %[4]s, password: %[5]s, tls: {insecure: true}}
       queries:
 %[11]s
 exporters:

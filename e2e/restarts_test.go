@@ -1,10 +1,8 @@
 package e2e
 
 import (
-	"compress/gzip"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -44,18 +42,12 @@ type otlpMetrics struct {
 }
 
 func (o *otlpMetrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var in io.Reader = r.Body
-	if r.Header.Get("Content-Encoding") == "gzip" {
-		zr, err := gzip.NewReader(r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		in = zr
+	body, ok := otlpBody(w, r)
+	if !ok {
+		return
 	}
-	body, err := io.ReadAll(in)
-	if err != nil || r.URL.Path != "/v1/metrics" {
-		http.Error(w, fmt.Sprintf("%s: %v", r.URL.Path, err), http.StatusBadRequest)
+	if r.URL.Path != "/v1/metrics" {
+		http.Error(w, "not a metrics request: "+r.URL.Path, http.StatusBadRequest)
 		return
 	}
 	req := pmetricotlp.NewExportRequest()

@@ -52,9 +52,9 @@ if [ ${#sql_targets[@]} -gt 0 ]; then
     echo "      targets:"
     for t in "${sql_targets[@]}"; do
       if [ "$t" = mariadb ]; then
-        echo '        - {name: local-mariadb, engine: mariadb, host: 127.0.0.1, port: 3306, username: "${env:DEMO_MYSQL_USER}", password: "${env:DEMO_MYSQL_PASSWORD}"}'
+        echo '        - {name: local-mariadb, engine: mariadb, host: 127.0.0.1, port: 3306, username: "${env:DEMO_MYSQL_USER}", password: "${env:DEMO_MYSQL_PASSWORD}", tls: {insecure: true}}'
       else
-        echo '        - {name: local-postgresql, engine: postgresql, host: 127.0.0.1, port: 5432, database: postgres, username: "${env:DEMO_PG_USER}", password: "${env:DEMO_PG_PASSWORD}"}'
+        echo '        - {name: local-postgresql, engine: postgresql, host: 127.0.0.1, port: 5432, database: postgres, username: "${env:DEMO_PG_USER}", password: "${env:DEMO_PG_PASSWORD}", tls: {insecure: true}}'
       fi
     done
     echo "      queries:"

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/otelcol-rds/awsrdsreceiver/internal/clock"
 )
 
 // collectorSettings is what the benchmark varies in the collector's configuration.
@@ -26,16 +28,27 @@ type collectorSettings struct {
 	maxConcurrent         int
 	telemetryPort         int
 	pprofPort             int
+	// storageDir, when set, is file_storage's directory and the receiver's storage.
+	storageDir string
+	// clock is the OTELCOL_RDS_CLOCK spec the collector runs on ("": the wall clock).
+	clock string
 }
 
 // collectorConfig is examples/demo.yaml minus what would blur the measurement: the
 // debug exporter (counts only, synchronous: its log line marks the end of the scrape)
 // instead of Prometheus, no batch processor (it would hold the data back up to 200 ms),
 // JSON logs for this program to read, and the pprof extension for allocation counts.
+// With a storage directory, the receiver keeps its CloudWatch windows in file_storage.
 func collectorConfig(s collectorSettings) string {
+	storage, storageExt, extensions := "", "", "pprof"
+	if s.storageDir != "" {
+		storage = "\n    storage: file_storage"
+		storageExt = fmt.Sprintf("\n  file_storage:\n    directory: %s", s.storageDir)
+		extensions += ", file_storage"
+	}
 	return fmt.Sprintf(`receivers:
   awsrds:
-    region: us-east-1
+    region: us-east-1%s
     collection_interval: %s
     initial_delay: %s
     endpoints:
@@ -57,10 +70,10 @@ exporters:
 
 extensions:
   pprof:
-    endpoint: 127.0.0.1:%d
+    endpoint: 127.0.0.1:%d%s
 
 service:
-  extensions: [pprof]
+  extensions: [%s]
   telemetry:
     logs:
       encoding: json
@@ -76,8 +89,8 @@ service:
     metrics:
       receivers: [awsrds]
       exporters: [debug]
-`, dur(s.interval), dur(s.initialDelay), s.rdsURL, s.cloudWatchURL, dur(s.refreshInterval),
-		s.requestsPerSecond, s.maxConcurrent, s.pprofPort, s.telemetryPort)
+`, storage, dur(s.interval), dur(s.initialDelay), s.rdsURL, s.cloudWatchURL, dur(s.refreshInterval),
+		s.requestsPerSecond, s.maxConcurrent, s.pprofPort, storageExt, extensions, s.telemetryPort)
 }
 
 // export is one "Metrics" line of the debug exporter: the end of one scrape.
@@ -110,7 +123,11 @@ type collector struct {
 
 // startCollector runs bin with the config in dir; its log goes to dir/otelcol-rds.log.
 func startCollector(bin, dir string, s collectorSettings) (*collector, error) {
-	return startCollectorConfig(bin, dir, collectorConfig(s), s.telemetryPort, s.pprofPort, nil)
+	var env []string
+	if s.clock != "" {
+		env = append(env, clock.EnvVar+"="+s.clock)
+	}
+	return startCollectorConfig(bin, dir, collectorConfig(s), s.telemetryPort, s.pprofPort, env)
 }
 
 // startCollectorConfig runs bin with config written to dir, extraEnv added to its environment.
@@ -279,9 +296,10 @@ func (c *collector) nextExport(ctx context.Context, timeout time.Duration) (expo
 	}
 }
 
-// stop asks the collector to shut down and kills it if it has not within 15 s.
+// stop asks the collector to shut down as systemd does (SIGTERM) and kills it if it has
+// not within 15 s.
 func (c *collector) stop() {
-	_ = c.cmd.Process.Signal(os.Interrupt)
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-c.exited:
 		return

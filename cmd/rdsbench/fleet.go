@@ -29,6 +29,7 @@ type fleetOptions struct {
 	seed         int64
 	workdir      string
 	out          string
+	catchUp      catchUpOptions
 	prom         promOptions // the Prometheus path (promfleet.go)
 }
 
@@ -37,7 +38,12 @@ func parseFleetFlags(args []string, stderr io.Writer) (fleetOptions, error) {
 	fs := flag.NewFlagSet("rdsbench fleet", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.bin, "bin", os.Getenv("OTELCOL_RDS_BIN"), "otelcol-rds binary (default $OTELCOL_RDS_BIN)")
-	sizes := fs.String("instances", "100,1000,5000", "fleet sizes, comma-separated")
+	sizes := fs.String("instances", "100,1000,5000", "fleet sizes, comma-separated (\"\" for none)")
+	catchUpSizes := fs.String("catchup-instances", "5000", "fleet sizes of the catch-up measurement, comma-separated (\"\" for none)")
+	fs.DurationVar(&o.catchUp.outage, "catchup-outage", 3*time.Hour, "how long the collector is down, in the scaled clock's time, before the catch-up")
+	fs.Float64Var(&o.catchUp.speed, "catchup-speed", 10, "how many times faster than real time the clock of the catch-up runs")
+	fs.IntVar(&o.catchUp.before, "catchup-cycles-before", 3, "cycles before the outage (the first discovers; the others are the steady state)")
+	fs.DurationVar(&o.catchUp.timeout, "catchup-timeout", 20*time.Minute, "real time the collector is given to catch up")
 	fs.IntVar(&o.cycles, "cycles", 3, "collection cycles measured per fleet size (at least 2)")
 	fs.DurationVar(&o.interval, "interval", time.Minute, "collection_interval (60s is the smallest the config allows)")
 	fs.DurationVar(&o.initialDelay, "initial-delay", time.Second, "initial_delay before the first scrape")
@@ -51,26 +57,46 @@ func parseFleetFlags(args []string, stderr io.Writer) (fleetOptions, error) {
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
-	var err error
-	if o.prom, err = promFlags.options(*promCycles); err != nil {
+	var err1, err2, err3 error
+	o.sizes, err1 = parseSizes("instances", *sizes)
+	o.catchUp.sizes, err2 = parseSizes("catchup-instances", *catchUpSizes)
+	o.prom, err3 = promFlags.options(*promCycles)
+	if err := errors.Join(err1, err2, err3); err != nil {
 		return o, err
 	}
-	for _, s := range splitList(*sizes) {
-		n, err := strconv.Atoi(s)
-		if err != nil || n <= 0 {
-			return o, fmt.Errorf("-instances: %q is not a positive number", s)
-		}
-		o.sizes = append(o.sizes, n)
-	}
 	switch {
+	case len(o.sizes) == 0 && len(o.catchUp.sizes) == 0 && len(o.prom.sizes) == 0:
+		return o, errors.New("-instances, -catchup-instances and -prometheus-instances: nothing to measure")
 	case o.bin == "":
 		return o, errors.New("no collector binary: set -bin or OTELCOL_RDS_BIN (make bench builds it)")
 	case o.cycles < 2:
 		return o, errors.New("-cycles: at least 2")
 	case o.interval < time.Minute:
 		return o, errors.New("-interval: the receiver refuses less than 60s")
+	case o.catchUp.speed < 1:
+		return o, errors.New("-catchup-speed: at least 1")
+	case o.catchUp.before < 2:
+		return o, errors.New("-catchup-cycles-before: at least 2 (one steady cycle after the first)")
+	case o.catchUp.outage <= 0 || o.catchUp.timeout <= 0:
+		return o, errors.New("-catchup-outage and -catchup-timeout: positive durations")
 	}
 	return o, nil
+}
+
+// parseSizes reads a comma-separated list of fleet sizes; "" is none.
+func parseSizes(flagName, list string) ([]int, error) {
+	var sizes []int
+	if strings.TrimSpace(list) == "" {
+		return nil, nil
+	}
+	for _, s := range strings.Split(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("-%s: %q is not a positive number", flagName, s)
+		}
+		sizes = append(sizes, n)
+	}
+	return sizes, nil
 }
 
 func runFleet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -84,19 +110,17 @@ func runFleet(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		defer os.RemoveAll(o.workdir)
 	}
-	var results []*fleetResult
-	for _, n := range o.sizes {
-		fmt.Fprintf(stderr, "rdsbench: %d instances, %d cycles of %v...\n", n, o.cycles, o.interval)
-		dir := filepath.Join(o.workdir, fmt.Sprintf("fleet-%d", n))
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
-		}
-		r, err := measureFleet(ctx, o, n, dir)
-		if err != nil {
-			return fmt.Errorf("%d instances: %w (collector log in %s)", n, err, dir)
-		}
-		results = append(results, r)
-		fmt.Fprintln(stderr, "rdsbench:", r.summary())
+	results, err := measureSizes(ctx, o.sizes, o.workdir, "fleet", stderr,
+		fmt.Sprintf("%d cycles of %v", o.cycles, o.interval),
+		func(n int, dir string) (*fleetResult, error) { return measureFleet(ctx, o, n, dir) })
+	if err != nil {
+		return err
+	}
+	catchUps, err := measureSizes(ctx, o.catchUp.sizes, o.workdir, "catchup", stderr,
+		fmt.Sprintf("catch-up after %v at %gx", o.catchUp.outage, o.catchUp.speed),
+		func(n int, dir string) (*catchUpResult, error) { return measureCatchUp(ctx, o, n, dir, stderr) })
+	if err != nil {
+		return err
 	}
 	promResults, err := runPromFleet(ctx, o, stderr)
 	if err != nil {
@@ -111,11 +135,37 @@ func runFleet(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		defer f.Close()
 		w = f
 	}
-	if len(results) > 0 {
-		writeFleetReport(w, o, results)
+	if len(results) > 0 || len(catchUps) > 0 {
+		writeFleetReport(w, o, results, catchUps)
 	}
 	writePromReport(w, o, promResults, results)
 	return nil
+}
+
+// summarized is a measurement's result, as one progress line.
+type summarized interface{ summary() string }
+
+// measureSizes runs measure for each fleet size in a directory of its own.
+func measureSizes[R summarized](ctx context.Context, sizes []int, workdir, kind string, stderr io.Writer, what string,
+	measure func(n int, dir string) (R, error)) ([]R, error) {
+	var results []R
+	for _, n := range sizes {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(stderr, "rdsbench: %d instances, %s...\n", n, what)
+		dir := filepath.Join(workdir, fmt.Sprintf("%s-%d", kind, n))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+		r, err := measure(n, dir)
+		if err != nil {
+			return nil, fmt.Errorf("%d instances: %w (collector logs in %s)", n, err, dir)
+		}
+		results = append(results, r)
+		fmt.Fprintln(stderr, "rdsbench:", r.summary())
+	}
+	return results, nil
 }
 
 // cycle is what one collection cycle cost, seen from the simulator and from /proc.
@@ -207,7 +257,7 @@ func (b *bursts) firstAfter(t time.Time) (time.Time, float64, bool) {
 // measureFleet runs the simulator and the collector for one fleet size.
 func measureFleet(ctx context.Context, o fleetOptions, n int, dir string) (*fleetResult, error) {
 	var bs bursts
-	aws, err := startFakeAWS(n, o.seed, o.latency, bs.record)
+	aws, err := startFakeAWS(n, o.seed, o.latency, bs.record, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -270,18 +320,11 @@ func measureFleet(ctx context.Context, o fleetOptions, n int, dir string) (*flee
 		return nil, err
 	}
 	// What the collector keeps between cycles, for `go tool pprof` (not in the report).
-	if heap, err := httpGet(ctx, "http://"+col.pprofAddr+"/debug/pprof/heap"); err == nil {
-		_ = os.WriteFile(filepath.Join(dir, "heap.pb.gz"), []byte(heap), 0o644)
-	}
+	_ = saveHeap(ctx, col, filepath.Join(dir, "heap.pb.gz"))
 	if text, err := httpGet(ctx, "http://"+col.telemetryAddr+"/metrics"); err == nil {
 		_ = os.WriteFile(filepath.Join(dir, "telemetry.txt"), []byte(text), 0o644) // for whoever reads the logs
 		// Counters lose their _total suffix in some collector versions; either name will do.
-		for _, name := range []string{"otelcol_receiver_awsrds_metrics_requested_total", "otelcol_receiver_awsrds_metrics_requested"} {
-			if v, ok := promSum(text, name); ok {
-				res.telemetryRequested, res.telemetryOK = v, true
-				break
-			}
-		}
+		res.telemetryRequested, res.telemetryOK = promSum(text, "otelcol_receiver_awsrds_metrics_requested_total", "otelcol_receiver_awsrds_metrics_requested")
 	}
 	res.simRequested = prevCounters.MetricDataQueries
 	res.plan = col.lastPlan()

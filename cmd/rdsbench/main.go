@@ -2,7 +2,8 @@
 // docs/performance.md shows what a run measured and nothing else (`make bench`):
 //
 //	rdsbench machine                   the machine: CPU, memory, Go, OS
-//	rdsbench fleet -out fleet.md       the real collector binary against the simulator
+//	rdsbench fleet -out fleet.md       the real collector binary against the simulator, then
+//	                                   its catch-up after a 3-hour outage (file_storage, scaled clock)
 //	rdsbench micro -in bench.txt       `go test -bench` output as tables with the targets
 //
 // fleet needs the collector binary in -bin or OTELCOL_RDS_BIN. Every network call goes

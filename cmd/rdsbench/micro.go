@@ -118,7 +118,7 @@ func (s stat) atMost(limit float64, unit string) string {
 }
 
 func writeMicroReport(w io.Writer, f *benchFile, command, benchstat string) {
-	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
+	p := printer(w)
 	p("## Micro-benchmarks")
 	p("")
 	p("`%s`; every figure is the median of the runs (the processor as Go names it: %s). "+

@@ -31,7 +31,7 @@ func writeSQLTables(p func(string, ...any), f *benchFile) {
 	p("### SQL: 50 queries of 1,000 rows per cycle, by max_concurrency")
 	p("")
 	p("One cycle is one `Collect` running the same query under 50 names on one target; max_concurrency_per_target " +
-		"(the pool size) is set to the same value, since with one target it would otherwise cap the concurrency at its default of 2. " +
+		"(the pool size) is set to the same value, which it may not exceed; unset, the pool would hold one connection per query (50). " +
 		"The database server runs on the same 2 CPUs as the collector.")
 	p("")
 	p("| max_concurrency | cycle wall time | speed-up vs 1 | client CPU ns/row | client CPU ms/cycle | allocations/row | server CPU ns/row |")

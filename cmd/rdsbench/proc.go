@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -115,10 +116,39 @@ func parseMemStats(profile string) (allocStats, error) {
 	return a, nil
 }
 
-// promSum adds up the samples of one metric family in Prometheus text format.
-func promSum(text, name string) (float64, bool) {
+// promSum adds up the samples of one metric family in Prometheus text format: the first
+// of names that has samples (exporters add or drop suffixes such as _total by version).
+func promSum(text string, names ...string) (float64, bool) {
 	var sum float64
-	found := false
+	samples := promSamples(text, names...)
+	for _, v := range samples {
+		sum += v
+	}
+	return sum, len(samples) > 0
+}
+
+// promMax is the largest sample of one metric family (the first of names that has any).
+func promMax(text string, names ...string) (float64, bool) {
+	samples := promSamples(text, names...)
+	if len(samples) == 0 {
+		return 0, false
+	}
+	return slices.Max(samples), true
+}
+
+// promSamples are the sample values of the first of names that has any.
+func promSamples(text string, names ...string) []float64 {
+	for _, name := range names {
+		if s := familySamples(text, name); len(s) > 0 {
+			return s
+		}
+	}
+	return nil
+}
+
+// familySamples are the sample values of one metric family, whatever their labels.
+func familySamples(text, name string) []float64 {
+	var out []float64
 	sc := bufio.NewScanner(strings.NewReader(text))
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	for sc.Scan() {
@@ -144,10 +174,9 @@ func promSum(text, name string) (float64, bool) {
 		if err != nil {
 			continue
 		}
-		sum += v
-		found = true
+		out = append(out, v)
 	}
-	return sum, found
+	return out
 }
 
 // httpGet fetches a local URL within a bounded time.

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -44,12 +43,9 @@ func registerPromFlags(fs *flag.FlagSet) (*promFlags, *int) {
 
 func (f *promFlags) options(cycles int) (promOptions, error) {
 	o := promOptions{cycles: cycles, memLimit: *f.memLimit}
-	for _, s := range splitList(*f.sizes) {
-		n, err := strconv.Atoi(s)
-		if err != nil || n <= 0 {
-			return o, fmt.Errorf("-prometheus-instances: %q is not a positive number", s)
-		}
-		o.sizes = append(o.sizes, n)
+	var err error
+	if o.sizes, err = parseSizes("prometheus-instances", *f.sizes); err != nil {
+		return o, err
 	}
 	o.sets = splitList(*f.sets)
 	for _, s := range o.sets {
@@ -272,7 +268,7 @@ func (r *promResult) summary() string {
 // done and the collector idle, one GET /metrics; the next cycle's first request ends it.
 func measurePromFleet(ctx context.Context, o fleetOptions, n int, set, exporter, dir string) (*promResult, error) {
 	var bs bursts
-	aws, err := startFakeAWS(n, o.seed, o.latency, bs.record)
+	aws, err := startFakeAWS(n, o.seed, o.latency, bs.record, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -341,9 +337,7 @@ func measurePromFleet(ctx context.Context, o fleetOptions, n int, set, exporter,
 	if res.mem, err = memoryOf(col.pid); err != nil {
 		return nil, err
 	}
-	if heap, err := httpGet(ctx, "http://"+col.pprofAddr+"/debug/pprof/heap"); err == nil {
-		_ = os.WriteFile(filepath.Join(dir, "heap.pb.gz"), []byte(heap), 0o644)
-	}
+	_ = saveHeap(ctx, col, filepath.Join(dir, "heap.pb.gz"))
 	res.problems = col.loggedProblems()
 	return res, nil
 }

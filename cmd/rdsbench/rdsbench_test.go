@@ -151,7 +151,7 @@ func TestFleetReportVerdicts(t *testing.T) {
 		mem:    memory{peak: 375_000_000, rss: 250_000_000}, config: "receivers: {}\n",
 	}
 	var b bytes.Buffer
-	writeFleetReport(&b, o, []*fleetResult{r})
+	writeFleetReport(&b, o, []*fleetResult{r}, nil)
 	out := b.String()
 	assert.Contains(t, out, "| GetMetricData calls == ceil(queries/500), every cycle | 5,000 | 212 calls for 105,949 queries, in 2 of 2 cycles | **met** |")
 	assert.Contains(t, out, "| DescribeDBInstances == ceil(instances/100), every discovery | 5,000 | 50 calls for 50 (cycles 1) | **met** |")
@@ -160,4 +160,101 @@ func TestFleetReportVerdicts(t *testing.T) {
 	assert.Contains(t, out, "**missed** by 112 ms")
 	assert.Contains(t, out, "| peak RSS < 150 MB | 5,000 | 375.0 MB (357.6 MiB) | **missed** by 225.0 MB (2.5×) |")
 	assert.Contains(t, out, "$45,770") // 105,949 × $0.01/1,000 × 43,200 cycles
+}
+
+func TestPromMax(t *testing.T) {
+	text := `otelcol_receiver_awsrds_cloudwatch_behind_seconds{region="us-east-1"} 9000.5
+otelcol_receiver_awsrds_cloudwatch_behind_seconds{region="eu-west-1"} 42
+`
+	v, ok := promMax(text, behindGauge...)
+	assert.True(t, ok)
+	assert.Equal(t, 9000.5, v)
+	_, ok = promMax("otelcol_receiver_awsrds_cloudwatch_behind_total 3\n", behindGauge...)
+	assert.False(t, ok, "another family")
+}
+
+func TestParseFleetFlagsCatchUp(t *testing.T) {
+	var stderr bytes.Buffer
+	o, err := parseFleetFlags([]string{"-bin", "x"}, &stderr)
+	require.NoError(t, err)
+	assert.Equal(t, []int{100, 1000, 5000}, o.sizes)
+	assert.Equal(t, catchUpOptions{sizes: []int{5000}, outage: 3 * time.Hour, speed: 10, before: 3, timeout: 20 * time.Minute}, o.catchUp)
+
+	o, err = parseFleetFlags([]string{"-bin", "x", "-instances", "", "-catchup-instances", "1000, 5000", "-catchup-speed", "20"}, &stderr)
+	require.NoError(t, err)
+	assert.Empty(t, o.sizes)
+	assert.Equal(t, []int{1000, 5000}, o.catchUp.sizes)
+	assert.Equal(t, 20.0, o.catchUp.speed)
+
+	for _, bad := range []struct{ args []string }{
+		{[]string{"-instances", "", "-catchup-instances", "", "-prometheus-instances", ""}},
+		{[]string{"-catchup-instances", "0"}},
+		{[]string{"-catchup-speed", "0.5"}},
+		{[]string{"-catchup-cycles-before", "1"}},
+	} {
+		_, err := parseFleetFlags(append([]string{"-bin", "x"}, bad.args...), &stderr)
+		assert.Error(t, err, "%v", bad.args)
+	}
+}
+
+func TestCollectorConfigStorage(t *testing.T) {
+	s := collectorSettings{interval: time.Minute, refreshInterval: time.Hour, pprofPort: 1, telemetryPort: 2}
+	plain := collectorConfig(s)
+	assert.NotContains(t, plain, "storage")
+	assert.Contains(t, plain, "extensions: [pprof]")
+	s.storageDir = "/tmp/state"
+	with := collectorConfig(s)
+	assert.Contains(t, with, "    region: us-east-1\n    storage: file_storage\n")
+	assert.Contains(t, with, "  pprof:\n    endpoint: 127.0.0.1:1\n  file_storage:\n    directory: /tmp/state\n")
+	assert.Contains(t, with, "extensions: [pprof, file_storage]")
+}
+
+func TestCatchUpReport(t *testing.T) {
+	o := fleetOptions{bin: "/x/otelcol-rds", interval: time.Minute,
+		catchUp: catchUpOptions{sizes: []int{5000}, outage: 3 * time.Hour, speed: 10, before: 3}}
+	cy := func(i int, cpu float64, returned int64, exported int, behind float64, peak int64) catchUpCycle {
+		return catchUpCycle{index: i, wall: 6 * time.Second, cpu: cpu, exported: exported, calls: 212, requested: 105949,
+			returned: returned, behind: behind, mem: memory{rss: peak - 50<<20, peak: peak}}
+	}
+	r := &catchUpResult{
+		instances: 5000, clusters: 592, speed: 10, outage: 3 * time.Hour, config: "receivers: {}\n",
+		before: catchUpRun{
+			name:   "before the outage",
+			cycles: []catchUpCycle{cy(1, 1.7, 617694, 653636, 16, 226<<20), cy(2, 0.6, 105949, 141891, 30, 274<<20), cy(3, 0.8, 105949, 141891, 30, 274<<20)},
+			mem:    memory{peak: 274 << 20}, plan: &planLog{queries: 105949},
+		},
+		after: catchUpRun{
+			name: "catching up",
+			cycles: []catchUpCycle{cy(1, 2.9, 3178470, 3214412, 9000, 600<<20), cy(2, 1.8, 3178470, 3214412, 7200, 700<<20),
+				cy(3, 2.2, 3178470, 3214412, 90, 822<<20)},
+			mem:      memory{peak: 822 << 20},
+			problems: []string{"warn: `x` y"},
+		},
+	}
+	steadyMean, steadyMax := cpuStats(r.steady())
+	assert.InDelta(t, 0.7, steadyMean, 1e-9)
+	assert.InDelta(t, 0.8, steadyMax, 1e-9)
+	mean, top := cpuStats(r.catchUp())
+	assert.InDelta(t, 2.0, mean, 1e-9, "the first cycle (start, discovery) is left out")
+	assert.InDelta(t, 2.2, top, 1e-9)
+	assert.Equal(t, 3*3214412, exported(r.after.cycles))
+	assert.InDelta(t, 30.0, r.after.cycles[0].perQuery(), 1e-9)
+	assert.Zero(t, catchUpCycle{}.perQuery())
+	assert.Equal(t, 105949, r.queries())
+	assert.Len(t, laterCycles(r.before.cycles[:1]), 1, "a lone first cycle stands for itself")
+
+	var b bytes.Buffer
+	writeFleetReport(&b, o, nil, []*catchUpResult{r})
+	out := b.String()
+	assert.Contains(t, out, "### Catch-up after a 3h0m0s outage")
+	assert.Contains(t, out, "running **10× faster than real time**")
+	assert.Contains(t, out, "ticks every 6s of real time")
+	assert.Contains(t, out, "at period 1m, 9m0s for the 105,949 queries of 5,000 instances")
+	assert.Contains(t, out, "| 5,000 | 274.0 MiB | 822.0 MiB | 3.00× | 3 | 18s | 0.70 s (0.80 s) | 2.00 s (2.20 s) | 9,643,236 | 30.0 |")
+	assert.Contains(t, out, "| 5,000 | catching up | 1 | 6,000 ms | 2.90 | 212 | 105,949 | 3,178,470 | 30.0 | 3,214,412 | 2h30m0s | 550.0 MiB | 600.0 MiB |")
+	assert.Contains(t, out, "| 5,000 | before the outage | 2 | 6,000 ms | 0.60 | 212 | 105,949 | 105,949 | 1.0 | 141,891 | 30s |")
+	assert.Contains(t, out, "9,643,236 datapoints exported while catching up are 91.0 per query")
+	assert.Contains(t, out, "- `warn: 'x' y`")
+	assert.Contains(t, out, "Collector configuration (catch-up, 5,000 instances")
+	assert.NotContains(t, out, "### Calls and cost per cycle", "no fleet sizes measured")
 }

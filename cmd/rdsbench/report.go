@@ -8,7 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/otelcol-rds/awsrdsreceiver/internal/clock"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/metricdata"
+	"github.com/otelcol-rds/awsrdsreceiver/internal/window"
 )
 
 const (
@@ -41,12 +43,38 @@ func (r *fleetResult) queries(c cycle) int {
 	return int(c.requested)
 }
 
-func writeFleetReport(w io.Writer, o fleetOptions, results []*fleetResult) {
-	cyclesPerMonth := float64(30*24*time.Hour) / float64(o.interval)
-	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
+// writeFleetReport writes the fleet sizes' cycles, then the catch-up measurements.
+func writeFleetReport(w io.Writer, o fleetOptions, results []*fleetResult, catchUps []*catchUpResult) {
+	fmt.Fprint(w, "## Fleet benchmark: the real collector against the simulator\n\n")
+	if len(results) > 0 {
+		writeFleetCycles(w, o, results)
+	}
+	if len(catchUps) > 0 {
+		writeCatchUpReport(w, o, catchUps)
+	}
+}
 
-	p("## Fleet benchmark: the real collector against the simulator")
+// printer writes one line of markdown.
+func printer(w io.Writer) func(format string, args ...any) {
+	return func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
+}
+
+// writeConfig writes a collector configuration as a folded block.
+func writeConfig(w io.Writer, what, config string) {
+	p := printer(w)
+	p("<details><summary>Collector configuration (%s; ports differ per run)</summary>", what)
 	p("")
+	p("```yaml")
+	fmt.Fprint(w, config)
+	p("```")
+	p("</details>")
+	p("")
+}
+
+func writeFleetCycles(w io.Writer, o fleetOptions, results []*fleetResult) {
+	cyclesPerMonth := float64(30*24*time.Hour) / float64(o.interval)
+	p := printer(w)
+
 	p("`rdsbench fleet` ran `%s` as a child process against the AWS simulator (`internal/simulator`, "+
 		"as `rdssim -instances N -seed %d -latency %v`, served by rdsbench on 127.0.0.1) for %d collection cycles per fleet size, "+
 		"collection_interval %v, requests_per_second %g, max_concurrent_requests %d, one statistic (Average), the default metric set. "+
@@ -163,13 +191,8 @@ func writeFleetReport(w io.Writer, o fleetOptions, results []*fleetResult) {
 		}
 	}
 	p("")
-	p("<details><summary>Collector configuration (%s instances; ports differ per run)</summary>", num(results[len(results)-1].instances))
-	p("")
-	p("```yaml")
-	fmt.Fprint(w, results[len(results)-1].config)
-	p("```")
-	p("</details>")
-	p("")
+	last := results[len(results)-1]
+	writeConfig(w, num(last.instances)+" instances", last.config)
 }
 
 // processing is what the scrape spent after discovery and fetching.
@@ -215,4 +238,83 @@ func num(n int) string {
 		return "-" + b.String()
 	}
 	return b.String()
+}
+
+// writeCatchUpReport writes the catch-up measurements: peak RSS, cycles and CPU of reading
+// an outage back, beside the steady state of the same collector before the outage.
+func writeCatchUpReport(w io.Writer, o fleetOptions, results []*catchUpResult) {
+	p := printer(w)
+	c := o.catchUp
+	tick := clock.Clock{Speed: c.speed}.Real(o.interval)
+	steps := make([]string, 0, len(results))
+	for _, r := range results {
+		steps = append(steps, fmt.Sprintf("%v for the %s queries of %s instances", window.StepFor(time.Minute, o.interval, r.queries()), num(r.queries()), num(r.instances)))
+	}
+	p("### Catch-up after a %v outage", c.outage)
+	p("")
+	p("`rdsbench fleet` ran `%s` with `storage: file_storage` against the same simulator, both on one scaled clock "+
+		"(`internal/clock`: `%s` for the collector, `simulator.Config.Now` for the simulator) running **%g× faster than real time**: "+
+		"collection_interval %v ticks every %v of real time, and when a scrape takes longer the controller skips ticks, so that a cycle "+
+		"reads the clock time since the previous one. refresh_interval %v of clock time: each process discovers in its first cycle only. "+
+		"The collector ran %d cycles, was stopped with SIGTERM (its windows in file_storage), and was started again on a clock %v later, "+
+		"where it ran until its `otelcol_receiver_awsrds_cloudwatch_behind` gauge (now minus the end of the newest window delivered) "+
+		"was under %v. The receiver advances a region's window by at most `window.StepFor(period, interval, series)` per cycle "+
+		"(30 periods, cut so that a cycle reads about a million points): at period 1m, %s.",
+		filepath.Base(o.bin), clock.EnvVar, c.speed, dur(o.interval), tick, catchUpRefresh, c.before, c.outage, caughtUpBehind, strings.Join(steps, ", "))
+	p("")
+	p("How each figure is measured:")
+	p("- a cycle runs from the previous debug exporter log line (for a process's first cycle: its start) to its own; wall time and " +
+		"CPU (utime+stime of /proc/<pid>/stat) over that time, so a process's first cycle includes its start and discovery and is left out of the means;")
+	p("- GetMetricData calls, metrics requested and datapoints returned: the simulator's counters over the same time; " +
+		"returned per query is datapoints returned / metrics requested, the periods each series read;")
+	p("- behind: the gauge after the cycle; RSS and peak: VmRSS and VmHWM of /proc/<pid>/status after the cycle; " +
+		"a run's peak RSS is its VmHWM when it is stopped.")
+	p("")
+	p("| instances | peak RSS before the outage | peak RSS catching up | ratio | cycles to catch up | wall time to catch up | CPU per cycle before the outage, mean (max) | CPU per catch-up cycle, mean (max) | datapoints exported catching up | largest returned per query |")
+	p("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	for _, r := range results {
+		steadyMean, steadyMax := cpuStats(r.steady())
+		mean, top := cpuStats(r.catchUp())
+		var wall time.Duration
+		perQuery := 0.0
+		for _, cy := range r.after.cycles {
+			wall += cy.wall
+			perQuery = max(perQuery, cy.perQuery())
+		}
+		p("| %s | %.1f MiB | %.1f MiB | %.2f× | %d | %s | %.2f s (%.2f s) | %.2f s (%.2f s) | %s | %.1f |", num(r.instances),
+			mib(r.before.mem.peak), mib(r.after.mem.peak), float64(r.after.mem.peak)/float64(r.before.mem.peak),
+			len(r.after.cycles), wall.Round(time.Second), steadyMean, steadyMax, mean, top, num(exported(r.after.cycles)), perQuery)
+	}
+	p("")
+	p("| instances | run | cycle | wall | CPU s | GetMetricData calls | metrics requested | datapoints returned | returned per query | datapoints exported | behind after | RSS | peak RSS |")
+	p("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	for _, r := range results {
+		for _, run := range r.runs() {
+			for _, cy := range run.cycles {
+				p("| %s | %s | %d | %s | %.2f | %s | %s | %s | %.1f | %s | %s | %.1f MiB | %.1f MiB |", num(r.instances), run.name, cy.index,
+					ms(cy.wall), cy.cpu, num(int(cy.calls)), num(int(cy.requested)), num(int(cy.returned)), cy.perQuery(), num(cy.exported),
+					time.Duration(cy.behind*float64(time.Second)).Round(time.Second), mib(cy.mem.rss), mib(cy.mem.peak))
+			}
+		}
+	}
+	p("")
+	for _, r := range results {
+		if q := r.queries(); q > 0 {
+			p("With %s instances the plan has %s queries: %s datapoints exported while catching up are %.1f per query "+
+				"(the inventory metrics are exported every cycle too).", num(r.instances), num(q), num(exported(r.after.cycles)),
+				float64(exported(r.after.cycles))/float64(q))
+			p("")
+		}
+		for _, run := range r.runs() {
+			if len(run.problems) > 0 {
+				p("Warnings and errors the collector logged with %s instances, %s:", num(r.instances), run.name)
+				for _, m := range run.problems {
+					p("- `%s`", strings.ReplaceAll(m, "`", "'"))
+				}
+				p("")
+			}
+		}
+	}
+	last := results[len(results)-1]
+	writeConfig(w, fmt.Sprintf("catch-up, %s instances", num(last.instances)), last.config)
 }

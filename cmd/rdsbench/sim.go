@@ -27,11 +27,13 @@ type fakeAWS struct {
 	shutdownPeriod time.Duration
 }
 
-func startFakeAWS(instances int, seed int64, latency time.Duration, onBurst func()) (*fakeAWS, error) {
+// startFakeAWS serves a fleet of the given size; now is the simulator's clock (nil: the
+// wall clock), the one the collector is given too when it runs on a scaled clock.
+func startFakeAWS(instances int, seed int64, latency time.Duration, onBurst func(), now func() time.Time) (*fakeAWS, error) {
 	fleet := simulator.GenerateFleet(instances, seed)
 	// As `rdssim -instances N -seed S -latency L`: default region, account and
 	// publication lag (points show one minute after their period ends, as in CloudWatch).
-	sim := simulator.New(simulator.Config{Fleet: fleet, Latency: latency})
+	sim := simulator.New(simulator.Config{Fleet: fleet, Latency: latency, Now: now})
 	f := &fakeAWS{
 		sim: sim, rec: newRecorder(burstGap, onBurst),
 		instances: len(fleet.Instances), clusters: len(fleet.Clusters),

@@ -46,6 +46,7 @@ type TelemetryBuilder struct {
 	ReceiverAwsrdsSQLRows                         metric.Int64Counter
 	ReceiverAwsrdsSQLSeriesDropped                metric.Int64Counter
 	ReceiverAwsrdsSQLTargetUp                     metric.Int64Gauge
+	ReceiverAwsrdsSQLTargetsUnreachable           metric.Int64Gauge
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -194,8 +195,14 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.ReceiverAwsrdsSQLTargetUp, err = builder.meter.Int64Gauge(
 		"otelcol_receiver_awsrds_sql_target_up",
-		metric.WithDescription("Whether the last connection attempt to a SQL target succeeded (1) or not (0). [Development]"),
+		metric.WithDescription("Whether the last connection attempt to a static SQL target succeeded (1) or not (0). Discovered instances: receiver_awsrds_sql_targets_unreachable. [Development]"),
 		metric.WithUnit("1"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ReceiverAwsrdsSQLTargetsUnreachable, err = builder.meter.Int64Gauge(
+		"otelcol_receiver_awsrds_sql_targets_unreachable",
+		metric.WithDescription("SQL targets, static and discovered, whose last connection attempt failed. [Development]"),
+		metric.WithUnit("{target}"),
 	)
 	errs = errors.Join(errs, err)
 	return &builder, errs

@@ -313,13 +313,27 @@ func AssertEqualReceiverAwsrdsSQLSeriesDropped(t *testing.T, tt *componenttest.T
 func AssertEqualReceiverAwsrdsSQLTargetUp(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_receiver_awsrds_sql_target_up",
-		Description: "Whether the last connection attempt to a SQL target succeeded (1) or not (0). [Development]",
+		Description: "Whether the last connection attempt to a static SQL target succeeded (1) or not (0). Discovered instances: receiver_awsrds_sql_targets_unreachable. [Development]",
 		Unit:        "1",
 		Data: metricdata.Gauge[int64]{
 			DataPoints: dps,
 		},
 	}
 	got, err := tt.GetMetric("otelcol_receiver_awsrds_sql_target_up")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
+func AssertEqualReceiverAwsrdsSQLTargetsUnreachable(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_receiver_awsrds_sql_targets_unreachable",
+		Description: "SQL targets, static and discovered, whose last connection attempt failed. [Development]",
+		Unit:        "{target}",
+		Data: metricdata.Gauge[int64]{
+			DataPoints: dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_receiver_awsrds_sql_targets_unreachable")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }

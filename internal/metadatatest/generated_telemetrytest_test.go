@@ -39,6 +39,7 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.ReceiverAwsrdsSQLRows.Add(context.Background(), 1)
 	tb.ReceiverAwsrdsSQLSeriesDropped.Add(context.Background(), 1)
 	tb.ReceiverAwsrdsSQLTargetUp.Record(context.Background(), 1)
+	tb.ReceiverAwsrdsSQLTargetsUnreachable.Record(context.Background(), 1)
 	AssertEqualReceiverAwsrdsAPICalls(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
@@ -97,6 +98,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualReceiverAwsrdsSQLTargetUp(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverAwsrdsSQLTargetsUnreachable(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 

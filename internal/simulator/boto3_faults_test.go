@@ -141,18 +141,7 @@ func runBoto3MetricData(t *testing.T, python, url string, r mdRequest) (protocol
 // simulator: per-query Forbidden and InternalError, PartialData with NextToken,
 // per-result and top-level Messages, and instances that publish nothing while stopped.
 func TestBoto3QueryStatuses(t *testing.T) {
-	var usable []string
-	for _, p := range pythons(t) {
-		if hasBoto3(p) {
-			usable = append(usable, p)
-		}
-	}
-	if len(usable) == 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("python3 with boto3 is required in CI (apt-get install python3-boto3)")
-		}
-		t.Skip("python3 with boto3 not found")
-	}
+	usable := boto3Pythons(t)
 
 	fleet := smallFleet(t)
 	for i := range fleet.Instances {

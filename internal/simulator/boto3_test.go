@@ -95,7 +95,10 @@ func hasBoto3(python string) bool {
 	return exec.CommandContext(ctx, python, "-c", "import boto3").Run() == nil
 }
 
-func TestBoto3CrossCheck(t *testing.T) {
+// boto3Pythons returns the interpreters that have boto3; without one the test is skipped,
+// or fails in CI.
+func boto3Pythons(t *testing.T) []string {
+	t.Helper()
 	var usable []string
 	for _, p := range pythons(t) {
 		if hasBoto3(p) {
@@ -108,6 +111,11 @@ func TestBoto3CrossCheck(t *testing.T) {
 		}
 		t.Skip("python3 with boto3 not found")
 	}
+	return usable
+}
+
+func TestBoto3CrossCheck(t *testing.T) {
+	usable := boto3Pythons(t)
 	s := newSim(t, smallFleet(t))
 	start, end := t0.Add(-time.Hour), t0
 	goView := goSDKView(t, s, start, end)

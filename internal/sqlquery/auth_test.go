@@ -26,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/config/configtls"
 	"go.uber.org/zap"
 )
 
@@ -66,8 +67,8 @@ func TestIAMTokenPerConnectionPostgres(t *testing.T) {
 	srv := startFakePostgres(t)
 	var n atomic.Int64
 	target := &Target{Name: "iam", Engine: "postgres", Host: "127.0.0.1", Port: srv.port, Region: "eu-west-1",
-		Credentials: Credentials{Username: "iam_user", IAMAuth: true, TLS: TLSConfig{Enabled: true, CAFile: srv.caFile, ServerName: "db.test"}}}
-	p, err := openPool(target, poolOptions{size: 2, creds: countingCreds(&n), logger: zap.NewNop(), tel: newTelemetry(nil)})
+		Credentials: Credentials{Username: "iam_user", IAMAuth: true, TLS: tlsWithCA(srv.caFile, "db.test")}}
+	p, err := openPool(target, poolOptions{creds: countingCreds(&n), logger: zap.NewNop(), tel: newTelemetry(nil)})
 	require.NoError(t, err)
 	defer p.db.Close()
 
@@ -104,8 +105,8 @@ func TestIAMTokenPerConnectionMySQL(t *testing.T) {
 	}()
 	var n atomic.Int64
 	target := &Target{Name: "iam", Engine: "aurora-mysql", Host: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port, Region: "eu-west-1",
-		Credentials: Credentials{Username: "iam_user", IAMAuth: true, TLS: TLSConfig{Enabled: true}}}
-	p, err := openPool(target, poolOptions{size: 2, creds: countingCreds(&n), logger: zap.NewNop(), tel: newTelemetry(nil)})
+		Credentials: Credentials{Username: "iam_user", IAMAuth: true, TLS: configtls.ClientConfig{}}}
+	p, err := openPool(target, poolOptions{creds: countingCreds(&n), logger: zap.NewNop(), tel: newTelemetry(nil)})
 	require.NoError(t, err)
 	defer p.db.Close()
 	for i := range 3 {
@@ -116,26 +117,32 @@ func TestIAMTokenPerConnectionMySQL(t *testing.T) {
 
 func TestTLSClientConfig(t *testing.T) {
 	srv := startFakePostgres(t)
-	cfg, err := TLSConfig{Enabled: true, CAFile: srv.caFile}.clientConfig("db.internal")
+	cfg, err := tlsClientConfig(tlsWithCA(srv.caFile, ""), "db.internal")
 	require.NoError(t, err)
 	assert.Equal(t, "db.internal", cfg.ServerName)
 	assert.NotNil(t, cfg.RootCAs)
 	assert.False(t, cfg.InsecureSkipVerify)
 	assert.GreaterOrEqual(t, cfg.MinVersion, uint16(tls.VersionTLS12))
 
-	cfg, err = TLSConfig{Enabled: true, ServerName: "other", InsecureSkipVerify: true}.clientConfig("db.internal")
+	cfg, err = tlsClientConfig(configtls.ClientConfig{ServerName: "other", InsecureSkipVerify: true}, "db.internal")
 	require.NoError(t, err)
 	assert.Equal(t, "other", cfg.ServerName)
 	assert.True(t, cfg.InsecureSkipVerify)
 
-	cfg, err = TLSConfig{}.clientConfig("db.internal")
+	cfg, err = tlsClientConfig(configtls.ClientConfig{}, "db.internal")
 	require.NoError(t, err)
-	assert.Nil(t, cfg)
+	require.NotNil(t, cfg, "TLS is on by default")
+	assert.Nil(t, cfg.RootCAs, "the system's roots")
+	assert.Equal(t, "db.internal", cfg.ServerName)
+
+	cfg, err = tlsClientConfig(configtls.ClientConfig{Insecure: true}, "db.internal")
+	require.NoError(t, err)
+	assert.Nil(t, cfg, "plaintext when asked for")
 
 	// The wrong server name fails verification.
 	target := &Target{Name: "tls", Engine: "postgresql", Host: "127.0.0.1", Port: srv.port, Static: true,
-		Credentials: Credentials{Username: "u", Password: "p", TLS: TLSConfig{Enabled: true, CAFile: srv.caFile, ServerName: "wrong.test"}}}
-	p, err := openPool(target, poolOptions{size: 1, logger: zap.NewNop(), tel: newTelemetry(nil)})
+		Credentials: Credentials{Username: "u", Password: "p", TLS: tlsWithCA(srv.caFile, "wrong.test")}}
+	p, err := openPool(target, poolOptions{logger: zap.NewNop(), tel: newTelemetry(nil)})
 	require.NoError(t, err)
 	defer p.db.Close()
 	assert.ErrorContains(t, p.db.PingContext(context.Background()), "certificate")
@@ -241,4 +248,9 @@ func readStartup(r io.Reader) ([]byte, error) {
 	body := make([]byte, binary.BigEndian.Uint32(n[:])-4)
 	_, err := io.ReadFull(r, body)
 	return body, err
+}
+
+// tlsWithCA verifies the server against the CAs of caFile, for serverName (empty: the host).
+func tlsWithCA(caFile, serverName string) configtls.ClientConfig {
+	return configtls.ClientConfig{Config: configtls.Config{CAFile: caFile}, ServerName: serverName}
 }

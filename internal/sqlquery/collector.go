@@ -19,8 +19,9 @@ const (
 	// claimGrace is how long Collect waits past a run's deadline for the run to report
 	// its own outcome before reporting a timeout itself.
 	claimGrace = 250 * time.Millisecond
-	// maxShutdownWait bounds Shutdown even when its context has no deadline.
-	maxShutdownWait = 5 * time.Second
+	// maxShutdownWait bounds Shutdown even when its context has no deadline; with the
+	// rest of the collector's shutdown, the process exits within 5 s.
+	maxShutdownWait = 3 * time.Second
 )
 
 // Result is what one Collect produced for one target that had queries due.
@@ -37,6 +38,7 @@ type Collector struct {
 	queries            []*query
 	collectionInterval time.Duration
 	poolOptions        poolOptions
+	poolSize           func(queries int) int
 	tel                telemetry
 	logger             *zap.Logger
 	slots              chan struct{} // max_concurrency
@@ -60,7 +62,8 @@ func NewCollector(cfg Config, collectionInterval time.Duration, tb *metadata.Tel
 	tel := newTelemetry(tb)
 	c := &Collector{
 		collectionInterval: collectionInterval,
-		poolOptions:        poolOptions{size: cfg.maxConcurrencyPerTarget(), creds: creds, logger: logger, tel: tel},
+		poolOptions:        poolOptions{creds: creds, logger: logger, tel: tel},
+		poolSize:           cfg.poolSize,
 		tel:                tel,
 		logger:             logger,
 		slots:              make(chan struct{}, cfg.maxConcurrency()),
@@ -96,7 +99,10 @@ type pending struct {
 // Collect runs the queries due at now on every target, concurrently within the
 // configured bounds, and returns one Result per target that had queries due. It waits
 // for each run at most until the run's own timeout, so a hung query delays nothing
-// else; a query whose previous run is still going is skipped.
+// else; a query whose previous run is still going is skipped. A target whose last
+// connection attempt failed gets one attempt per Collect: its other queries wait for
+// that attempt and are not tried when it fails (outcome backoff). Connecting takes no
+// max_concurrency slot, so unreachable targets never hold up healthy ones.
 func (c *Collector) Collect(ctx context.Context, now time.Time) []Result {
 	c.collecting.Lock()
 	defer c.collecting.Unlock()
@@ -135,52 +141,57 @@ func (c *Collector) Collect(ctx context.Context, now time.Time) []Result {
 		t := snap.target
 		results = append(results, Result{Target: &t, Metrics: pmetric.NewMetricSlice()})
 		res := &results[len(results)-1]
+		label := ts.label
 		if ts.poolErr != nil {
 			res.Errs = append(res.Errs, ts.poolErr)
 			for _, qs := range due {
-				c.tel.run(qs.q.Name, t.Name, outcomeError, 0)
+				c.tel.run(qs.q.Name, label, outcomeError, 0)
 			}
 			continue
 		}
-		if err := ts.backoff.blocked(now, c.collectionInterval); err != nil {
-			res.Errs = append(res.Errs, scrub(fmt.Errorf("sql target %q: %w", t.Name, err), "", ts.pool.secrets))
-			for _, qs := range due {
-				c.tel.run(qs.q.Name, t.Name, outcomeBackoff, 0)
-			}
-			continue
+		var pr *probe
+		if ts.pool.health.down() != nil {
+			pr = &probe{}
 		}
 		for _, qs := range due {
 			if !qs.running.CompareAndSwap(false, true) {
-				c.tel.run(qs.q.Name, t.Name, outcomeSkipped, 0)
+				c.tel.run(qs.q.Name, label, outcomeSkipped, 0)
 				res.Errs = append(res.Errs, fmt.Errorf("sql target %q: query %q: skipped, its previous run is still going", t.Name, qs.q.Name))
 				continue
 			}
-			p := c.start(ctx, ts, qs, len(results)-1)
+			p := c.start(ctx, ts, qs, pr, len(results)-1)
 			if p == nil { // shutting down
 				qs.running.Store(false)
-				c.tel.run(qs.q.Name, t.Name, outcomeCanceled, 0)
+				c.tel.run(qs.q.Name, label, outcomeCanceled, 0)
 				continue
 			}
 			runs = append(runs, p)
 		}
 	}
 
-	ran := map[*targetState][]string{}
+	ran := map[*targetState]bool{}
 	for _, p := range runs {
 		r := c.wait(ctx, p)
 		res := &results[p.result]
 		r.metrics.MoveAndAppendTo(res.Metrics)
 		res.Errs = append(res.Errs, r.errs...)
-		ran[p.ts] = append(ran[p.ts], r.outcome)
+		ran[p.ts] = true
 	}
-	for ts, outcomes := range ran {
-		c.updateBackoff(ts, now, outcomes)
+	for ts := range ran {
+		c.noteHealth(ts)
 	}
+	var unreachable int64
+	for _, snap := range targets {
+		if snap.ts.pool != nil && snap.ts.pool.health.down() != nil {
+			unreachable++
+		}
+	}
+	c.tel.unreachable(unreachable)
 	return results
 }
 
 // start launches one run with its own deadline; nil once Shutdown has begun.
-func (c *Collector) start(ctx context.Context, ts *targetState, qs *queryState, result int) *pending {
+func (c *Collector) start(ctx context.Context, ts *targetState, qs *queryState, pr *probe, result int) *pending {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.ctx.Err() != nil {
@@ -194,7 +205,7 @@ func (c *Collector) start(ctx context.Context, ts *targetState, qs *queryState, 
 	go func() {
 		defer c.runs.Done()
 		defer c.active.Add(-1)
-		r := c.run(runCtx, ts, qs)
+		r := c.run(runCtx, ts, qs, pr)
 		stop()
 		cancel()
 		// Before the result is handed over: the next Collect may start right after.
@@ -219,6 +230,14 @@ func (c *Collector) wait(ctx context.Context, p *pending) runResult {
 	case <-timer.C:
 	case <-ctx.Done():
 		outcome = outcomeCanceled
+	case <-c.ctx.Done():
+		// Shutdown: the run was canceled with the rest; it normally reports at once.
+		outcome = outcomeCanceled
+		select {
+		case r := <-p.done:
+			return r
+		case <-time.After(claimGrace):
+		}
 	}
 	if !p.claimed.CompareAndSwap(false, true) {
 		return <-p.done // the run has just ended
@@ -226,7 +245,10 @@ func (c *Collector) wait(ctx context.Context, p *pending) runResult {
 	r := runResult{outcome: outcome, metrics: pmetric.NewMetricSlice(), duration: p.qs.q.timeout}
 	err := fmt.Errorf("timed out after %v", p.qs.q.timeout)
 	if outcome == outcomeCanceled {
-		err = ctx.Err()
+		err = errors.New("canceled: shutting down")
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		}
 	}
 	r.errs = []error{fmt.Errorf("sql target %q: query %q: %w", p.ts.name, p.qs.q.Name, err)}
 	c.account(p.ts, p.qs, r)
@@ -235,35 +257,32 @@ func (c *Collector) wait(ctx context.Context, p *pending) runResult {
 
 // account records a run's outcome in telemetry and the log.
 func (c *Collector) account(ts *targetState, qs *queryState, r runResult) {
-	query, target := qs.q.Name, ts.name
+	query, target := qs.q.Name, ts.label
 	c.tel.run(query, target, r.outcome, r.duration)
 	if r.rows > 0 {
 		c.tel.rows(query, target, r.rows)
 	}
 	c.tel.lost(query, target, r.counts)
 	if ce := c.logger.Check(zap.DebugLevel, "SQL query run"); ce != nil {
-		ce.Write(zap.String("query", query), zap.String("target", target), zap.String("outcome", r.outcome),
+		ce.Write(zap.String("query", query), zap.String("target", ts.name), zap.String("outcome", r.outcome),
 			zap.Duration("duration", r.duration), zap.Int64("rows", r.rows), zap.Errors("errors", r.errs))
 	}
 }
 
-// updateBackoff starts or extends the target's backoff when none of its runs succeeded
-// and its last connection attempt failed; any success ends it.
-func (c *Collector) updateBackoff(ts *targetState, now time.Time, outcomes []string) {
-	for _, o := range outcomes {
-		if o == outcomeSuccess {
-			ts.backoff.succeeded()
-			return
-		}
+// noteHealth logs when a target goes down or comes back, not on every cycle.
+func (c *Collector) noteHealth(ts *targetState) {
+	err := ts.pool.health.down()
+	switch {
+	case err != nil && !ts.down:
+		c.logger.Warn("SQL target unreachable: one connection attempt per collection until it answers",
+			zap.String("target", ts.name), zap.Error(scrub(err, "", ts.pool.secrets)))
+	case err == nil && ts.down:
+		c.logger.Info("SQL target reachable again", zap.String("target", ts.name))
 	}
-	if err := ts.pool.health.down(); err != nil {
-		wait := ts.backoff.failed(now, c.collectionInterval, scrub(err, "", ts.pool.secrets))
-		c.logger.Warn("SQL target unreachable, backing off", zap.String("target", ts.name),
-			zap.Int("failures", ts.backoff.failures), zap.Duration("next_attempt_in", wait), zap.Error(ts.backoff.lastErr))
-	}
+	ts.down = err != nil
 }
 
-// Shutdown cancels every run, waits for them at most until ctx is done or 5 s have
+// Shutdown cancels every run, waits for them at most until ctx is done or maxShutdownWait has
 // passed, whichever comes first, and closes every pool.
 func (c *Collector) Shutdown(ctx context.Context) error {
 	c.mu.Lock()

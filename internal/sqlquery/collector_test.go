@@ -3,7 +3,6 @@ package sqlquery
 import (
 	"context"
 	"net"
-	"strings"
 	"testing"
 	"time"
 
@@ -30,42 +29,51 @@ func oneQuery(target string) QueryConfig {
 	}
 }
 
-func TestUnreachableTargetBacksOff(t *testing.T) {
+// A target that refuses connections: every query tries on the first cycle (nothing is
+// known yet); afterwards one attempt per cycle, the other queries wait for its outcome
+// and are not tried (backoff). The target is tried again every cycle: the back-off
+// never exceeds one collection interval.
+func TestUnreachableTargetOneAttemptPerCycle(t *testing.T) {
 	for _, engine := range []string{"mariadb", "postgresql"} {
 		t.Run(engine, func(t *testing.T) {
 			step := 10 * time.Second
 			target := Target{Name: "down", Engine: engine, Host: "127.0.0.1", Port: closedPort(t), Static: true,
 				Credentials: Credentials{Username: "otel", Password: secretPassword, Database: "app"}}
-			h := newHarness(t, Config{Queries: []QueryConfig{oneQuery("down")}}, step)
+			var queries []QueryConfig
+			for _, name := range []string{"a", "b", "c"} {
+				q := oneQuery("down")
+				q.Name = name
+				queries = append(queries, q)
+			}
+			h := newHarness(t, Config{Queries: queries}, step)
 			h.SetTargets([]Target{target})
 
 			t0 := time.Unix(1_000_000, 0)
-			// Attempts at cycles 0, 1, 3, 7: waits of 1, 2, 4 cycles.
-			want := []string{"error", "error", "backoff", "error", "backoff", "backoff", "backoff", "error", "backoff"}
-			var got []string
-			for i := range want {
+			for i := range 4 {
 				results := h.Collect(context.Background(), t0.Add(time.Duration(i)*step))
 				require.Len(t, results, 1)
 				r := results[0]
-				require.NotEmpty(t, r.Errs)
 				assert.Equal(t, 0, r.Metrics.Len())
+				if i == 0 {
+					require.Len(t, r.Errs, 3, "cycle 0: every query tried")
+				} else {
+					require.Len(t, r.Errs, 1, "cycle %d: one attempt, one error", i)
+				}
 				msg := joinErrs(r.Errs)
 				assert.NotContains(t, msg, secretPassword)
 				assert.NotContains(t, msg, "the text of a query")
 				assert.Contains(t, msg, `sql target "down"`)
-				if strings.Contains(msg, "unreachable") {
-					got = append(got, "backoff")
-				} else {
-					assert.Contains(t, msg, `query "answer"`)
-					got = append(got, "error")
-				}
+				assert.Contains(t, msg, "connecting:")
 			}
-			assert.Equal(t, want, got)
-			assert.EqualValues(t, 4, h.runs(t, "answer", "down", outcomeError))
-			assert.EqualValues(t, 5, h.runs(t, "answer", "down", outcomeBackoff))
+			errs := h.runs(t, "a", "down", outcomeError) + h.runs(t, "b", "down", outcomeError) + h.runs(t, "c", "down", outcomeError)
+			backoffs := h.runs(t, "a", "down", outcomeBackoff) + h.runs(t, "b", "down", outcomeBackoff) + h.runs(t, "c", "down", outcomeBackoff)
+			assert.EqualValues(t, 3+3, errs, "3 on the first cycle, then 1 a cycle")
+			assert.EqualValues(t, 2*3, backoffs)
 			assert.EqualValues(t, 0, h.value(t, "sql_target_up", map[string]string{"target": "down"}))
+			assert.EqualValues(t, 1, h.value(t, "sql_targets_unreachable", nil))
 			assert.NotContains(t, h.logText(), secretPassword)
 			assert.NotContains(t, h.logText(), "the text of a query")
+			assert.Equal(t, 1, h.logs.FilterMessageSnippet("SQL target unreachable").Len(), "logged once, not every cycle")
 		})
 	}
 }
@@ -169,22 +177,6 @@ func TestQueryDue(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []int{0, 3, 6, 9}, ran)
-}
-
-func TestBackoffSchedule(t *testing.T) {
-	var b backoff
-	step := time.Minute
-	now := time.Unix(0, 0)
-	var waits []time.Duration
-	for range 10 {
-		waits = append(waits, b.failed(now, step, assert.AnError))
-	}
-	assert.Equal(t, []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute, 5 * time.Minute, 5 * time.Minute,
-		5 * time.Minute, 5 * time.Minute, 5 * time.Minute, 5 * time.Minute, 5 * time.Minute}, waits)
-	require.Error(t, b.blocked(now.Add(time.Minute), step))
-	require.NoError(t, b.blocked(now.Add(5*time.Minute), step))
-	b.succeeded()
-	require.NoError(t, b.blocked(now, step))
 }
 
 func TestScrub(t *testing.T) {

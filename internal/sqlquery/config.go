@@ -4,15 +4,25 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/collector/config/configtls"
 )
 
 // Defaults of the zero values of the configuration.
 const (
-	DefaultMaxConcurrency          = 8
-	DefaultMaxConcurrencyPerTarget = 2
-	DefaultMaxSeries               = 1000
+	DefaultMaxConcurrency = 8
+	DefaultMaxSeries      = 1000
 	// MaxDefaultTimeout caps the default query timeout (80% of the query's interval).
 	MaxDefaultTimeout = 30 * time.Second
+
+	// Bounds of the configuration: beyond them a setting is a mistake, not a choice.
+	MaxMaxConcurrency          = 256
+	MaxMaxConcurrencyPerTarget = 64
+	MaxMaxSeries               = 100_000
+	MinTimeout                 = time.Second
+
+	// ConnectTimeout bounds a connection attempt (TCP connect, TLS and login): a target
+	// that does not answer within it is down for the cycle.
+	ConnectTimeout = 5 * time.Second
 
 	// ApplicationName is how the receiver's sessions show up on the server:
 	// PostgreSQL application_name, MySQL connection attribute program_name.
@@ -41,8 +51,10 @@ type Config struct {
 	Discovered Credentials `mapstructure:"discovered"`
 	// MaxConcurrency bounds the queries in flight overall (0: DefaultMaxConcurrency).
 	MaxConcurrency int `mapstructure:"max_concurrency"`
-	// MaxConcurrencyPerTarget bounds the queries in flight per target and is the size of
-	// the target's connection pool (0: DefaultMaxConcurrencyPerTarget).
+	// MaxConcurrencyPerTarget caps the queries in flight per target, which is also the
+	// size of the target's connection pool. 0 (the default) is one connection per query
+	// that runs on the target: a slow query then never makes another query of the same
+	// target wait.
 	MaxConcurrencyPerTarget int `mapstructure:"max_concurrency_per_target"`
 }
 
@@ -95,19 +107,11 @@ type Credentials struct {
 	Database string `mapstructure:"database"`
 	// IAMAuth logs in with an RDS IAM authentication token minted for every new
 	// connection (tokens live 15 minutes); it requires TLS.
-	IAMAuth bool      `mapstructure:"iam_auth"`
-	TLS     TLSConfig `mapstructure:"tls"`
-}
-
-// TLSConfig secures the connection to the database.
-type TLSConfig struct {
-	Enabled bool `mapstructure:"enabled"`
-	// CAFile is a PEM bundle of the CAs to trust (for RDS: the region's global-bundle.pem);
-	// empty means the system's roots.
-	CAFile string `mapstructure:"ca_file"`
-	// ServerName overrides the name the server certificate is checked against.
-	ServerName         string `mapstructure:"server_name"`
-	InsecureSkipVerify bool   `mapstructure:"insecure_skip_verify"`
+	IAMAuth bool `mapstructure:"iam_auth"`
+	// TLS is on unless insecure is true: the server's certificate is verified against
+	// ca_file (for RDS, the RDS CA bundle), else the system's roots, for the target's
+	// host name (server_name_override replaces it). Only insecure: true allows plaintext.
+	TLS configtls.ClientConfig `mapstructure:"tls"`
 }
 
 // TargetConfig is a static database: either a DSN, or host/port and credentials.
@@ -124,13 +128,19 @@ type TargetConfig struct {
 
 // DefaultConfig returns a Config with the defaults filled in.
 func DefaultConfig() Config {
-	return Config{MaxConcurrency: DefaultMaxConcurrency, MaxConcurrencyPerTarget: DefaultMaxConcurrencyPerTarget}
+	return Config{MaxConcurrency: DefaultMaxConcurrency}
 }
 
 func (c Config) maxConcurrency() int { return orDefault(c.MaxConcurrency, DefaultMaxConcurrency) }
 
-func (c Config) maxConcurrencyPerTarget() int {
-	return orDefault(c.MaxConcurrencyPerTarget, DefaultMaxConcurrencyPerTarget)
+// poolSize is the connection pool size of a target that queries run on: one connection
+// per query (a query never has two runs in flight), at most max_concurrency_per_target.
+func (c Config) poolSize(queries int) int {
+	n := max(queries, 1)
+	if c.MaxConcurrencyPerTarget > 0 {
+		n = min(n, c.MaxConcurrencyPerTarget)
+	}
+	return n
 }
 
 // effectiveInterval is how often the query runs.

@@ -61,16 +61,17 @@ func mysqlConnector(t *Target, creds aws.CredentialsProvider, logger *zap.Logger
 	if !strings.Contains(cfg.ConnectionAttributes, "program_name:") {
 		cfg.ConnectionAttributes = strings.Trim(cfg.ConnectionAttributes+",program_name:"+ApplicationName, ",")
 	}
-	if cfg.Timeout == 0 {
-		cfg.Timeout = dialTimeout
+	if cfg.Timeout <= 0 || cfg.Timeout > ConnectTimeout {
+		cfg.Timeout = ConnectTimeout
 	}
 	cfg.Logger = mysqlLogger{logger}
-	tlsCfg, err := t.Credentials.TLS.clientConfig(host)
-	if err != nil {
-		return nil, nil, secrets, err
-	}
-	if tlsCfg != nil {
-		cfg.TLS = tlsCfg
+	forceSafeMySQL(cfg)
+	if cfg.TLSConfig == "" { // else the DSN set TLS itself
+		tlsCfg, err := tlsClientConfig(t.Credentials.TLS, host)
+		if err != nil {
+			return nil, nil, secrets, err
+		}
+		cfg.TLS = tlsCfg // nil: plaintext, asked for with insecure: true
 	}
 	if t.Credentials.IAMAuth {
 		iam, err := newIAMAuth(creds, t.Region, host, cfg.User)
@@ -93,14 +94,16 @@ func mysqlConnector(t *Target, creds aws.CredentialsProvider, logger *zap.Logger
 		return nil, nil, secrets, err
 	}
 	mariadb := t.Engine == "mariadb"
-	return conn, func(db *sql.DB) dialect { return &mysqlDialect{mariadb: mariadb, db: db, logger: logger} }, secrets, nil
+	return conn, func(*sql.DB) dialect { return &mysqlDialect{mariadb: mariadb, connector: conn, logger: logger} }, secrets, nil
 }
 
 // mysqlDialect covers MySQL, Aurora MySQL and MariaDB.
 type mysqlDialect struct {
 	mariadb bool // known from the engine name; otherwise told by VERSION()
-	db      *sql.DB
-	logger  *zap.Logger
+	// connector opens the connection that kills a statement: not one of the pool, which
+	// may have none to spare.
+	connector driver.Connector
+	logger    *zap.Logger
 }
 
 // limit sets the session's statement timeout: max_statement_time (seconds) on MariaDB,
@@ -125,10 +128,25 @@ func (d *mysqlDialect) limit(ctx context.Context, tx *sql.Tx, timeout time.Durat
 	return func() {
 		ctx, cancel := context.WithTimeout(context.Background(), abortTimeout)
 		defer cancel()
-		if _, err := d.db.ExecContext(ctx, "KILL QUERY "+strconv.FormatUint(id, 10)); err != nil {
+		if err := d.kill(ctx, id); err != nil {
 			d.logger.Debug("KILL QUERY after a client-side timeout failed", zap.Uint64("connection_id", id), zap.Error(err))
 		}
 	}, nil
+}
+
+// kill stops the statement of connection id from a connection of its own.
+func (d *mysqlDialect) kill(ctx context.Context, id uint64) error {
+	conn, err := d.connector.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	execer, ok := conn.(driver.ExecerContext)
+	if !ok {
+		return errors.New("driver connection cannot execute statements")
+	}
+	_, err = execer.ExecContext(ctx, "KILL QUERY "+strconv.FormatUint(id, 10), nil)
+	return err
 }
 
 func (*mysqlDialect) readOnly(err error) bool {

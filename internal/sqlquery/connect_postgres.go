@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -53,7 +55,6 @@ func postgresConnector(t *Target, creds aws.CredentialsProvider) (driver.Connect
 		cc.Host, cc.Port = t.Host, uint16(t.port())
 		cc.User, cc.Password = t.Credentials.Username, string(t.Credentials.Password)
 		cc.Database = t.database()
-		cc.TLSConfig, cc.Fallbacks = nil, nil // TLS only when configured
 		// Nothing from the collector's PG* environment: the target says it all.
 		cc.RuntimeParams, cc.ValidateConnect = map[string]string{}, nil
 	}
@@ -61,20 +62,26 @@ func postgresConnector(t *Target, creds aws.CredentialsProvider) (driver.Connect
 	if cc.RuntimeParams["application_name"] == "" {
 		cc.RuntimeParams["application_name"] = ApplicationName
 	}
-	if cc.ConnectTimeout == 0 {
-		cc.ConnectTimeout = dialTimeout
+	if cc.ConnectTimeout <= 0 || cc.ConnectTimeout > ConnectTimeout {
+		cc.ConnectTimeout = ConnectTimeout
 	}
+	forceSafePostgres(cc)
 	// pgx's default only closes the socket on cancel, leaving the statement running on
 	// the server; a cancel request stops it.
 	cc.BuildContextWatcherHandler = func(pc *pgconn.PgConn) ctxwatch.Handler {
 		return &pgconn.CancelRequestContextWatcherHandler{Conn: pc, DeadlineDelay: cancelGrace}
 	}
-	tlsCfg, err := t.Credentials.TLS.clientConfig(cc.Host)
-	if err != nil {
-		return nil, nil, secrets, err
-	}
-	if tlsCfg != nil {
-		cc.TLSConfig, cc.Fallbacks = tlsCfg, nil // required: no plaintext fallback
+	mode, inDSN := pgParam(string(t.DSN), "sslmode")
+	switch {
+	case !inDSN || t.DSN == "":
+		tlsCfg, err := tlsClientConfig(t.Credentials.TLS, cc.Host)
+		if err != nil {
+			return nil, nil, secrets, err
+		}
+		// Exactly one way to connect: TLS, or plaintext when asked for; no fallback.
+		cc.TLSConfig, cc.Fallbacks = tlsCfg, nil
+	case strings.EqualFold(mode, "prefer") || strings.EqualFold(mode, "allow"):
+		return nil, nil, secrets, fmt.Errorf("dsn: sslmode=%s falls back to plaintext silently; use sslmode=verify-full (or sslmode=disable to ask for plaintext)", mode)
 	}
 	var opts []stdlib.OptionOpenDB
 	if t.Credentials.IAMAuth {

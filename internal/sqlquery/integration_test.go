@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/collector/config/configtls"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.uber.org/goleak"
 
@@ -106,10 +107,15 @@ func forEngine(t *testing.T, f func(t *testing.T, e engine)) {
 	}
 }
 
-// targetOf is the static target of a test server, by host and credentials.
+// targetOf is the static target of a test server, by host and credentials; in
+// plaintext unless the server has TLS.
 func targetOf(s *testdb.Server, name string) Target {
-	return Target{Name: name, Engine: s.Engine, Host: s.Host, Port: s.Port, Static: true,
+	t := Target{Name: name, Engine: s.Engine, Host: s.Host, Port: s.Port, Static: true,
 		Credentials: Credentials{Username: s.User, Password: configopaque.String(s.Password), Database: s.Database}}
+	if s.CA == nil {
+		t.Credentials.TLS.Insecure = true
+	}
+	return t
 }
 
 func queryOn(q QueryConfig, name string, targets ...string) QueryConfig {
@@ -158,7 +164,8 @@ func points(t *testing.T, m pmetric.Metric) map[string]any {
 func TestSessionsQuery(t *testing.T) {
 	forEngine(t, func(t *testing.T, e engine) {
 		s := e.shared(t)
-		byDSN := Target{Name: "by_dsn", Engine: s.Engine, DSN: configopaque.String(s.DSN()), Static: true}
+		byDSN := Target{Name: "by_dsn", Engine: s.Engine, DSN: configopaque.String(s.DSN()), Static: true,
+			Credentials: Credentials{TLS: configtls.ClientConfig{Insecure: true}}}
 		h := newHarness(t, Config{Queries: []QueryConfig{queryOn(e.sessions, "sessions", "by_host", "by_dsn")}}, time.Minute)
 		h.SetTargets([]Target{targetOf(s, "by_host"), byDSN})
 
@@ -192,8 +199,29 @@ func TestSessionsQuery(t *testing.T) {
 		for _, ts := range h.targets {
 			st := ts.pool.db.Stats()
 			assert.Zero(t, st.InUse, "rows and transactions are closed")
-			assert.Equal(t, DefaultMaxConcurrencyPerTarget, st.MaxOpenConnections)
+			assert.Equal(t, 1, st.MaxOpenConnections, "one connection per query of the target")
 		}
+	})
+}
+
+// NaN and infinities, from a string or a float column, are counted row errors and never
+// datapoints; the finite row beside them is emitted.
+func TestNonFiniteValuesAreRowErrors(t *testing.T) {
+	forEngine(t, func(t *testing.T, e engine) {
+		s := e.shared(t)
+		sqlText := "select 'a' as k, 'NaN' as v union all select 'b', 'Infinity' union all select 'c', '-inf' union all select 'd', '1.5'"
+		if e.name == "postgresql" {
+			sqlText = "select 'a' as k, 'NaN'::float8 as v union all select 'b', 'Infinity'::float8 union all select 'c', '-Infinity'::numeric union all select 'd', 1.5"
+		}
+		q := QueryConfig{Name: "nonfinite", SQL: sqlText, Targets: []string{"db"}, Metrics: []MetricConfig{{Name: "v", ValueColumn: "v", AttributeColumns: []string{"k"}}}}
+		h := newHarness(t, Config{Queries: []QueryConfig{q}}, time.Minute)
+		h.SetTargets([]Target{targetOf(s, "db")})
+		r := resultFor(t, h.Collect(context.Background(), time.Now()), "db")
+		require.Empty(t, r.Errs)
+		m, ok := metricByName(r.Metrics, "v")
+		require.True(t, ok)
+		assert.Equal(t, map[string]any{"k=d": 1.5}, points(t, m))
+		assert.EqualValues(t, 3, h.value(t, "sql_row_errors", map[string]string{"query": "nonfinite", "reason": reasonNotNumeric}))
 	})
 }
 
@@ -253,6 +281,12 @@ func TestSlowQueryIsolated(t *testing.T) {
 		assert.True(t, ok, "sessions delivered")
 		_, ok = metricByName(r.Metrics, "one")
 		assert.True(t, ok, "one delivered")
+		// The fast queries had connections of their own: the slow one delayed neither.
+		for _, entry := range h.logs.FilterMessage("SQL query run").All() {
+			if q := entry.ContextMap()["query"]; q != "slow" {
+				assert.Less(t, entry.ContextMap()["duration"].(time.Duration), 500*time.Millisecond, q)
+			}
+		}
 		require.Len(t, r.Errs, 1)
 		assert.Contains(t, r.Errs[0].Error(), `query "slow": timed out after 1s`)
 		assert.NotContains(t, r.Errs[0].Error(), e.sleep)
@@ -271,38 +305,44 @@ func TestSlowQueryIsolated(t *testing.T) {
 	})
 }
 
-// The server stops between collections, then comes back: errors, then recovery with
-// the same Collector and pool.
+// The server stops between collections, then comes back: errors (one connection
+// attempt per cycle while it is down), then, in the first cycle after it is back, every
+// query succeeds, with the same Collector and pool.
 func TestServerRestart(t *testing.T) {
 	forEngine(t, func(t *testing.T, e engine) {
 		s := e.own(t)
 		step := 10 * time.Second
 		one := QueryConfig{Name: "one", SQL: "select 1 as one", Targets: []string{"db"}, Metrics: []MetricConfig{{Name: "one", ValueColumn: "one"}}}
-		h := newHarness(t, Config{Queries: []QueryConfig{one}}, step)
+		two := QueryConfig{Name: "two", SQL: "select 2 as two", Targets: []string{"db"}, Metrics: []MetricConfig{{Name: "two", ValueColumn: "two"}}}
+		h := newHarness(t, Config{Queries: []QueryConfig{one, two}}, step)
 		h.SetTargets([]Target{targetOf(s, "db")})
 		up := func() int64 { return h.value(t, "sql_target_up", map[string]string{"target": "db"}) }
 
 		t0 := time.Now()
 		r := resultFor(t, h.Collect(context.Background(), t0), "db")
 		require.Empty(t, r.Errs)
-		require.Equal(t, 1, r.Metrics.Len())
+		require.Equal(t, 2, r.Metrics.Len())
 		assert.EqualValues(t, 1, up())
 
 		s.Stop(t)
-		r = resultFor(t, h.Collect(context.Background(), t0.Add(step)), "db")
-		require.NotEmpty(t, r.Errs)
-		assert.Equal(t, 0, r.Metrics.Len())
-		assert.EqualValues(t, 0, up())
-		assert.EqualValues(t, 1, h.runs(t, "one", "db", outcomeError))
-		assert.NotContains(t, joinErrs(r.Errs), s.Password)
+		cycle := 1
+		for ; cycle <= 4; cycle++ {
+			r = resultFor(t, h.Collect(context.Background(), t0.Add(time.Duration(cycle)*step)), "db")
+			require.NotEmpty(t, r.Errs, "cycle %d", cycle)
+			assert.Equal(t, 0, r.Metrics.Len())
+			assert.EqualValues(t, 0, up())
+			assert.NotContains(t, joinErrs(r.Errs), s.Password)
+		}
 
 		s.Start(t)
-		r = resultFor(t, h.Collect(context.Background(), t0.Add(2*step)), "db")
-		require.Empty(t, r.Errs, "recovered")
-		require.Equal(t, 1, r.Metrics.Len())
+		r = resultFor(t, h.Collect(context.Background(), t0.Add(time.Duration(cycle)*step)), "db")
+		require.Empty(t, r.Errs, "recovered in the first cycle after the server is back")
+		require.Equal(t, 2, r.Metrics.Len())
 		assert.EqualValues(t, 1, up())
 		assert.EqualValues(t, 2, h.runs(t, "one", "db", outcomeSuccess))
+		assert.EqualValues(t, 2, h.runs(t, "two", "db", outcomeSuccess))
 		assert.NotContains(t, h.logText(), s.Password)
+		assert.Equal(t, 1, h.logs.FilterMessage("SQL target reachable again").Len())
 	})
 }
 
@@ -422,21 +462,6 @@ func TestConcurrencyBounds(t *testing.T) {
 	})
 }
 
-// With tls.enabled, a server without TLS is refused: no silent fallback to plaintext.
-func TestTLSRequired(t *testing.T) {
-	forEngine(t, func(t *testing.T, e engine) {
-		s := e.shared(t)
-		target := targetOf(s, "db")
-		target.Credentials.TLS = TLSConfig{Enabled: true, InsecureSkipVerify: true}
-		h := newHarness(t, Config{Queries: []QueryConfig{queryOn(e.sessions, "sessions", "db")}}, time.Minute)
-		h.SetTargets([]Target{target})
-		r := resultFor(t, h.Collect(context.Background(), time.Now()), "db")
-		require.Len(t, r.Errs, 1)
-		assert.Regexp(t, `(?i)tls`, r.Errs[0].Error())
-		assert.Equal(t, 0, r.Metrics.Len())
-	})
-}
-
 // Shutdown is bounded even with a query blocked on a lock, and the blocked statement
 // is gone from the server afterwards.
 func TestShutdownWithHungQuery(t *testing.T) {
@@ -508,4 +533,33 @@ func TestQueryIntervals(t *testing.T) {
 		}
 		assert.Equal(t, []string{"every rare", "every", "every", "every rare", "every", "every", "every rare"}, got)
 	})
+}
+
+// The statements one run costs the server on MariaDB (global Questions): START
+// TRANSACTION READ ONLY, SELECT CONNECTION_ID(), VERSION(), SET SESSION
+// max_statement_time, the query, ROLLBACK.
+func TestStatementsPerRunMariaDB(t *testing.T) {
+	s := testdb.StartMariaDB(t)
+	q := QueryConfig{Name: "one", SQL: "select 1 as one", Targets: []string{"db"}, Metrics: []MetricConfig{{Name: "one", ValueColumn: "one"}}}
+	h := newHarness(t, Config{Queries: []QueryConfig{q}}, time.Minute)
+	h.SetTargets([]Target{targetOf(s, "db")})
+	r := resultFor(t, h.Collect(context.Background(), time.Now()), "db") // connects
+	require.Empty(t, r.Errs)
+	admin := s.Admin(t)
+	questions := func() int {
+		var name string
+		var n int
+		require.NoError(t, admin.QueryRowContext(context.Background(), "show global status like 'Questions'").Scan(&name, &n))
+		return n
+	}
+	const runs = 10
+	before := questions()
+	t0 := time.Now()
+	for i := range runs {
+		r := resultFor(t, h.Collect(context.Background(), t0.Add(time.Duration(i+1)*time.Minute)), "db")
+		require.Empty(t, r.Errs)
+	}
+	perRun := float64(questions()-before-1) / runs // -1: the second SHOW itself
+	t.Logf("MariaDB: %.1f statements per query run", perRun)
+	assert.Equal(t, 5.0, perRun)
 }

@@ -4,23 +4,21 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"go.uber.org/zap"
-
-	"github.com/otelcol-rds/awsrdsreceiver/internal/discovery"
 )
 
 const (
-	// dialTimeout bounds TCP connect and login; a query's own deadline may cut it shorter.
-	dialTimeout     = 10 * time.Second
 	connMaxLifetime = 30 * time.Minute
 	connMaxIdleTime = 5 * time.Minute
-	// abortTimeout bounds the out-of-band statement kill after a client-side timeout.
-	abortTimeout = 5 * time.Second
+	// abortTimeout bounds the out-of-band statement kill after a client-side timeout or
+	// at shutdown; shorter than maxShutdownWait.
+	abortTimeout = 2 * time.Second
 )
 
 // dialect is what differs between the engines once connected.
@@ -47,14 +45,13 @@ type pool struct {
 
 // poolOptions are what opening a pool needs besides the target.
 type poolOptions struct {
-	size   int
 	creds  aws.CredentialsProvider
 	logger *zap.Logger
 	tel    telemetry
 }
 
 func openPool(t *Target, o poolOptions) (*pool, error) {
-	h := &health{target: t.Name, tel: o.tel}
+	h := &health{target: telemetryTarget(t), static: t.Static, tel: o.tel}
 	var (
 		conn    driver.Connector
 		d       func(*sql.DB) dialect
@@ -74,28 +71,25 @@ func openPool(t *Target, o poolOptions) (*pool, error) {
 		return nil, scrub(err, "", secrets)
 	}
 	db := sql.OpenDB(observedConnector{Connector: conn, health: h})
-	db.SetMaxOpenConns(o.size)
-	db.SetMaxIdleConns(o.size)
+	db.SetMaxOpenConns(1) // until resize
+	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(connMaxLifetime)
 	db.SetConnMaxIdleTime(connMaxIdleTime)
 	return &pool{db: db, dialect: d(db), health: h, secrets: secrets}, nil
 }
 
-// checkDSN tells whether dsn parses for engine, without quoting it.
-func checkDSN(engine, dsn string) error {
-	var err error
-	switch discovery.EngineFamily(engine) {
-	case familyMySQL:
-		_, err = parseMySQLDSN(dsn)
-	case familyPostgres:
-		_, err = parsePostgresDSN(dsn)
-	}
-	return err
+// resize sets the pool's size: as many connections as queries may run at once on the
+// target. All may stay idle between collections (up to connMaxIdleTime): closing and
+// opening them again every cycle would cost a login, and a TLS handshake, per query.
+func (p *pool) resize(n int) {
+	p.db.SetMaxOpenConns(n)
+	p.db.SetMaxIdleConns(n)
 }
 
 // health is what the last connection attempt to a target said.
 type health struct {
-	target string
+	target string // in telemetry
+	static bool   // target_up is per static target only
 	tel    telemetry
 
 	mu      sync.Mutex
@@ -106,7 +100,9 @@ func (h *health) record(err error) {
 	h.mu.Lock()
 	h.lastErr = err
 	h.mu.Unlock()
-	h.tel.up(h.target, err == nil)
+	if h.static {
+		h.tel.up(h.target, err == nil)
+	}
 }
 
 // down returns the error of the last connection attempt if it failed.
@@ -123,11 +119,28 @@ type observedConnector struct {
 	health *health
 }
 
+// Connect bounds the attempt by ConnectTimeout, whatever the query's own timeout: a
+// target that accepts connections and never answers is down, not slow. An attempt cut
+// short by a cancellation (shutdown, target removed) says nothing about the target.
 func (c observedConnector) Connect(ctx context.Context) (driver.Conn, error) {
-	conn, err := c.Connector.Connect(ctx)
-	if err != nil && ctx.Err() != nil {
-		return conn, err // canceled: says nothing about the target
+	dialCtx, cancel := context.WithTimeout(ctx, ConnectTimeout)
+	defer cancel()
+	conn, err := c.Connector.Connect(dialCtx)
+	if err != nil && errors.Is(ctx.Err(), context.Canceled) {
+		return conn, err
 	}
+	if err != nil && dialCtx.Err() != nil {
+		err = fmt.Errorf("no answer within %v: %w", min(ConnectTimeout, time.Until(deadlineOf(ctx))), err)
+	}
+	err = withTLSHint(err)
 	c.health.record(err)
 	return conn, err
+}
+
+// deadlineOf is ctx's deadline, or far in the future.
+func deadlineOf(ctx context.Context) time.Time {
+	if d, ok := ctx.Deadline(); ok {
+		return d
+	}
+	return time.Now().Add(24 * time.Hour)
 }

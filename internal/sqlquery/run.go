@@ -23,13 +23,34 @@ type runResult struct {
 
 // run executes q on the target's pool within ctx (whose deadline is the query's) and
 // turns the rows into metrics. It never returns the SQL text or a secret in an error.
-func (c *Collector) run(ctx context.Context, ts *targetState, qs *queryState) runResult {
+//
+// The order of the waits is what keeps targets apart: first a connection of the
+// target's own pool (at most ConnectTimeout to dial one; on a down target, the cycle's
+// one attempt), and only then one of the max_concurrency slots, for the query alone.
+func (c *Collector) run(ctx context.Context, ts *targetState, qs *queryState, pr *probe) runResult {
 	start := time.Now()
 	res := runResult{metrics: pmetric.NewMetricSlice(), counts: counts{}}
-	err := c.acquire(ctx, ts)
+	var err error
+	if pr != nil {
+		var first bool
+		if err, first = pr.check(ctx, ts); err != nil && !first {
+			// The run that made the attempt reports the target's error, once.
+			res.outcome, res.duration = outcomeBackoff, time.Since(start)
+			return res
+		}
+	}
+	var conn *sql.Conn
 	if err == nil {
-		defer c.release(ts)
-		err = c.execute(ctx, ts.pool, qs, &res)
+		conn, err = ts.pool.db.Conn(ctx)
+	}
+	if err != nil {
+		err = fmt.Errorf("connecting: %w", err)
+	} else {
+		defer conn.Close()
+		if err = c.acquire(ctx); err == nil {
+			defer c.release()
+			err = c.execute(ctx, ts.pool, conn, qs, &res)
+		}
 	}
 	res.duration = time.Since(start)
 
@@ -56,36 +77,23 @@ func (c *Collector) run(ctx context.Context, ts *targetState, qs *queryState) ru
 	return res
 }
 
-// acquire takes a slot of the target, then one of the collector, so that a target
-// waiting for its own slots does not hold global ones.
-func (c *Collector) acquire(ctx context.Context, ts *targetState) error {
-	select {
-	case ts.slots <- struct{}{}:
-	case <-ctx.Done():
-		return fmt.Errorf("waiting for a free connection of the target: %w", ctx.Err())
-	}
+// acquire takes one of the max_concurrency slots.
+func (c *Collector) acquire(ctx context.Context) error {
 	select {
 	case c.slots <- struct{}{}:
 		return nil
 	case <-ctx.Done():
-		<-ts.slots
 		return fmt.Errorf("waiting for a free query slot (max_concurrency): %w", ctx.Err())
 	}
 }
 
-func (c *Collector) release(ts *targetState) {
-	<-c.slots
-	<-ts.slots
-}
+func (c *Collector) release() { <-c.slots }
 
-// execute runs the query in a read-only transaction with the server-side timeout set
-// to what is left of ctx's deadline, and streams the rows into the metrics.
-func (c *Collector) execute(ctx context.Context, p *pool, qs *queryState, res *runResult) (err error) {
-	tx, err := p.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+// execute runs the query in a read-only transaction on conn with the server-side
+// timeout set to what is left of ctx's deadline, and streams the rows into the metrics.
+func (c *Collector) execute(ctx context.Context, p *pool, conn *sql.Conn, qs *queryState, res *runResult) (err error) {
+	tx, err := conn.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		if p.health.down() != nil {
-			return fmt.Errorf("connecting: %w", err)
-		}
 		return fmt.Errorf("starting a read-only transaction: %w", err)
 	}
 	// Nothing is ever committed: the transaction only scopes the read-only mode and

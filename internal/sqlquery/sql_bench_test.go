@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/collector/config/configtls"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.uber.org/zap"
@@ -94,7 +95,8 @@ func BenchmarkCollectPostgres(b *testing.B) {
 
 func benchCollect(b *testing.B, srv *testdb.Server, queries, concurrency int) {
 	const interval = time.Minute
-	creds := Credentials{Username: srv.User, Password: configopaque.String(srv.Password), Database: srv.Database}
+	creds := Credentials{Username: srv.User, Password: configopaque.String(srv.Password), Database: srv.Database,
+		TLS: configtls.ClientConfig{Insecure: true}} // the test server speaks plaintext
 	cfg := Config{
 		MaxConcurrency: concurrency, MaxConcurrencyPerTarget: concurrency,
 		Targets: []TargetConfig{{Name: "bench", Engine: srv.Engine, Host: srv.Host, Port: srv.Port, Credentials: creds}},

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"reflect"
 	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -114,13 +116,13 @@ func (q *query) appliesTo(t *Target) bool {
 // collections as long as the target's connection settings do not change.
 type targetState struct {
 	name    string // immutable, for the runs; target may be replaced under Collector.mu
+	label   string // immutable: the target attribute of telemetry
 	target  Target
 	conn    connection
 	pool    *pool
 	poolErr error
-	slots   chan struct{} // max_concurrency_per_target
 	queries []*queryState
-	backoff backoff
+	down    bool            // the last connection attempt failed (as far as Collect has seen)
 	ctx     context.Context // canceled when the target goes away
 	cancel  context.CancelFunc
 }
@@ -155,7 +157,7 @@ func (c *Collector) SetTargets(targets []Target) {
 		}
 		seen[key] = true
 		ts, ok := old[key]
-		if ok && ts.conn == t.connection() {
+		if ok && reflect.DeepEqual(ts.conn, t.connection()) {
 			delete(old, key)
 			ts.target = t
 		} else {
@@ -166,6 +168,9 @@ func (c *Collector) SetTargets(targets []Target) {
 			old[key] = ts // nothing to run: let it go
 			continue
 		}
+		if ts.pool != nil {
+			ts.pool.resize(c.poolSize(len(ts.queries)))
+		}
 		next = append(next, ts)
 	}
 	for _, ts := range old {
@@ -175,7 +180,7 @@ func (c *Collector) SetTargets(targets []Target) {
 }
 
 func (c *Collector) newTargetState(t Target) *targetState {
-	ts := &targetState{name: t.Name, target: t, conn: t.connection(), slots: make(chan struct{}, c.poolOptions.size)}
+	ts := &targetState{name: t.Name, label: telemetryTarget(&t), target: t, conn: t.connection()}
 	ts.ctx, ts.cancel = context.WithCancel(c.ctx)
 	ts.pool, ts.poolErr = openPool(&ts.target, c.poolOptions)
 	if ts.poolErr != nil {
@@ -214,4 +219,24 @@ func (ts *targetState) close() {
 // ticker jitter.
 func (qs *queryState) due(now time.Time, step time.Duration) bool {
 	return qs.last.IsZero() || now.Sub(qs.last) >= qs.q.interval-step/2
+}
+
+// probe is a down target's one connection attempt of a cycle: the first of its runs
+// makes it, the others wait for its outcome and, when it fails, are not tried at all.
+type probe struct {
+	once sync.Once
+	err  error
+}
+
+// check returns the attempt's error, and whether this caller made the attempt.
+func (p *probe) check(ctx context.Context, ts *targetState) (err error, first bool) {
+	p.once.Do(func() {
+		first = true
+		conn, err := ts.pool.db.Conn(ctx)
+		if err == nil {
+			_ = conn.Close() // back to the pool, for the runs
+		}
+		p.err = err
+	})
+	return p.err, first
 }

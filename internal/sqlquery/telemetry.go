@@ -22,8 +22,23 @@ const (
 	outcomeCanceled = "canceled" // shutdown, target removed, or the caller's context
 )
 
+// DiscoveredTarget is the target attribute of the SQL telemetry of every discovered
+// instance: their number is not the user's choice (thousands in a large account), so
+// they are counted together. Static targets, which the user lists, keep their names.
+// No static target can have this name.
+const DiscoveredTarget = "(discovered)"
+
+// telemetryTarget is t's target attribute.
+func telemetryTarget(t *Target) string {
+	if t.Static {
+		return t.Name
+	}
+	return DiscoveredTarget
+}
+
 // telemetry records the receiver's own SQL metrics. Attributes carry names only: never
-// SQL text, DSNs or passwords.
+// SQL text, DSNs or passwords. Their cardinality is bounded by the configuration:
+// queries x (static targets + 1) x outcomes or reasons.
 type telemetry struct{ tb *metadata.TelemetryBuilder }
 
 func newTelemetry(tb *metadata.TelemetryBuilder) telemetry {
@@ -69,4 +84,9 @@ func (t telemetry) up(target string, up bool) {
 		v = 1
 	}
 	t.tb.ReceiverAwsrdsSQLTargetUp.Record(context.Background(), v, metric.WithAttributes(attribute.String("target", target)))
+}
+
+// unreachable records how many targets' last connection attempt failed.
+func (t telemetry) unreachable(n int64) {
+	t.tb.ReceiverAwsrdsSQLTargetsUnreachable.Record(context.Background(), n)
 }

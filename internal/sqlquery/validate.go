@@ -1,6 +1,7 @@
 package sqlquery
 
 import (
+	"context"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -9,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"go.opentelemetry.io/collector/config/configtls"
 
 	"github.com/otelcol-rds/awsrdsreceiver/internal/discovery"
 )
@@ -34,14 +37,13 @@ func (c Config) Validate() error {
 	var errs []error
 	add := func(err error) { errs = append(errs, err) }
 
-	if c.MaxConcurrency < 0 {
-		add(fmt.Errorf("max_concurrency: %d must not be negative (0 means %d)", c.MaxConcurrency, DefaultMaxConcurrency))
+	if c.MaxConcurrency < 0 || c.MaxConcurrency > MaxMaxConcurrency {
+		add(fmt.Errorf("max_concurrency: %d must be between 1 and %d (unset means %d)", c.MaxConcurrency, MaxMaxConcurrency, DefaultMaxConcurrency))
 	}
-	if c.MaxConcurrencyPerTarget < 0 {
-		add(fmt.Errorf("max_concurrency_per_target: %d must not be negative (0 means %d)", c.MaxConcurrencyPerTarget, DefaultMaxConcurrencyPerTarget))
-	}
-	if c.MaxConcurrency > 0 && c.maxConcurrencyPerTarget() > c.MaxConcurrency {
-		add(fmt.Errorf("max_concurrency_per_target: %d is more than max_concurrency %d", c.maxConcurrencyPerTarget(), c.MaxConcurrency))
+	if c.MaxConcurrencyPerTarget < 0 || c.MaxConcurrencyPerTarget > MaxMaxConcurrencyPerTarget {
+		add(fmt.Errorf("max_concurrency_per_target: %d must be between 1 and %d (unset means one connection per query of the target)", c.MaxConcurrencyPerTarget, MaxMaxConcurrencyPerTarget))
+	} else if c.MaxConcurrencyPerTarget > c.maxConcurrency() {
+		add(fmt.Errorf("max_concurrency_per_target: %d is more than max_concurrency %d", c.MaxConcurrencyPerTarget, c.maxConcurrency()))
 	}
 
 	targets := map[string]bool{}
@@ -53,12 +55,17 @@ func (c Config) Validate() error {
 		targets[t.Name] = true
 	}
 
+	engineOf := map[string]string{}
+	for _, t := range c.Targets {
+		engineOf[t.Name] = t.Engine
+	}
 	names := map[string]bool{}
 	metrics := map[string]metricShape{}
 	discovered := false
 	for i, q := range c.Queries {
 		p := fmt.Sprintf("queries[%d].", i)
 		add(prefixed(p, q.validate()))
+		add(prefixed(p, q.validateStatements(engineOf)))
 		if names[q.Name] && q.Name != "" {
 			add(fmt.Errorf("%sname: %q is used twice", p, q.Name))
 		}
@@ -141,14 +148,14 @@ func (q QueryConfig) validate() error {
 	if q.Interval < 0 {
 		add("interval: %v must not be negative", q.Interval)
 	}
-	if q.Timeout < 0 {
-		add("timeout: %v must not be negative", q.Timeout)
-	}
-	if q.Interval > 0 && q.Timeout >= q.Interval {
+	switch {
+	case q.Timeout < 0 || (q.Timeout > 0 && q.Timeout < MinTimeout):
+		add("timeout: %v must be at least %v (unset means 80%% of the interval, at most %v)", q.Timeout, MinTimeout, MaxDefaultTimeout)
+	case q.Interval > 0 && q.Timeout >= q.Interval:
 		add("timeout: %v must be shorter than interval %v", q.Timeout, q.Interval)
 	}
-	if q.MaxSeries < 0 {
-		add("max_series: %d must be > 0 (unset means %d)", q.MaxSeries, DefaultMaxSeries)
+	if q.MaxSeries < 0 || q.MaxSeries > MaxMaxSeries {
+		add("max_series: %d must be between 1 and %d (unset means %d)", q.MaxSeries, MaxMaxSeries, DefaultMaxSeries)
 	}
 	if d := q.duplicates(); d != DuplicatesFirst && d != DuplicatesSum && d != DuplicatesLast {
 		add("duplicates: %q is not one of first, sum, last", q.Duplicates)
@@ -225,7 +232,7 @@ func (t TargetConfig) validate() error {
 			}
 		}
 		if slices.Contains(TargetEngines, t.Engine) {
-			if err := checkDSN(t.Engine, string(t.DSN)); err != nil {
+			if err := checkDSN(t.Engine, string(t.DSN), t.TLS); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -243,8 +250,8 @@ func (c Credentials) validate(dsn bool) error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if c.IAMAuth {
-		if !c.TLS.Enabled {
-			add("iam_auth: requires tls.enabled (RDS only accepts IAM tokens over TLS)")
+		if c.TLS.Insecure {
+			add("iam_auth: requires TLS, but tls.insecure is true (RDS only accepts IAM tokens over TLS)")
 		}
 		if c.Username == "" && !dsn {
 			add("iam_auth: requires username (the database user the token is for)")
@@ -253,14 +260,16 @@ func (c Credentials) validate(dsn bool) error {
 			add("password: set, but iam_auth mints a token instead")
 		}
 	}
-	errs = append(errs, prefixed("tls.", c.TLS.validate()))
+	errs = append(errs, prefixed("tls.", validateTLS(c.TLS)))
 	return errors.Join(errs...)
 }
 
-func (t TLSConfig) validate() error {
-	if !t.Enabled {
-		if t.CAFile != "" || t.ServerName != "" || t.InsecureSkipVerify {
-			return errors.New("enabled: false, but ca_file, server_name or insecure_skip_verify is set")
+// validateTLS checks what configtls's own Validate, which the collector calls, does not:
+// that the files exist and hold certificates, and that plaintext comes alone.
+func validateTLS(t configtls.ClientConfig) error {
+	if t.Insecure {
+		if t.CAFile != "" || t.CAPem != "" || t.CertFile != "" || t.CertPem != "" || t.ServerName != "" || t.InsecureSkipVerify {
+			return errors.New("insecure: true (plaintext), but certificates, server_name_override or insecure_skip_verify are set too")
 		}
 		return nil
 	}
@@ -269,7 +278,12 @@ func (t TLSConfig) validate() error {
 			return fmt.Errorf("ca_file: %w", err)
 		}
 	}
-	return nil
+	if t.Validate() != nil {
+		return nil // configtls's Validate reports it, once
+	}
+	// Client certificate and key files, PEM blocks.
+	_, err := t.LoadTLSConfig(context.Background())
+	return err
 }
 
 func loadCAs(path string) (*x509.CertPool, error) {
@@ -282,6 +296,24 @@ func loadCAs(path string) (*x509.CertPool, error) {
 		return nil, fmt.Errorf("%q holds no PEM certificate", path)
 	}
 	return pool, nil
+}
+
+// validateStatements rejects a text of several statements, for each engine family the
+// query runs on.
+func (q QueryConfig) validateStatements(engineOf map[string]string) error {
+	families := map[string]bool{}
+	for _, e := range q.Engines {
+		families[discovery.EngineFamily(e)] = true
+	}
+	for _, name := range q.Targets {
+		families[discovery.EngineFamily(engineOf[name])] = true
+	}
+	for _, f := range []string{familyMySQL, familyPostgres} {
+		if n := statementCount(f, q.SQL); families[f] && n > 1 {
+			return fmt.Errorf("sql: %d statements; a query is one statement (nothing may follow its semicolon)", n)
+		}
+	}
+	return nil
 }
 
 // filter compiles the query's discovered-instance selection.

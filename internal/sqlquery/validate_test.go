@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/config/configopaque"
 )
 
 const (
@@ -86,8 +87,29 @@ func TestValidateRejects(t *testing.T) {
 		{"timeout not below interval", func(c *Config) { c.Queries[0].Interval, c.Queries[0].Timeout = time.Minute, time.Minute },
 			`queries[0].timeout: 1m0s must be shorter than interval 1m0s`},
 		{"negative interval", func(c *Config) { c.Queries[0].Interval = -time.Second }, `queries[0].interval: -1s must not be negative`},
-		{"negative max_series", func(c *Config) { c.Queries[0].MaxSeries = -1 }, `queries[0].max_series: -1 must be > 0`},
-		{"negative max_concurrency", func(c *Config) { c.MaxConcurrency = -2 }, `max_concurrency: -2 must not be negative`},
+		{"negative max_series", func(c *Config) { c.Queries[0].MaxSeries = -1 }, `queries[0].max_series: -1 must be between 1 and 100000`},
+		{"unbounded max_series", func(c *Config) { c.Queries[0].MaxSeries = 10_000_000 }, `queries[0].max_series: 10000000 must be between 1 and 100000`},
+		{"negative max_concurrency", func(c *Config) { c.MaxConcurrency = -2 }, `max_concurrency: -2 must be between 1 and 256`},
+		{"unbounded max_concurrency", func(c *Config) { c.MaxConcurrency = 100_000 }, `max_concurrency: 100000 must be between 1 and 256`},
+		{"unbounded max_concurrency_per_target", func(c *Config) { c.MaxConcurrencyPerTarget = 1000 }, `max_concurrency_per_target: 1000 must be between 1 and 64`},
+		{"tiny timeout", func(c *Config) { c.Queries[0].Timeout = 5 * time.Millisecond }, `queries[0].timeout: 5ms must be at least 1s`},
+		{"negative timeout", func(c *Config) { c.Queries[0].Timeout = -time.Second }, `queries[0].timeout: -1s must be at least 1s`},
+		{"two statements", func(c *Config) { c.Queries[0].SQL = "select 1 as v; commit; drop table victim2" }, `queries[0].sql: 3 statements; a query is one statement`},
+		{"two statements on a static target", func(c *Config) { c.Queries[1].SQL = "select 1 as sessions;\ndrop table t" }, `queries[1].sql: 2 statements`},
+		{"mysql multiStatements", func(c *Config) { c.Targets[1].DSN = secretDSN + "?multiStatements=true" }, `targets[1].dsn: multiStatements=true lets one query run several statements`},
+		{"mysql allowAllFiles", func(c *Config) { c.Targets[1].DSN = secretDSN + "?allowAllFiles=true" }, `targets[1].dsn: allowAllFiles=true lets a query read any file`},
+		{"mysql tls preferred", func(c *Config) { c.Targets[1].DSN = secretDSN + "?tls=preferred" }, `targets[1].dsn: tls=preferred falls back to plaintext`},
+		{"mysql plaintext fallback", func(c *Config) { c.Targets[1].DSN = secretDSN + "?allowFallbackToPlaintext=true" }, `targets[1].dsn: allowFallbackToPlaintext=true falls back`},
+		{"mysql tls twice", func(c *Config) { c.Targets[1].DSN = secretDSN + "?tls=true"; c.Targets[1].TLS.ServerName = "db" }, `targets[1].tls: set, but the dsn sets TLS too (tls=true)`},
+		{"postgres simple protocol", func(c *Config) {
+			c.Targets[0] = TargetConfig{Name: "reporting", Engine: "postgresql", DSN: "postgres://otel:" + secretPassword + "@db.internal/app?default_query_exec_mode=simple_protocol"}
+		}, `targets[0].dsn: default_query_exec_mode=simple_protocol uses the simple protocol`},
+		{"postgres exec mode, keyword form", func(c *Config) {
+			c.Targets[0] = TargetConfig{Name: "reporting", Engine: "postgresql", DSN: configopaque.String("host=db.internal password=" + secretPassword + " default_query_exec_mode=exec")}
+		}, `targets[0].dsn: default_query_exec_mode=exec uses the simple protocol`},
+		{"postgres sslmode prefer", func(c *Config) {
+			c.Targets[0] = TargetConfig{Name: "reporting", Engine: "postgresql", DSN: "postgres://otel@db.internal/app?sslmode=prefer"}
+		}, `targets[0].dsn: sslmode=prefer falls back to plaintext silently`},
 		{"per-target above overall", func(c *Config) { c.MaxConcurrency, c.MaxConcurrencyPerTarget = 2, 4 }, `max_concurrency_per_target: 4 is more than max_concurrency 2`},
 		{"target name empty", func(c *Config) { c.Targets[0].Name = "" }, `targets[0].name: ""`},
 		{"target name twice", func(c *Config) { c.Targets[1].Name = "reporting" }, `targets[1].name: "reporting" is used twice`},
@@ -101,14 +123,17 @@ func TestValidateRejects(t *testing.T) {
 		}, `targets[0].dsn: not a valid PostgreSQL connection string`},
 		{"port out of range", func(c *Config) { c.Targets[0].Port = 70000 }, `targets[0].port: 70000 is not a TCP port`},
 		{"host without username", func(c *Config) { c.Targets[0].Username = "" }, `targets[0].username: empty`},
-		{"iam without tls", func(c *Config) { c.Discovered.IAMAuth, c.Discovered.Password = true, "" }, `discovered.iam_auth: requires tls.enabled`},
+		{"iam without tls", func(c *Config) {
+			c.Discovered.IAMAuth, c.Discovered.Password, c.Discovered.TLS.Insecure = true, "", true
+		},
+			`discovered.iam_auth: requires TLS, but tls.insecure is true`},
 		{"iam without username", func(c *Config) {
-			c.Targets[0].IAMAuth, c.Targets[0].Username, c.Targets[0].Password, c.Targets[0].TLS.Enabled = true, "", "", true
+			c.Targets[0].IAMAuth, c.Targets[0].Username, c.Targets[0].Password = true, "", ""
 		}, `targets[0].iam_auth: requires username`},
-		{"iam with password", func(c *Config) { c.Discovered.IAMAuth, c.Discovered.TLS.Enabled = true, true }, `discovered.password: set, but iam_auth mints a token`},
-		{"tls option without tls", func(c *Config) { c.Discovered.TLS.ServerName = "db" }, `discovered.tls.enabled: false, but`},
-		{"ca file missing", func(c *Config) { c.Discovered.TLS = TLSConfig{Enabled: true, CAFile: "/nonexistent/ca.pem"} }, `discovered.tls.ca_file: "/nonexistent/ca.pem" cannot be read`},
-		{"ca file without certificate", func(c *Config) { c.Discovered.TLS = TLSConfig{Enabled: true, CAFile: caFile} }, `discovered.tls.ca_file: "` + caFile + `" holds no PEM certificate`},
+		{"iam with password", func(c *Config) { c.Discovered.IAMAuth = true }, `discovered.password: set, but iam_auth mints a token`},
+		{"tls option with plaintext", func(c *Config) { c.Discovered.TLS.Insecure, c.Discovered.TLS.ServerName = true, "db" }, `discovered.tls.insecure: true (plaintext), but`},
+		{"ca file missing", func(c *Config) { c.Discovered.TLS.CAFile = "/nonexistent/ca.pem" }, `discovered.tls.ca_file: "/nonexistent/ca.pem" cannot be read`},
+		{"ca file without certificate", func(c *Config) { c.Discovered.TLS.CAFile = caFile }, `discovered.tls.ca_file: "` + caFile + `" holds no PEM certificate`},
 		{"discovered queries without username", func(c *Config) { c.Discovered.Username = "" }, `discovered.username: empty, but queries run on discovered instances`},
 	}
 	for _, tt := range tests {
@@ -118,6 +143,7 @@ func TestValidateRejects(t *testing.T) {
 			err := cfg.Validate()
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
+			assert.Equal(t, 1, strings.Count(err.Error(), tt.want), "reported once: %s", err)
 			assert.NotContains(t, err.Error(), secretPassword, "an error quotes a password")
 			// Every line names a path: no line of a joined error loses its prefix.
 			for line := range strings.SplitSeq(err.Error(), "\n") {
@@ -129,7 +155,7 @@ func TestValidateRejects(t *testing.T) {
 
 func TestValidateIAMWithDSN(t *testing.T) {
 	cfg := validConfig()
-	cfg.Targets[1].IAMAuth, cfg.Targets[1].TLS.Enabled = true, true
+	cfg.Targets[1].IAMAuth = true
 	cfg.Targets[1].DSN = "iam_user@tcp(orders.abc123.eu-west-1.rds.amazonaws.com:3306)/app"
 	assert.NoError(t, cfg.Validate(), "the user comes from the DSN")
 }
@@ -173,5 +199,37 @@ func TestEffectiveTimeout(t *testing.T) {
 	for _, tt := range tests {
 		q := QueryConfig{Interval: tt.interval, Timeout: tt.timeout}
 		assert.Equal(t, tt.want, q.effectiveTimeout(tt.collection), "interval %v timeout %v collection %v", tt.interval, tt.timeout, tt.collection)
+	}
+}
+
+func TestStatementCount(t *testing.T) {
+	tests := []struct {
+		sql       string
+		mysql, pg int
+	}{
+		{"select 1", 1, 1},
+		{"select 1;", 1, 1},
+		{"select 1; ", 1, 1},
+		{"select 1; -- done", 1, 1},
+		{"select 1 as v; commit; drop table victim2", 3, 3},
+		{"select ';' as semi", 1, 1},
+		{`select "a;b" as x`, 1, 1},
+		{"select `a;b` from t", 1, 2},
+		{"select 1 /* ; */", 1, 1},
+		{"select 1 -- ;\n", 1, 1},
+		{"select 1 # ; select 2", 1, 2},          // # is a comment in MySQL only
+		{`select 'a\'; drop table t; --'`, 3, 2}, // MySQL read both with and without backslash escapes
+		{"select $$;$$ as x", 2, 1},              // dollar quoting: PostgreSQL only
+		{"select $tag$ ; $tag$ as x", 2, 1},
+		{"select $1; select 2", 2, 2},
+		{"select E'\\'; drop' as x", 2, 1},
+		{"select 1 /*! ; drop table t */", 2, 1},
+		{"select 1 /* /* ; */ ; */", 2, 1}, // PostgreSQL nests block comments
+		{";;select 1;;", 1, 1},
+		{"", 0, 0},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.mysql, statementCount(familyMySQL, tt.sql), "mysql: %s", tt.sql)
+		assert.Equal(t, tt.pg, statementCount(familyPostgres, tt.sql), "postgresql: %s", tt.sql)
 	}
 }

@@ -47,8 +47,18 @@ func (n number) plus(o number) number {
 }
 
 // toNumber converts a value scanned into `any` from either driver. It returns the
-// reason when it cannot: reasonNull or reasonNotNumeric.
+// reason when it cannot: reasonNull, or reasonNotNumeric, NaN and infinities included
+// (from a float column or a string such as 'NaN' or 'Infinity'): no backend agrees on
+// what they mean, and a NaN point silently breaks sums and alerts.
 func toNumber(v any) (number, string) {
+	n, reason := convert(v)
+	if reason == "" && n.isFloat && (math.IsNaN(n.f) || math.IsInf(n.f, 0)) {
+		return number{}, reasonNotNumeric
+	}
+	return n, reason
+}
+
+func convert(v any) (number, string) {
 	switch x := v.(type) {
 	case nil:
 		return number{}, reasonNull

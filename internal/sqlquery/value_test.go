@@ -37,6 +37,17 @@ func TestToNumber(t *testing.T) {
 		{"text", "idle", number{}, reasonNotNumeric},
 		{"empty text", []byte(""), number{}, reasonNotNumeric},
 		{"timestamp", time.Unix(0, 0), number{}, reasonNotNumeric},
+		// NaN and infinities are row errors, never points.
+		{"NaN string", "NaN", number{}, reasonNotNumeric},
+		{"nan bytes", []byte("nan"), number{}, reasonNotNumeric},
+		{"Infinity string", "Infinity", number{}, reasonNotNumeric},
+		{"-inf bytes", []byte("-inf"), number{}, reasonNotNumeric},
+		{"NaN double", math.NaN(), number{}, reasonNotNumeric},
+		{"+Inf double", math.Inf(1), number{}, reasonNotNumeric},
+		{"-Inf float", float32(math.Inf(-1)), number{}, reasonNotNumeric},
+		{"pgtype numeric NaN", pgtype.Numeric{NaN: true, Valid: true}, number{}, reasonNotNumeric},
+		{"pgtype numeric infinity", pgtype.Numeric{InfinityModifier: pgtype.Infinity, Valid: true}, number{}, reasonNotNumeric},
+		{"overflowing decimal", "1e400", number{}, reasonNotNumeric},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -18,10 +18,17 @@ const (
 // and its data removed at t's cleanup.
 func StartMariaDB(t testing.TB) *Server {
 	t.Helper()
-	return startOwn(t, launchMariaDB)
+	return startOwn(t, func() (*Server, error) { return launchMariaDB(nil) })
 }
 
-func launchMariaDB() (*Server, error) {
+// StartMariaDBTLS is StartMariaDB with TLS on (plaintext is still accepted), with a
+// certificate for 127.0.0.1 signed by ca.
+func StartMariaDBTLS(t testing.TB, ca *CA) *Server {
+	t.Helper()
+	return startOwn(t, func() (*Server, error) { return launchMariaDB(ca) })
+}
+
+func launchMariaDB(ca *CA) (*Server, error) {
 	for _, bin := range []string{mariadbd, mariadbInstallDB, myPrintDefaults} {
 		if _, err := os.Stat(bin); err != nil {
 			return nil, &unavailableError{fmt.Sprintf("testdb: mariadb unavailable: %v (install Debian packages mariadb-server-core and mariadb-client-core)", err)}
@@ -35,7 +42,7 @@ func launchMariaDB() (*Server, error) {
 		adminDSN:   mariadbAdminDSN,
 		ready:      "mysql",
 	}
-	return launch("mariadb", fl, mariadbInit, mariadbSetup)
+	return launch("mariadb", fl, ca, mariadbInit, mariadbSetup)
 }
 
 // mariadbOptions are shared by the bootstrap and the server so both agree on
@@ -65,7 +72,13 @@ func mariadbInit(s *Server) error {
 	)
 	cmd := exec.Command(mariadbInstallDB, args...)
 	cmd.Dir, cmd.Env, cmd.SysProcAttr = s.dir, s.baseEnv(), sysProcAttr(nil)
-	return s.run(cmd, "mariadb-install-db.log")
+	if err := s.run(cmd, "mariadb-install-db.log"); err != nil {
+		return err
+	}
+	if s.CA != nil {
+		return s.writeTLSFiles(-1, -1)
+	}
+	return nil
 }
 
 func mariadbCommand(s *Server) *exec.Cmd {
@@ -81,6 +94,9 @@ func mariadbCommand(s *Server) *exec.Cmd {
 		"--performance-schema=ON",
 		"--max-connections=50",
 	)
+	if s.CA != nil {
+		args = append(args, "--ssl-cert="+s.path(tlsCertFile), "--ssl-key="+s.path(tlsKeyFile), "--ssl-ca="+s.path(tlsCAFile))
+	}
 	cmd := exec.Command(mariadbd, args...)
 	cmd.Dir, cmd.Env, cmd.SysProcAttr = s.dir, s.baseEnv(), sysProcAttr(nil)
 	return cmd

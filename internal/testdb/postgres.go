@@ -21,10 +21,17 @@ host all all 127.0.0.1/32 scram-sha-256
 // stopped and its data removed at t's cleanup.
 func StartPostgres(t testing.TB) *Server {
 	t.Helper()
-	return startOwn(t, launchPostgres)
+	return startOwn(t, func() (*Server, error) { return launchPostgres(nil) })
 }
 
-func launchPostgres() (*Server, error) {
+// StartPostgresTLS is StartPostgres with TLS on (plaintext is still accepted), with a
+// certificate for 127.0.0.1 signed by ca.
+func StartPostgresTLS(t testing.TB, ca *CA) *Server {
+	t.Helper()
+	return startOwn(t, func() (*Server, error) { return launchPostgres(ca) })
+}
+
+func launchPostgres(ca *CA) (*Server, error) {
 	bin, err := postgresBinDir()
 	if err != nil {
 		return nil, err
@@ -44,7 +51,7 @@ func launchPostgres() (*Server, error) {
 		adminDSN:   postgresAdminDSN,
 		ready:      "postgres",
 	}
-	return launch("postgresql", fl, func(s *Server) error { return postgresInit(s, bin, cred) }, postgresSetup)
+	return launch("postgresql", fl, ca, func(s *Server) error { return postgresInit(s, bin, cred) }, postgresSetup)
 }
 
 // postgresBinDir finds the newest installed /usr/lib/postgresql/<ver>/bin.
@@ -105,6 +112,13 @@ func postgresInit(s *Server, bin string, cred *syscall.Credential) error {
 	if err := os.WriteFile(s.path("data/pg_hba.conf"), []byte(pgHBA), 0o600); err != nil {
 		return fmt.Errorf("testdb: postgresql: %w", err)
 	}
+	if s.CA != nil {
+		uid, gid := -1, -1
+		if cred != nil {
+			uid, gid = int(cred.Uid), int(cred.Gid)
+		}
+		return s.writeTLSFiles(uid, gid)
+	}
 	return nil
 }
 
@@ -122,6 +136,9 @@ func postgresCommand(s *Server, bin string, cred *syscall.Credential) *exec.Cmd 
 		"-c", "huge_pages=off",
 		"-c", "logging_collector=off",
 	)
+	if s.CA != nil {
+		cmd.Args = append(cmd.Args, "-c", "ssl=on", "-c", "ssl_cert_file="+s.path(tlsCertFile), "-c", "ssl_key_file="+s.path(tlsKeyFile))
+	}
 	cmd.Dir, cmd.Env, cmd.SysProcAttr = s.dir, s.baseEnv(), sysProcAttr(cred)
 	return cmd
 }

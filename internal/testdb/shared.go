@@ -75,13 +75,13 @@ func stopShared() error {
 // until the test binary exits, which mdatagen's goleak TestMain tolerates.
 func SharedMariaDB(t testing.TB) *Server {
 	t.Helper()
-	return sharedServerFor(t, "mariadb", launchMariaDB)
+	return sharedServerFor(t, "mariadb", func() (*Server, error) { return launchMariaDB(nil) })
 }
 
 // SharedPostgres is SharedMariaDB for PostgreSQL.
 func SharedPostgres(t testing.TB) *Server {
 	t.Helper()
-	return sharedServerFor(t, "postgresql", launchPostgres)
+	return sharedServerFor(t, "postgresql", func() (*Server, error) { return launchPostgres(nil) })
 }
 
 func sharedServerFor(t testing.TB, engine string, launchFn func() (*Server, error)) *Server {

@@ -57,6 +57,9 @@ type Server struct {
 	Database string // "app": created for the tests
 	User     string // "otel": an unprivileged login with password Password
 	Password string // "otel-secret"
+	// CA signed the server's certificate when it was started with TLS (StartPostgresTLS,
+	// StartMariaDBTLS); nil when it only speaks plaintext.
+	CA *CA
 
 	dir    string // private temp dir: data, socket, log
 	shared bool   // owned by Main: tests must not stop or restart it
@@ -172,7 +175,7 @@ func (s *Server) exec(db string, stmts ...string) error {
 // launch starts a fresh server: new dir, init, start on a free port, setup.
 // A port picked as free can be taken before the server binds it, so the
 // first start moves to another port when the bind fails.
-func launch(engine string, fl flavor, initFn func(*Server) error, setup func(*Server) error) (_ *Server, err error) {
+func launch(engine string, fl flavor, ca *CA, initFn func(*Server) error, setup func(*Server) error) (_ *Server, err error) {
 	sweepOnce.Do(sweep)
 	dir, err := os.MkdirTemp(tempRoot, tempPrefix) // short: unix socket paths are limited to 107 bytes
 	if err != nil {
@@ -184,7 +187,7 @@ func launch(engine string, fl flavor, initFn func(*Server) error, setup func(*Se
 	}
 	s := &Server{
 		Engine: engine, Host: host, Database: appDatabase, User: appUser, Password: appPassword,
-		dir: dir, flavor: fl,
+		dir: dir, flavor: fl, CA: ca,
 	}
 	defer func() {
 		if err != nil {

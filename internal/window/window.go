@@ -16,9 +16,8 @@ type Rules struct {
 	Period time.Duration
 	// Delay holds back the newest periods: a cycle reads periods that end by now - Delay.
 	Delay time.Duration
-	// Overlap is how far a series may lag its region and still be read in the region's
-	// batches, and how much later than the rest of its region a silent series may still
-	// publish a point.
+	// Overlap is how much later than the rest of its region a silent series may still
+	// publish a point, and how far back a new series' first window reaches.
 	Overlap time.Duration
 	// MaxLookback bounds how far back any window starts.
 	MaxLookback time.Duration
@@ -26,15 +25,28 @@ type Rules struct {
 	Step time.Duration
 }
 
-// StepFor is the catch-up step for a CloudWatch interval: at least MinStepPeriods
-// periods, and always more than one interval, so that a region that is behind catches up.
-func StepFor(period, interval time.Duration) time.Duration {
-	return max(MinStepPeriods*period, interval+period)
+// StepFor is how far a region of the given number of series may advance in one cycle.
+// Catching up, each series reads up to a step of periods, and the cycle's points live in
+// memory until the pipeline takes them: the step is MaxStepPeriods, cut down so that the
+// region reads about CatchUpPoints points at most, but never below MinStepPeriods nor
+// below one interval and a period, so that a region that is behind always catches up.
+func StepFor(period, interval time.Duration, series int) time.Duration {
+	periods := MaxStepPeriods
+	if series > 0 {
+		periods = min(periods, max(MinStepPeriods, CatchUpPoints/series))
+	}
+	return max(time.Duration(periods)*period, interval+period)
 }
 
-// MinStepPeriods is the least number of periods a region's window advances per cycle
-// while catching up.
-const MinStepPeriods = 30
+const (
+	// MaxStepPeriods is the most periods a region's window advances per cycle.
+	MaxStepPeriods = 30
+	// MinStepPeriods is the least, whatever the number of series.
+	MinStepPeriods = 3
+	// CatchUpPoints is about the most points a cycle of a catching-up region reads
+	// (about 200 MB of pdata).
+	CatchUpPoints = 1_000_000
+)
 
 // Horizon is the end of the newest period that may be read at now.
 func (r Rules) Horizon(now time.Time) time.Time {
@@ -53,19 +65,21 @@ type Cycle struct {
 	Horizon time.Time // the newest period end that may be read
 	Start   time.Time // the region's previous End: where series in step start
 	End     time.Time // this cycle's window end: min(Horizon, Start + Step)
+	fresh   bool      // the region's first cycle
 }
 
 // Begin starts a cycle at now. A region without state anchors its first window one
-// interval (at least one period) back, and the region's new series Overlap before that.
+// interval (at least one period) and Overlap back.
 func (r Rules) Begin(reg *Region, now time.Time, interval time.Duration) Cycle {
 	h := r.Horizon(now)
-	if reg.End.IsZero() || reg.End.After(h) {
-		reg.End = h.Add(-max(interval, r.Period))
+	fresh := reg.End.IsZero() || reg.End.After(h)
+	if fresh {
+		reg.End = h.Add(-max(interval, r.Period) - r.Overlap)
 	}
 	if limit := h.Add(-r.MaxLookback); reg.End.Before(limit) {
 		reg.End = limit
 	}
-	c := Cycle{Horizon: h, Start: reg.End, End: reg.End.Add(r.Step)}
+	c := Cycle{Horizon: h, Start: reg.End, End: reg.End.Add(r.Step), fresh: fresh}
 	if c.End.After(h) {
 		c.End = h
 	}
@@ -96,14 +110,20 @@ func (m Mark) Newest() time.Time { return time.Unix(m.newest, 0).UTC() }
 // Set reports whether the mark was initialised.
 func (m Mark) Set() bool { return m.newest != 0 }
 
+// InStepLag is how many periods a series may lag its region's window and still be read
+// in the region's calls: CloudWatch publishes 1 to 3 minutes late, so series that lag
+// that much are the norm. A call's range starts at the oldest start of its series, so
+// this also bounds what the others re-read.
+const InStepLag = 2
+
 // Class says how a series is read in a cycle.
 type Class uint8
 
 const (
 	// Skip: nothing to read (backing off, or already read to the cycle's end).
 	Skip Class = iota
-	// InStep: the series starts within Overlap (plus a period) of the region's window and
-	// is read with the region's batches, in plan order.
+	// InStep: the series starts within InStepLag of the region's window and is read
+	// with the region's calls, in plan order.
 	InStep
 	// Behind: the series lags its region (failed, backed off, silent) and is read in
 	// batches of its own, sorted by start.
@@ -111,11 +131,16 @@ const (
 )
 
 // Window returns where the series' read starts in cycle c and how it is read. A series in
-// back-off consumes one skipped cycle. A new series' mark is anchored at the cycle start
-// minus Overlap.
+// back-off consumes one skipped cycle. A new series' mark is anchored at the start of
+// the region's first window, or Overlap before the cycle for a series that appears later
+// (a new instance may have published before discovery saw it).
 func (r Rules) Window(m *Mark, c Cycle) (time.Time, Class) {
 	if !m.Set() {
-		*m = r.NewMark(c.Start.Add(-r.Overlap))
+		anchor := c.Start
+		if !c.fresh {
+			anchor = anchor.Add(-r.Overlap)
+		}
+		*m = r.NewMark(anchor)
 	}
 	if m.skip > 0 {
 		m.skip--
@@ -128,7 +153,7 @@ func (r Rules) Window(m *Mark, c Cycle) (time.Time, Class) {
 	switch {
 	case !start.Before(c.End):
 		return start, Skip
-	case m.fails == 0 && !start.Before(c.Start.Add(-r.Overlap-r.Period)):
+	case m.fails == 0 && !start.Before(c.Start.Add(-InStepLag*r.Period)):
 		return start, InStep
 	}
 	return start, Behind

@@ -23,13 +23,13 @@ func TestBegin(t *testing.T) {
 		wantStart time.Time
 		wantEnd   time.Time
 	}{
-		{"first cycle anchors one interval back", rules(), time.Time{}, t0.Add(30 * time.Second), time.Minute, t0.Add(-time.Minute), t0},
-		{"first cycle, longer interval", rules(), time.Time{}, t0.Add(30 * time.Second), 5 * time.Minute, t0.Add(-5 * time.Minute), t0},
+		{"first cycle anchors one interval and overlap back", rules(), time.Time{}, t0.Add(30 * time.Second), time.Minute, t0.Add(-6 * time.Minute), t0},
+		{"first cycle, longer interval", rules(), time.Time{}, t0.Add(30 * time.Second), 5 * time.Minute, t0.Add(-10 * time.Minute), t0},
 		{"continues where the last ended", rules(), t0, t0.Add(90 * time.Second), time.Minute, t0, t0.Add(time.Minute)},
 		{"delay holds back the newest periods", Rules{Period: time.Minute, Delay: 2 * time.Minute, MaxLookback: time.Hour, Step: time.Hour}, t0, t0.Add(3*time.Minute + 10*time.Second), time.Minute, t0, t0.Add(time.Minute)},
 		{"catching up advances one step", rules(), t0, t0.Add(2 * time.Hour), time.Minute, t0, t0.Add(30 * time.Minute)},
 		{"an end older than max_lookback is clamped", rules(), t0, t0.Add(5 * time.Hour), time.Minute, t0.Add(2 * time.Hour), t0.Add(2*time.Hour + 30*time.Minute)},
-		{"a 5-minute period aligns to it", Rules{Period: 5 * time.Minute, Delay: 5 * time.Minute, MaxLookback: 3 * time.Hour, Step: 150 * time.Minute}, time.Time{}, t0.Add(12 * time.Minute), 5 * time.Minute, t0, t0.Add(5 * time.Minute)},
+		{"a 5-minute period aligns to it", Rules{Period: 5 * time.Minute, Delay: 5 * time.Minute, Overlap: 5 * time.Minute, MaxLookback: 3 * time.Hour, Step: 150 * time.Minute}, time.Time{}, t0.Add(12 * time.Minute), 5 * time.Minute, t0.Add(-5 * time.Minute), t0.Add(5 * time.Minute)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -52,10 +52,10 @@ func TestWindowFollowsEachSeries(t *testing.T) {
 		wantStart time.Time
 		wantClass Class
 	}{
-		{"a new series starts overlap before the region", Mark{}, t0.Add(54 * time.Minute), InStep},
+		{"a series new after the first cycle starts overlap before it, behind", Mark{}, t0.Add(54 * time.Minute), Behind},
 		{"right after its newest point", MarkAt(t0.Add(58 * time.Minute)), t0.Add(59 * time.Minute), InStep},
-		{"late by up to overlap and a period: still in step", MarkAt(t0.Add(52 * time.Minute)), t0.Add(53 * time.Minute), InStep},
-		{"later than that: behind", MarkAt(t0.Add(30 * time.Minute)), t0.Add(31 * time.Minute), Behind},
+		{"late by two periods: still in step", MarkAt(t0.Add(56 * time.Minute)), t0.Add(57 * time.Minute), InStep},
+		{"later than that: behind", MarkAt(t0.Add(55 * time.Minute)), t0.Add(56 * time.Minute), Behind},
 		{"never before max_lookback", MarkAt(t0.Add(-5 * time.Hour)), t0.Add(-2 * time.Hour), Behind},
 		{"nothing left to read", MarkAt(t0.Add(59 * time.Minute)), t0.Add(time.Hour), Skip},
 		{"backing off", Mark{newest: t0.Unix(), fails: 2, skip: 1}, time.Time{}, Skip},
@@ -71,6 +71,13 @@ func TestWindowFollowsEachSeries(t *testing.T) {
 			assert.True(t, m.Set(), "the mark is anchored")
 		})
 	}
+	// In a region's first cycle every new series starts with the region's window.
+	reg := Region{}
+	first := r.Begin(&reg, t0.Add(30*time.Second), time.Minute)
+	var m Mark
+	start, class := r.Window(&m, first)
+	assert.Equal(t, InStep, class)
+	assert.Equal(t, first.Start, start)
 }
 
 func TestFinal(t *testing.T) {
@@ -148,4 +155,24 @@ func TestAdmitDropsWhatWasDelivered(t *testing.T) {
 	assert.False(t, m.Admit(t0.Add(-time.Minute)))
 	assert.True(t, m.Admit(t0.Add(time.Minute)))
 	assert.False(t, m.Admit(t0.Add(time.Minute)))
+}
+
+func TestStepBoundsTheCatchUpPoints(t *testing.T) {
+	tests := []struct {
+		name     string
+		interval time.Duration
+		series   int
+		want     time.Duration
+	}{
+		{"a small fleet takes the longest step", time.Minute, 2000, 30 * time.Minute},
+		{"5,000 instances: about a million points a cycle", time.Minute, 106_000, 9 * time.Minute},
+		{"never below the least step", time.Minute, 10_000_000, 3 * time.Minute},
+		{"never below one interval and a period", 10 * time.Minute, 10_000_000, 11 * time.Minute},
+		{"no series yet", time.Minute, 0, 30 * time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, StepFor(time.Minute, tt.interval, tt.series))
+		})
+	}
 }
