@@ -277,15 +277,11 @@ func measureFleet(ctx context.Context, o fleetOptions, n int, dir string) (*flee
 		telemetryPort: telemetryPort, pprofPort: pprofPort,
 	}
 	started := time.Now()
-	col, err := startCollector(o.bin, dir, settings)
+	col, err := launch(ctx, o.bin, dir, collectorConfig(settings), settings.telemetryPort, settings.pprofPort, nil, &bs)
 	if err != nil {
 		return nil, err
 	}
 	defer col.stop()
-	bs.setPID(col.pid)
-	if err := col.waitReady(ctx, 30*time.Second); err != nil {
-		return nil, err
-	}
 	res := &fleetResult{instances: aws.instances, clusters: aws.clusters, config: collectorConfig(settings)}
 	prevAllocs, err := collectorAllocs(ctx, col.pprofAddr)
 	prevOK := err == nil

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -114,40 +115,26 @@ func metricsSection(set string) string {
 
 // promSettings is one configuration of the Prometheus path.
 type promSettings struct {
-	collectorSettings
-	set, exporter string
-	exporterPort  int
-	stateDir      string
+	collectorSettings // with storageDir: file storage, as the example
+	set, exporter     string
+	exporterPort      int
 }
 
 // promCollectorConfig is examples/prometheus.yaml (without SQL) for the simulator: the
-// memory limiter and batch processors, file storage, the exporter with the example's settings.
+// fleet benchmark's configuration (collectorConfig) with the example's memory_limiter and
+// batch processors and its Prometheus exporter settings instead of the debug exporter.
 func promCollectorConfig(s promSettings) string {
-	return fmt.Sprintf(`receivers:
-  awsrds:
-    storage: file_storage
-    region: us-east-1
-    collection_interval: %s
-    initial_delay: %s
-    endpoints:
-      rds: %s
-      cloudwatch: %s
-    discovery:
-      refresh_interval: %s
-    cloudwatch:
-      requests_per_second: %g
-      max_concurrent_requests: %d
-    resource_tags: [env, team]
-%s
+	cfg := collectorConfig(s.collectorSettings)
+	for _, r := range []struct{ old, new string }{
+		{"    resource_tags: [env, team]\n", "    resource_tags: [env, team]\n" + metricsSection(s.set) + `
 processors:
   memory_limiter:
     check_interval: 1s
     limit_percentage: 80
     spike_limit_percentage: 20
   batch:
-
-exporters:
-  %s:
+`},
+		{"  debug:\n    verbosity: basic\n    sending_queue:\n      enabled: false\n", fmt.Sprintf(`  %s:
     endpoint: 127.0.0.1:%d
     send_timestamps: true
     metric_expiration: 10m
@@ -161,35 +148,15 @@ exporters:
         - cloud.region
         - aws.rds.tag.*
         - sql.target.name
-
-extensions:
-  file_storage:
-    directory: %s
-    create_directory: true
-  pprof:
-    endpoint: 127.0.0.1:%d
-
-service:
-  extensions: [file_storage, pprof]
-  telemetry:
-    logs:
-      encoding: json
-    metrics:
-      level: detailed
-      readers:
-        - pull:
-            exporter:
-              prometheus:
-                host: 127.0.0.1
-                port: %d
-  pipelines:
-    metrics:
-      receivers: [awsrds]
-      processors: [memory_limiter, batch]
-      exporters: [%s]
-`, dur(s.interval), dur(s.initialDelay), s.rdsURL, s.cloudWatchURL, dur(s.refreshInterval),
-		s.requestsPerSecond, s.maxConcurrent, metricsSection(s.set), s.exporter, s.exporterPort, exporterExtra(s.exporter),
-		s.stateDir, s.pprofPort, s.telemetryPort, s.exporter)
+`, s.exporter, s.exporterPort, exporterExtra(s.exporter))},
+		{"      exporters: [debug]\n", "      processors: [memory_limiter, batch]\n      exporters: [" + s.exporter + "]\n"},
+	} {
+		if !strings.Contains(cfg, r.old) {
+			panic("rdsbench: collectorConfig no longer has " + strconv.Quote(r.old))
+		}
+		cfg = strings.Replace(cfg, r.old, r.new, 1)
+	}
+	return cfg
 }
 
 // exporterExtra is what an exporter variant adds to the example's settings.
@@ -287,22 +254,22 @@ func measurePromFleet(ctx context.Context, o fleetOptions, n int, set, exporter,
 			requestsPerSecond: o.rps, maxConcurrent: o.concurrency,
 			telemetryPort: ports[0], pprofPort: ports[1],
 		},
-		set: set, exporter: exporter, exporterPort: ports[2], stateDir: filepath.Join(dir, "state"),
+		set: set, exporter: exporter, exporterPort: ports[2],
+	}
+	s.storageDir = filepath.Join(dir, "state")
+	if err := os.MkdirAll(s.storageDir, 0o755); err != nil {
+		return nil, err
 	}
 	cfg := promCollectorConfig(s)
 	var env []string
 	if o.prom.memLimit != "" {
 		env = append(env, "GOMEMLIMIT="+o.prom.memLimit)
 	}
-	col, err := startCollectorConfig(o.bin, dir, cfg, s.telemetryPort, s.pprofPort, env)
+	col, err := launch(ctx, o.bin, dir, cfg, s.telemetryPort, s.pprofPort, env, &bs)
 	if err != nil {
 		return nil, err
 	}
 	defer col.stop()
-	bs.setPID(col.pid)
-	if err := col.waitReady(ctx, 30*time.Second); err != nil {
-		return nil, err
-	}
 	res := &promResult{instances: aws.instances, set: set, exporter: exporter, config: cfg}
 	metricsURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", s.exporterPort)
 	var prevStart time.Time
@@ -340,6 +307,20 @@ func measurePromFleet(ctx context.Context, o fleetOptions, n int, set, exporter,
 	_ = saveHeap(ctx, col, filepath.Join(dir, "heap.pb.gz"))
 	res.problems = col.loggedProblems()
 	return res, nil
+}
+
+// launch starts the collector, has bs follow its CPU and waits until it answers.
+func launch(ctx context.Context, bin, dir, config string, telemetryPort, pprofPort int, env []string, bs *bursts) (*collector, error) {
+	col, err := startCollectorConfig(bin, dir, config, telemetryPort, pprofPort, env)
+	if err != nil {
+		return nil, err
+	}
+	bs.setPID(col.pid)
+	if err := col.waitReady(ctx, 30*time.Second); err != nil {
+		col.stop()
+		return nil, err
+	}
+	return col, nil
 }
 
 // waitBurst waits at most timeout for a burst of AWS requests that starts after t.

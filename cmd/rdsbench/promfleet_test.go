@@ -42,8 +42,12 @@ func TestParsePromFlags(t *testing.T) {
 }
 
 func TestPromCollectorConfig(t *testing.T) {
-	s := promSettings{set: "default", exporter: "prometheus/noscope", exporterPort: 9999, stateDir: "/tmp/x"}
+	s := promSettings{collectorSettings: collectorSettings{storageDir: "/tmp/x"}, set: "yace20", exporter: "prometheus/noscope", exporterPort: 9999}
 	cfg := promCollectorConfig(s)
+	assert.Contains(t, cfg, "    storage: file_storage\n")
+	assert.Contains(t, cfg, "      processors: [memory_limiter, batch]\n")
+	assert.Contains(t, cfg, "      aws.rds.cpu.utilization: {enabled: true}\n")
+	assert.NotContains(t, cfg, "debug")
 	assert.Contains(t, cfg, "  prometheus/noscope:\n    endpoint: 127.0.0.1:9999\n")
 	assert.Contains(t, cfg, "    without_scope_info: true\n")
 	assert.Contains(t, cfg, "exporters: [prometheus/noscope]")
