@@ -32,6 +32,16 @@ func (r *region) layout(c window.Cycle) reads {
 	var out reads
 	spans := r.scratch.spans[:0]
 	var cur *metricdata.Span
+	// open starts a call; push adds query i to the current one. Spans share one backing
+	// array of query indexes, reused across cycles.
+	open := func(start, end time.Time) {
+		spans = append(spans, metricdata.Span{Start: start, End: end, Queries: queries[len(queries):len(queries)]})
+		cur = &spans[len(spans)-1]
+	}
+	push := func(i int32) {
+		queries = append(queries, i)
+		cur.Queries = queries[len(queries)-len(cur.Queries)-1:]
+	}
 	for i := range p.marks {
 		start, class := rules.Window(&p.marks[i], c)
 		switch class {
@@ -45,11 +55,9 @@ func (r *region) layout(c window.Cycle) reads {
 			continue
 		}
 		if cur == nil || len(cur.Queries) == metricdata.MaxQueriesPerCall {
-			spans = append(spans, metricdata.Span{Start: start, End: c.End, Queries: queries[len(queries):len(queries)]})
-			cur = &spans[len(spans)-1]
+			open(start, c.End)
 		}
-		queries = append(queries, int32(i))
-		cur.Queries = queries[len(queries)-len(cur.Queries)-1:]
+		push(int32(i))
 		if start.Before(cur.Start) {
 			cur.Start = start
 		}
@@ -68,12 +76,10 @@ func (r *region) layout(c window.Cycle) reads {
 			if end.After(c.End) {
 				end = c.End
 			}
-			spans = append(spans, metricdata.Span{Start: start, End: end, Queries: queries[len(queries):len(queries)]})
-			cur = &spans[len(spans)-1]
+			open(start, end)
 		}
 		size = min(size, limit)
-		queries = append(queries, b.i)
-		cur.Queries = queries[len(queries)-len(cur.Queries)-1:]
+		push(b.i)
 	}
 	r.scratch.queries, r.scratch.behind, r.scratch.spans = queries, behind, spans
 	out.spans = spans
