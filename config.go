@@ -17,6 +17,7 @@ import (
 	"github.com/otelcol-rds/awsrdsreceiver/internal/discovery"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/metadata"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/rdslogs"
+	"github.com/otelcol-rds/awsrdsreceiver/internal/shard"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/sqlquery"
 )
 
@@ -48,6 +49,11 @@ type Config struct {
 
 	Discovery  DiscoveryConfig  `mapstructure:"discovery"`
 	CloudWatch CloudWatchConfig `mapstructure:"cloudwatch"`
+
+	// Sharding splits the discovered fleet among `count` collectors: this one collects
+	// share `index` (CloudWatch, logs and SQL of its instances; static SQL targets by name).
+	// Discovery, which is free, runs in every shard. See internal/shard.
+	Sharding shard.Shard `mapstructure:"sharding"`
 
 	// ResourceTags are RDS tag keys copied to resource attributes aws.rds.tag.<key>.
 	ResourceTags []string `mapstructure:"resource_tags"`
@@ -147,6 +153,18 @@ func (c *Config) Unmarshal(conf *confmap.Conf) error {
 	return nil
 }
 
+// fleetFilter is this collector's discovery filter: the configured one, cut to its shard.
+func (c *Config) fleetFilter() (*discovery.Filter, error) {
+	f, err := c.Discovery.Compile()
+	if err != nil {
+		return nil, fmt.Errorf("discovery: %w", err)
+	}
+	if c.Sharding.Count > 1 {
+		f = f.Sharded(c.Sharding.Owns)
+	}
+	return f, nil
+}
+
 // Validate checks every field and names the offending field and value.
 func (c *Config) Validate() error {
 	var errs []error
@@ -178,6 +196,9 @@ func (c *Config) Validate() error {
 
 	if _, err := c.Discovery.Compile(); err != nil {
 		add(fmt.Errorf("discovery.%w", err))
+	}
+	if err := c.Sharding.Validate(); err != nil {
+		add(fmt.Errorf("sharding.%w", err))
 	}
 	if c.Timeout > 0 && c.Timeout < minScrapeTimeout {
 		add(fmt.Errorf("timeout: %v is below %v: a cycle's paginated GetMetricData calls and their retries would be canceled midway, and the next cycle would read (and pay for) the same windows again", c.Timeout, minScrapeTimeout))

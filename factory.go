@@ -13,6 +13,7 @@ import (
 
 	"github.com/otelcol-rds/awsrdsreceiver/internal/clock"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/metadata"
+	"github.com/otelcol-rds/awsrdsreceiver/internal/shard"
 )
 
 // NewFactory returns the factory of the awsrds receiver.
@@ -30,6 +31,7 @@ func createDefaultConfig() component.Config {
 		ControllerConfig:     cc,
 		MetricsBuilderConfig: metadata.NewDefaultMetricsBuilderConfig(),
 		Discovery:            DiscoveryConfig{RefreshInterval: 5 * time.Minute},
+		Sharding:             shard.Shard{Count: 1},
 		CloudWatch: CloudWatchConfig{
 			Period:                time.Minute,
 			Delay:                 0,

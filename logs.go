@@ -65,9 +65,9 @@ func (s *logsScraper) start(ctx context.Context, _ component.Host) error {
 		return err
 	}
 	s.tb = tb
-	filter, err := s.cfg.Discovery.Compile()
+	filter, err := s.cfg.fleetFilter()
 	if err != nil {
-		return fmt.Errorf("discovery: %w", err)
+		return err
 	}
 	all, err := regionClients(ctx, s.cfg, s.tb)
 	if err != nil {

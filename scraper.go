@@ -85,9 +85,9 @@ func (s *rdsScraper) start(ctx context.Context, host component.Host) error {
 		return err
 	}
 	s.tb = tb
-	filter, err := s.cfg.Discovery.Compile()
+	filter, err := s.cfg.fleetFilter()
 	if err != nil {
-		return fmt.Errorf("discovery: %w", err)
+		return err
 	}
 	sel, err := newSelection(s.cfg.Metrics, s.cfg.CloudWatch)
 	if err != nil {

@@ -21,6 +21,10 @@ func (s *rdsScraper) sqlTargets() []sqlquery.Target {
 	cfg := s.cfg.SQL
 	targets := make([]sqlquery.Target, 0, len(cfg.Targets))
 	for _, t := range cfg.Targets {
+		// A static target is no instance of the fleet: shards split them by name.
+		if !s.cfg.Sharding.Owns("sql-target/" + t.Name) {
+			continue
+		}
 		targets = append(targets, sqlquery.Target{
 			Name: t.Name, Engine: t.Engine, Host: t.Host, Port: t.Port, Database: t.Database,
 			DSN: t.DSN, Credentials: t.Credentials, Static: true,

@@ -147,33 +147,7 @@ func TestEveryPointOnceThroughKillsReloadsAndFailures(t *testing.T) {
 
 	dir := t.TempDir()
 	config := filepath.Join(dir, "config.yaml")
-	require.NoError(t, os.WriteFile(config, []byte(fmt.Sprintf(`
-extensions:
-  file_storage:
-    directory: %[1]s
-receivers:
-  awsrds:
-    collection_interval: 60s
-    region: us-east-1
-    storage: file_storage
-    endpoints: {rds: %[2]s, cloudwatch: %[2]s, logs: %[2]s}
-    cloudwatch:
-      max_attempts: 2
-      max_backoff: 1s
-exporters:
-  otlp_http:
-    endpoint: %[3]s
-    compression: none
-    # Exactly once across SIGKILL needs a pipeline that hands the points on before the
-    # scrape's state is written: no batch processor, no in-memory queue.
-    sending_queue: {enabled: false}
-service:
-  extensions: [file_storage]
-  pipelines:
-    metrics: {receivers: [awsrds], exporters: [otlp_http]}
-  telemetry:
-    metrics: {level: none}
-`, filepath.Join(dir, "state"), simURL, backend.URL)), 0o600))
+	require.NoError(t, os.WriteFile(config, []byte(exactlyOnceConfig(filepath.Join(dir, "state"), simURL, backend.URL, "")), 0o600))
 	require.NoError(t, os.Mkdir(filepath.Join(dir, "state"), 0o700))
 	env := append(awsEnv(), clockEnv)
 
@@ -252,57 +226,109 @@ service:
 
 	sink.mu.Lock()
 	defer sink.mu.Unlock()
+	d := checkDelivery(t, sink.count, sink.values, truth, from, to)
+	assert.Equal(t, series, d.series, "every series the collector asks for arrived")
+	t.Logf("%d SIGKILLs (%d during GetMetricData calls), %d SIGHUP reloads, %d injected call failures over %v of simulated time",
+		kills, midScrape, reloads, failures, last.Sub(first).Round(time.Minute))
+	t.Logf("%s; %d points received in all", d, len(sink.count))
+	assert.Zero(t, d.missing, "points never delivered")
+	// A kill between the backend's acknowledgement and the state write (a few ms) repeats
+	// that one scrape: at most one scrape's points per kill, each at most twice.
+	assert.LessOrEqual(t, d.dups, kills*d.series*3, "points delivered twice beyond one scrape per kill")
+	assert.Zero(t, d.thrice, "points delivered more than twice")
+	assert.Zero(t, d.wrong, "points with another value than the simulator's")
+}
+
+// delivery is what a backend received, checked against the simulator's ground truth.
+type delivery struct {
+	from, to                                     time.Time
+	series, points, missing, dups, thrice, wrong int
+}
+
+func (d delivery) String() string {
+	return fmt.Sprintf("%d series, %d points published in [%v, %v]: %d missing, %d duplicated (%d more than twice), %d with a wrong value",
+		d.series, d.points, d.from.Format(time.TimeOnly), d.to.Format(time.TimeOnly), d.missing, d.dups, d.thrice, d.wrong)
+}
+
+// checkDelivery compares the points a backend received (count and newest value per
+// point) with the simulator's: every point of every received series published in
+// [from, to] must be there, with the simulator's value. Up to 5 of each kind of error are
+// reported; the counts are returned for the test's own bounds.
+func checkDelivery(t *testing.T, count map[seriesPoint]int, values map[seriesPoint]float64, truth *simulator.Server, from, to time.Time) delivery {
+	t.Helper()
+	d := delivery{from: from, to: to}
+	dimension := func(metric string) (catalog.Entry, string) {
+		e, _ := catalog.ByName(metric)
+		if e.Scope == catalog.ClusterScope {
+			return e, "DBClusterIdentifier"
+		}
+		return e, "DBInstanceIdentifier"
+	}
 	seen := map[[2]string]bool{}
-	dups, wrong, points := 0, 0, 0
-	for sp, n := range sink.count {
+	for sp, n := range count {
 		seen[[2]string{sp.id, sp.metric}] = true
 		if n > 1 {
-			dups++
+			d.dups++
 		}
 		if n > 2 {
-			t.Errorf("%v arrived %d times", sp, n)
+			d.thrice++
 		}
-		e, _ := catalog.ByName(sp.metric)
-		dim := "DBInstanceIdentifier"
-		if e.Scope == catalog.ClusterScope {
-			dim = "DBClusterIdentifier"
-		}
+		e, dim := dimension(sp.metric)
 		want, ok := truth.Value(dim, sp.id, e.CloudWatchName, "Average", time.Unix(sp.ts, 0), time.Minute)
-		if !ok || want*e.Scale != sink.values[sp] {
-			wrong++
-			if wrong <= 5 {
-				t.Errorf("%v: got %v, the simulator has %v (%v)", sp, sink.values[sp], want*e.Scale, ok)
+		if !ok || want*e.Scale != values[sp] {
+			d.wrong++
+			if d.wrong <= 5 {
+				t.Errorf("%v: got %v, the simulator has %v (%v)", sp, values[sp], want*e.Scale, ok)
 			}
 		}
 	}
-	assert.Equal(t, series, len(seen), "every series the collector asks for arrived")
-	missing := 0
+	d.series = len(seen)
 	for k := range seen {
-		e, _ := catalog.ByName(k[1])
-		dim := "DBInstanceIdentifier"
-		if e.Scope == catalog.ClusterScope {
-			dim = "DBClusterIdentifier"
-		}
+		e, dim := dimension(k[1])
 		for ts := from; !ts.After(to); ts = ts.Add(time.Minute) {
 			if _, ok := truth.Value(dim, k[0], e.CloudWatchName, "Average", ts, time.Minute); !ok {
 				continue
 			}
-			points++
-			if sink.count[seriesPoint{k[0], k[1], ts.Unix()}] == 0 {
-				missing++
-				if missing <= 5 {
+			d.points++
+			if count[seriesPoint{k[0], k[1], ts.Unix()}] == 0 {
+				d.missing++
+				if d.missing <= 5 {
 					t.Errorf("%s %s at %v never arrived", k[0], k[1], ts)
 				}
 			}
 		}
 	}
-	t.Logf("%d SIGKILLs (%d during GetMetricData calls), %d SIGHUP reloads, %d injected call failures over %v of simulated time",
-		kills, midScrape, reloads, failures, last.Sub(first).Round(time.Minute))
-	t.Logf("%d series, %d points published in [%v, %v]: %d missing, %d duplicated, %d with a wrong value; %d points received in all",
-		len(seen), points, from.Format(time.TimeOnly), to.Format(time.TimeOnly), missing, dups, wrong, len(sink.count))
-	assert.Zero(t, missing, "points never delivered")
-	// A kill between the backend's acknowledgement and the state write (a few ms) repeats
-	// that one scrape: at most one scrape's points per kill, each at most twice (above).
-	assert.LessOrEqual(t, dups, kills*len(seen)*3, "points delivered twice beyond one scrape per kill")
-	assert.Zero(t, wrong, "points with another value than the simulator's")
+	return d
+}
+
+// exactlyOnceConfig is a collector with file_storage in stateDir, reading the simulator at
+// simURL and exporting OTLP to backend; extra is more receiver settings, indented by 4.
+func exactlyOnceConfig(stateDir, simURL, backend, extra string) string {
+	return fmt.Sprintf(`
+extensions:
+  file_storage:
+    directory: %[1]s
+receivers:
+  awsrds:
+    collection_interval: 60s
+    region: us-east-1
+    storage: file_storage
+%[4]s    endpoints: {rds: %[2]s, cloudwatch: %[2]s, logs: %[2]s}
+    cloudwatch:
+      max_attempts: 2
+      max_backoff: 1s
+exporters:
+  otlp_http:
+    endpoint: %[3]s
+    compression: none
+    # Exactly once across SIGKILL needs a pipeline that hands the points on before the
+    # scrape's state is written: no batch processor, no in-memory queue.
+    sending_queue: {enabled: false}
+service:
+  extensions: [file_storage]
+  pipelines:
+    metrics: {receivers: [awsrds], exporters: [otlp_http]}
+  telemetry:
+    metrics: {level: none}
+`, stateDir, simURL, backend, extra)
 }

@@ -62,7 +62,40 @@ func Describe(ctx context.Context, api API, f *Filter, now time.Time) (Fleet, er
 			}
 		}
 	}
+	if f.owns != nil {
+		instances = keepShare(instances, clusters, f.owns)
+	}
 	return Fleet{Instances: instances, Clusters: keepWatched(clusters, instances), Refreshed: now}, nil
+}
+
+// ShareKey is the identity a sharded fleet is split by: a cluster's resource id for the
+// cluster and all its members (cluster-level metrics and their instances in one shard),
+// else the instance's DbiResourceId, which survives renames.
+func ShareKey(in Instance, clusterResourceIDs map[string]string) string {
+	if in.ClusterIdentifier != "" {
+		if id := clusterResourceIDs[in.ClusterIdentifier]; id != "" {
+			return "cluster/" + id
+		}
+		return "cluster-name/" + in.ClusterIdentifier
+	}
+	if in.ResourceID != "" {
+		return "instance/" + in.ResourceID
+	}
+	return "instance-name/" + in.Identifier
+}
+
+func keepShare(instances []Instance, clusters []Cluster, owns func(string) bool) []Instance {
+	ids := make(map[string]string, len(clusters))
+	for _, c := range clusters {
+		ids[c.Identifier] = c.ResourceID
+	}
+	out := instances[:0]
+	for _, in := range instances {
+		if owns(ShareKey(in, ids)) {
+			out = append(out, in)
+		}
+	}
+	return out
 }
 
 // wantsClusters skips DescribeDBClusters when the engine filter leaves no clustered engine.

@@ -39,6 +39,16 @@ type Filter struct {
 	excludeIdentifiers []*regexp.Regexp
 	tags               map[string][]string
 	excludeTags        map[string][]string
+	// owns keeps this collector's share of a sharded fleet (see ShareKey); nil keeps all.
+	owns func(key string) bool
+}
+
+// Sharded returns a copy of f that also keeps only the resources whose ShareKey owns
+// accepts; a cluster and its member instances share one key, so they stay together.
+func (f *Filter) Sharded(owns func(key string) bool) *Filter {
+	c := *f
+	c.owns = owns
+	return &c
 }
 
 // Compile validates c, naming the offending field, and returns its Filter. There is
