@@ -197,7 +197,7 @@ func (c *Config) Validate() error {
 	if _, err := c.Discovery.Compile(); err != nil {
 		add(fmt.Errorf("discovery.%w", err))
 	}
-	if err := c.Sharding.Validate(); err != nil {
+	if err := c.Sharding.Check(); err != nil {
 		add(fmt.Errorf("sharding.%w", err))
 	}
 	if c.Timeout > 0 && c.Timeout < minScrapeTimeout {

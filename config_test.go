@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/confmap/confmaptest"
 
 	"github.com/otelcol-rds/awsrdsreceiver/internal/metadata"
+	"github.com/otelcol-rds/awsrdsreceiver/internal/shard"
 )
 
 func loadConfig(t *testing.T, name string) *Config {
@@ -38,6 +39,7 @@ func TestLoadConfig(t *testing.T) {
 	assert.Equal(t, "arn:aws:iam::123456789012:role/otelcol-rds", cfg.RoleARN)
 	assert.Equal(t, "http://127.0.0.1:4566", cfg.Endpoints.CloudWatch)
 	assert.Equal(t, 10*time.Minute, cfg.Discovery.RefreshInterval)
+	assert.Equal(t, shard.Shard{Count: 4, Index: 3}, cfg.Sharding)
 	assert.Equal(t, []string{"prod", "staging"}, cfg.Discovery.Tags["env"])
 	assert.Contains(t, cfg.Discovery.Tags, "team")
 	assert.Equal(t, "p99", cfg.CloudWatch.Statistics["aws.rds.cpu.utilization"])
@@ -67,6 +69,8 @@ func TestValidateNamesTheFieldAndValue(t *testing.T) {
 		{"identifier regex", func(c *Config) { c.Discovery.Identifiers = []string{"orders-("} }, `discovery.identifiers[0]: invalid regular expression "orders-("`},
 		{"tag value", func(c *Config) { c.Discovery.Tags = map[string][]string{"env": {""}} }, `discovery.tags[env]: empty tag value`},
 		{"refresh interval", func(c *Config) { c.Discovery.RefreshInterval = 0 }, `discovery.refresh_interval: 0s must be at least 1s`},
+		{"shard count", func(c *Config) { c.Sharding = shard.Shard{Count: 0} }, `sharding.count: 0 must be at least 1`},
+		{"shard index", func(c *Config) { c.Sharding = shard.Shard{Count: 3, Index: 3} }, `sharding.index: 3 must be between 0 and count-1 (2)`},
 		{"period not minutes", func(c *Config) { c.CloudWatch.Period = 90 * time.Second }, `cloudwatch.period: 1m30s must be a whole number of minutes`},
 		{"negative delay", func(c *Config) { c.CloudWatch.Delay = -time.Second }, `cloudwatch.delay: -1s must not be negative`},
 		{"negative overlap", func(c *Config) { c.CloudWatch.Overlap = -time.Minute }, `cloudwatch.overlap: -1m0s must not be negative`},

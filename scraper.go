@@ -337,8 +337,12 @@ func (s *rdsScraper) adaptToBudget(ctx context.Context) {
 func (s *rdsScraper) logPlan(r *region, instances, clusters int) {
 	perCycle := r.plan.Len()
 	cyclesPerMonth := float64(30*24*time.Hour) / float64(s.governor.base)
-	s.logger.Info("Discovered RDS fleet",
-		zap.String("region", r.name), zap.Int("instances", instances), zap.Int("clusters", clusters),
+	fields := []zap.Field{zap.String("region", r.name), zap.Int("instances", instances), zap.Int("clusters", clusters),
 		zap.Int("queries_per_cycle", perCycle), zap.Int("get_metric_data_calls_per_cycle", metricdata.Calls(perCycle)),
-		zap.Float64("estimated_usd_per_month", float64(perCycle)*usdPerMetricRequested*cyclesPerMonth))
+		zap.Float64("estimated_usd_per_month", float64(perCycle)*usdPerMetricRequested*cyclesPerMonth)}
+	if sh := s.cfg.Sharding; sh.Count > 1 {
+		// Counts, cost and budget are this shard's: the fleet's are the sums over the shards.
+		fields = append(fields, zap.Int("shard_index", sh.Index), zap.Int("shard_count", sh.Count))
+	}
+	s.logger.Info("Discovered RDS fleet", fields...)
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/rds/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-rds/awsrdsreceiver/internal/shard"
 )
 
 func TestFilterMatch(t *testing.T) {
@@ -154,4 +156,46 @@ func TestSourceRefreshesOnItsOwnIntervalAndKeepsLastFleet(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, refreshed, "a failed refresh is retried on the next scrape")
 	assert.Len(t, fleet.Instances, 7)
+}
+
+// Sharded filters split the fleet: every instance in exactly one share, a cluster in the
+// share of its members (all of them), and the shares' union is the unsharded fleet.
+func TestShardedFiltersSplitTheFleetWithClustersWhole(t *testing.T) {
+	const n, count = 250, 3
+	f, _ := FilterConfig{}.Compile()
+	owner := map[string]int{}
+	clusterOwner := -1
+	for i := range count {
+		owns := func(key string) bool { return shard.Shard{Count: count, Index: i}.Owns(key) }
+		fleet, err := Describe(context.Background(), &fakeRDS{n: n}, f.Sharded(owns), time.Now())
+		require.NoError(t, err)
+		for _, in := range fleet.Instances {
+			if o, ok := owner[in.Identifier]; ok {
+				t.Errorf("%s is in shares %d and %d", in.Identifier, o, i)
+			}
+			owner[in.Identifier] = i
+		}
+		for _, c := range fleet.Clusters {
+			assert.Equal(t, "c-0", c.Identifier)
+			clusterOwner = i
+		}
+	}
+	assert.Len(t, owner, n, "every instance in one share")
+	assert.Equal(t, clusterOwner, owner["db-0"], "the cluster goes with its writer")
+	assert.Equal(t, clusterOwner, owner["db-1"], "and its reader")
+}
+
+func TestShareKey(t *testing.T) {
+	clusters := map[string]string{"c-0": "cluster-ABC"}
+	for _, tc := range []struct {
+		in   Instance
+		want string
+	}{
+		{Instance{Identifier: "db-1", ResourceID: "db-XYZ"}, "instance/db-XYZ"},
+		{Instance{Identifier: "db-1"}, "instance-name/db-1"},
+		{Instance{Identifier: "db-1", ResourceID: "db-XYZ", ClusterIdentifier: "c-0"}, "cluster/cluster-ABC"},
+		{Instance{Identifier: "db-1", ResourceID: "db-XYZ", ClusterIdentifier: "c-9"}, "cluster-name/c-9"},
+	} {
+		assert.Equal(t, tc.want, ShareKey(tc.in, clusters), "%+v", tc.in)
+	}
 }

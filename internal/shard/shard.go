@@ -13,8 +13,10 @@ type Shard struct {
 	Index int `mapstructure:"index"`
 }
 
-// Validate names the offending field and value.
-func (s Shard) Validate() error {
+// Check names the offending field and value. It is deliberately not Validate: the
+// collector would report its error again under the nested path; the receiver's
+// Config.Validate reports it once, as sharding.<field>.
+func (s Shard) Check() error {
 	switch {
 	case s.Count < 1:
 		return fmt.Errorf("count: %d must be at least 1", s.Count)

@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-func TestValidate(t *testing.T) {
+func TestCheck(t *testing.T) {
 	for _, tc := range []struct {
 		s    Shard
 		want string
@@ -16,7 +16,7 @@ func TestValidate(t *testing.T) {
 		{Shard{Count: 3, Index: 3}, "index: 3 must be between 0 and count-1 (2)"},
 		{Shard{Count: 3, Index: -1}, "index: -1 must be between 0 and count-1 (2)"},
 	} {
-		err := tc.s.Validate()
+		err := tc.s.Check()
 		if got := fmt.Sprint(err); (tc.want == "" && err != nil) || (tc.want != "" && got != tc.want) {
 			t.Errorf("%+v: got %v, want %q", tc.s, err, tc.want)
 		}
