@@ -168,7 +168,8 @@ func TestExamplesAreValid(t *testing.T) {
 			cmd := exec.Command(otelcol, "validate", "--config", f)
 			cmd.Env = append(os.Environ(), "RDSSIM_ENDPOINT=http://127.0.0.1:4566", "PROMETHEUS_ENDPOINT=127.0.0.1:9464",
 				"HEALTH_ENDPOINT=127.0.0.1:13133", "TELEMETRY_PORT=8888", "RDS_MONITOR_PASSWORD=x", "REPORTING_PASSWORD=x", "RDS_CA_BUNDLE="+caBundle,
-				"OTLP_ENDPOINT=otlp.example.com:4317", "OTLP_TOKEN=x", "SHARD_COUNT=3", "SHARD_INDEX=2", "ANALYTICS_EXTERNAL_ID=x", "OTLP_HTTP_ENDPOINT=https://otlp.example.com:4318")
+				"OTLP_ENDPOINT=otlp.example.com:4317", "OTLP_TOKEN=x", "SHARD_COUNT=3", "SHARD_INDEX=2",
+				"REMOTE_WRITE_URL=http://127.0.0.1:9090/api/v1/write", "INFLUXDB_ENDPOINT=http://127.0.0.1:8086", "INFLUXDB_DATABASE=rds", "OUTPUT_DIR="+t.TempDir(), "ANALYTICS_EXTERNAL_ID=x", "OTLP_HTTP_ENDPOINT=https://otlp.example.com:4318")
 			out, err := cmd.CombinedOutput()
 			assert.NoError(t, err, "%s", out)
 		})
