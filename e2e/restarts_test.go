@@ -151,15 +151,7 @@ func TestEveryPointOnceThroughKillsReloadsAndFailures(t *testing.T) {
 	require.NoError(t, os.Mkdir(filepath.Join(dir, "state"), 0o700))
 	env := append(awsEnv(), clockEnv)
 
-	gmdCalls := func() int64 {
-		_, body, err := get(simURL + "/_sim/counters")
-		require.NoError(t, err)
-		var c struct {
-			Calls map[string]int64 `json:"calls"`
-		}
-		require.NoError(t, json.Unmarshal([]byte(body), &c))
-		return c.Calls["GetMetricData"]
-	}
+	gmdCalls := func() int64 { return simCalls(t, simURL, "GetMetricData") }
 	fault := func(body string) {
 		resp, err := http.Post(simURL+"/_sim/faults", "application/json", strings.NewReader(body))
 		require.NoError(t, err)
@@ -331,4 +323,16 @@ service:
   telemetry:
     metrics: {level: none}
 `, stateDir, simURL, backend, extra)
+}
+
+// simCalls is how many calls of an operation the simulator at simURL has answered.
+func simCalls(t *testing.T, simURL, operation string) int64 {
+	t.Helper()
+	_, body, err := get(simURL + "/_sim/counters")
+	require.NoError(t, err)
+	var c struct {
+		Calls map[string]int64 `json:"calls"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &c))
+	return c.Calls[operation]
 }

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -56,15 +55,7 @@ func TestShardsSplitTheFleetExactlyOnce(t *testing.T) {
 	start(t, []string{clockEnv}, rdssim, "-listen", fmt.Sprintf("127.0.0.1:%d", simPort),
 		"-instances", strconv.Itoa(instances), "-seed", strconv.Itoa(seed), "-latency", "20ms")
 	waitFor(t, "the simulator", 10*time.Second, func() bool { code, _, _ := get(simURL + "/_sim/counters"); return code == 200 })
-	gmdCalls := func() int64 {
-		_, body, err := get(simURL + "/_sim/counters")
-		require.NoError(t, err)
-		var c struct {
-			Calls map[string]int64 `json:"calls"`
-		}
-		require.NoError(t, json.Unmarshal([]byte(body), &c))
-		return c.Calls["GetMetricData"]
-	}
+	gmdCalls := func() int64 { return simCalls(t, simURL, "GetMetricData") }
 	env := append(awsEnv(), clockEnv)
 
 	config := func(dir, backend, extra string) string {
