@@ -12,12 +12,13 @@ var (
 	// # User@Host: root[root] @ localhost []
 	userHostRE = regexp.MustCompile(`^# User@Host: ([^\[]*)\[([^\]]*)\] @ *([^ \[]*) *\[([^\]]*)\](?: +Id: +(\d+))?`)
 	// "Name: value" pairs of the other header lines.
-	fieldRE  = regexp.MustCompile(`([A-Za-z_]+): +(\S+)`)
-	setTSRE  = regexp.MustCompile(`^SET timestamp=(\d+);$`)
-	useRE    = regexp.MustCompile("^use `?([^`;]+)`?;$")
-	mysqlTS  = "2006-01-02T15:04:05.999999Z07:00" // MySQL 5.7+ # Time:
-	mariaTS  = "060102 15:04:05"                  // MariaDB # Time:
-	mariaTS2 = "060102  15:04:05"                 // MariaDB pads single-digit hours with a space
+	fieldRE = regexp.MustCompile(`([A-Za-z_]+): +(\S+)`)
+	setTSRE = regexp.MustCompile(`^SET timestamp=(\d+);$`)
+	useRE   = regexp.MustCompile("^use `?([^`;]+)`?;$")
+	mysqlTS = "2006-01-02T15:04:05.999999Z07:00" // MySQL 5.7+ # Time:
+	// MariaDB and MySQL 5.6 # Time: (the hour is space-padded: "240115  9:05:01"), in the
+	// server's time zone, which is UTC on RDS.
+	mariaTS = "060102 15:04:05.999999"
 )
 
 // isMySQLStart reports whether line starts a slow log entry: a # Time: line, or a
@@ -47,8 +48,8 @@ func parseMySQL(lines []string, e *Entry) bool {
 		l := strings.TrimRight(lines[i], " \r")
 		switch {
 		case strings.HasPrefix(l, "# Time: "):
-			v := strings.TrimSpace(l[len("# Time: "):])
-			for _, layout := range []string{mysqlTS, mariaTS, mariaTS2} {
+			v := strings.Join(strings.Fields(l[len("# Time: "):]), " ")
+			for _, layout := range []string{mysqlTS, mariaTS} {
 				if t, err := time.Parse(layout, v); err == nil {
 					e.Time = t
 					break

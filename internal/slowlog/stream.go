@@ -41,17 +41,16 @@ func (s *Stream) Read(events []Event) []Entry {
 			lines = append(lines, line{l, ev})
 		}
 	}
-	start := isMySQLStart
 	var out []Entry
 	chunk := 0
 	for i := 1; i <= len(lines); i++ {
-		if i < len(lines) && (!start(lines[i].text) || strings.HasPrefix(lines[i-1].text, "# Time: ")) {
-			continue // # User@Host: after # Time: belongs to its entry
+		if i < len(lines) && !boundary(lines, chunk, i) {
+			continue
 		}
 		c := lines[chunk:i]
 		chunk = i
 		// An unfinished last entry waits for the next read, once.
-		if i == len(lines) && i-len(c) >= old && start(c[0].text) && !mysqlComplete(texts(c)) {
+		if i == len(lines) && i-len(c) >= old && isMySQLStart(c[0].text) && !mysqlComplete(texts(c)) {
 			s.pending = append([]line(nil), c...)
 			break
 		}
@@ -87,9 +86,9 @@ func (s *Stream) entry(ls []line) Entry {
 		e.Malformed = !ok
 	} else {
 		ok = parsePostgres(t, &e)
-		// A continuation without its first line (a split entry whose start was read
-		// before) cannot be parsed.
-		e.Malformed = !ok && !isPostgresStart(t[0])
+		// Lines of other formats (another log_line_prefix) are not slow entries; a
+		// duration that does not parse is.
+		e.Malformed = !ok && strings.Contains(t[0], "duration: ")
 	}
 	if !ok {
 		raw, evt, ing, bad, lvl := e.Raw, e.EventTime, e.Ingested, e.Malformed, e.Level
@@ -135,3 +134,14 @@ func (s *Stream) readPostgres(events []Event) []Entry {
 
 // Pending reports whether an unfinished entry waits for the next read.
 func (s *Stream) Pending() bool { return len(s.pending) > 0 }
+
+// boundary reports whether lines[i] starts a new chunk after lines[chunk:i]: an entry's
+// first line (# User@Host: after # Time: belongs to its entry), or the first line of an
+// event after a complete entry (text that is no entry, such as the header MySQL writes
+// when it opens the file, stays apart from the entries around it).
+func boundary(lines []line, chunk, i int) bool {
+	if isMySQLStart(lines[i].text) {
+		return !strings.HasPrefix(lines[i-1].text, "# Time: ")
+	}
+	return lines[i].ev != lines[i-1].ev && mysqlComplete(texts(lines[chunk:i]))
+}

@@ -137,7 +137,7 @@ func postgresCommand(s *Server, bin string, cred *syscall.Credential) *exec.Cmd 
 		"-c", "logging_collector=off",
 		// Loaded by every server, as on RDS where it is in the default parameter group;
 		// tests that need its view create the extension.
-		"-c", "shared_preload_libraries=pg_stat_statements",
+		"-c", "shared_preload_libraries=pg_stat_statements,auto_explain", // auto_explain logs nothing until told to
 		"-c", "pg_stat_statements.max=12000",
 	)
 	if s.CA != nil {
