@@ -37,7 +37,9 @@ type rdsScraper struct {
 	sql      *sqlquery.Collector // nil without SQL queries
 	// sqlTargetsSet is false until the SQL targets were given to sql once.
 	sqlTargetsSet bool
-	now           func() time.Time
+	// sqlPrereqs are the missing prerequisites of packs already reported, by target.
+	sqlPrereqs map[string]bool
+	now        func() time.Time
 	// state keeps the regions' windows in the storage extension; nil without one.
 	state *stateStore
 	// pending is true while a scrape's output is on its way through the pipeline: its
@@ -122,7 +124,7 @@ func (s *rdsScraper) start(ctx context.Context, host component.Host) error {
 			r.win, r.restored = s.state.load(ctx, r.name, s.logger)
 		}
 		s.regions = append(s.regions, r)
-		if s.sql == nil && len(s.cfg.SQL.Queries) > 0 {
+		if s.sql == nil && len(s.cfg.SQL.Queries)+len(s.cfg.SQL.Packs) > 0 {
 			// The SDK's credential chain is the same in every region; tokens name their region.
 			s.sql = sqlquery.NewCollector(s.cfg.SQL, s.cfg.CollectionInterval, s.tb, s.logger, clients.Credentials)
 		}

@@ -211,3 +211,47 @@ func indent(s, prefix string) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// A pack whose database lacks its extension says so once, with what to do; the next
+// collections only count the failed runs, and the other packs' metrics keep coming.
+func TestPackMissingExtensionReportedOnce(t *testing.T) {
+	pg := testdb.StartPostgres(t)
+	h := newHarness(t, simulator.Fleet{}, func(cfg *Config) {
+		require.NoError(t, confmap.NewFromStringMap(map[string]any{"sql": map[string]any{
+			"packs": []any{"postgresql.statements", "postgresql.transaction_id_age"},
+			"targets": []any{map[string]any{
+				"name": "reporting", "engine": "postgresql", "host": pg.Host, "port": pg.Port,
+				"database": "app", "username": "otel", "password": "otel-secret", "tls": map[string]any{"insecure": true},
+			}},
+		}}).Unmarshal(cfg))
+	})
+	md, err := h.scrape(t)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `query "postgresql.statements"`)
+	assert.Contains(t, err.Error(), `relation "pg_stat_statements" does not exist`)
+	assert.Contains(t, err.Error(), "run CREATE EXTENSION pg_stat_statements there")
+	assert.Equal(t, 1, h.logs.FilterMessageSnippet("reported once").Len())
+	assert.Contains(t, namesOf(md), "postgresql.database.transaction_id.age", "the other pack runs")
+
+	h.clock.Advance(h.cfg.CollectionInterval)
+	md, err = h.scrape(t)
+	if err != nil {
+		assert.NotContains(t, err.Error(), "pg_stat_statements")
+	}
+	assert.Equal(t, 1, h.logs.FilterMessageSnippet("reported once").Len())
+	assert.Contains(t, namesOf(md), "postgresql.database.transaction_id.age")
+}
+
+// namesOf lists the names of every metric of md, whatever its resource.
+func namesOf(md pmetric.Metrics) []string {
+	var out []string
+	for i := 0; i < md.ResourceMetrics().Len(); i++ {
+		sms := md.ResourceMetrics().At(i).ScopeMetrics()
+		for j := 0; j < sms.Len(); j++ {
+			for k := 0; k < sms.At(j).Metrics().Len(); k++ {
+				out = append(out, sms.At(j).Metrics().At(k).Name())
+			}
+		}
+	}
+	return out
+}

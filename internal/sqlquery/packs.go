@@ -92,3 +92,23 @@ func (c Config) WithPacks() (Config, error) {
 	c.Queries = queries
 	return c, errors.Join(errs...)
 }
+
+// prerequisites recognise the errors of servers that lack what a pack needs, and say what
+// to do; the SQL text of a pack never appears in errors, so they match the server's text.
+var prerequisites = []struct{ match, advice string }{
+	{`relation "pg_stat_statements`, `the pg_stat_statements extension is missing in the database the receiver connects to: run CREATE EXTENSION pg_stat_statements there (RDS preloads the library)`},
+	{`pg_stat_statements must be loaded via`, `pg_stat_statements is not in shared_preload_libraries: add it in the DB parameter group and reboot`},
+	{`denied to user`, `the login lacks a privilege the pack needs (mysql.statements: GRANT SELECT ON performance_schema.* TO the receiver's user; PostgreSQL packs: GRANT pg_monitor)`},
+}
+
+// MissingPrerequisite returns what to do when err says that the server lacks what a pack
+// query needs: an extension, a library, a privilege.
+func MissingPrerequisite(err error) (string, bool) {
+	msg := err.Error()
+	for _, p := range prerequisites {
+		if strings.Contains(msg, p.match) {
+			return p.advice, true
+		}
+	}
+	return "", false
+}
