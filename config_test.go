@@ -47,7 +47,7 @@ func TestLoadConfig(t *testing.T) {
 	assert.Equal(t, "http://127.0.0.1:4566", cfg.Endpoints.Logs)
 	assert.Equal(t, LogsConfig{Types: []string{"error", "postgresql"}, PollInterval: 30 * time.Second, Overlap: 5 * time.Minute,
 		RequestsPerSecond: 2, MaxConcurrentRequests: 2,
-		SlowQueries: SlowQueriesConfig{Parse: true, QueryText: QueryTextTruncate, MaxQueryTextLength: 256}}, cfg.Logs)
+		SlowQueries: SlowQueriesConfig{Parse: true, QueryText: QueryTextTruncate, MaxQueryTextLength: 256, MetricsTopK: 20}}, cfg.Logs)
 }
 
 func TestValidateNamesTheFieldAndValue(t *testing.T) {

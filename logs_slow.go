@@ -36,6 +36,9 @@ type SlowQueriesConfig struct {
 	QueryText string `mapstructure:"query_text"`
 	// MaxQueryTextLength is the length db.query.text is cut to with truncate.
 	MaxQueryTextLength int `mapstructure:"max_query_text_length"`
+	// MetricsTopK is the number of fingerprints per instance and interval of the
+	// aws.rds.slow_query.* metrics; the others are summed as fingerprint "other".
+	MetricsTopK int `mapstructure:"metrics_top_k"`
 }
 
 func (c SlowQueriesConfig) validate() error {
@@ -43,6 +46,9 @@ func (c SlowQueriesConfig) validate() error {
 	case QueryTextKeep, QueryTextTruncate, QueryTextDrop:
 	default:
 		return fmt.Errorf("logs.slow_queries.query_text: %q must be keep, truncate or drop", c.QueryText)
+	}
+	if c.MetricsTopK < 1 || c.MetricsTopK > 1000 {
+		return fmt.Errorf("logs.slow_queries.metrics_top_k: %d must be between 1 and 1000", c.MetricsTopK)
 	}
 	if c.QueryText == QueryTextTruncate && c.MaxQueryTextLength < 16 {
 		return fmt.Errorf("logs.slow_queries.max_query_text_length: %d must be at least 16 with query_text: truncate", c.MaxQueryTextLength)
@@ -120,13 +126,17 @@ func (s *logsScraper) slowEntries(res rdslogs.Result, d slowlog.Dialect) (stream
 // entry, with typed attributes for slow statements.
 func (s *logsScraper) appendSlow(sl func(key string, res pcommon.Resource) plog.ScopeLogs, r *logsRegion, res rdslogs.Result, d slowlog.Dialect) int {
 	streams, entries := s.slowEntries(res, d)
+	agg := slowStatsOf(s.cfg)
 	n, malformed := 0, 0
 	for i, st := range streams {
 		key, resource := r.resourceOf(res.Group, st)
 		for j := range entries[i] {
 			e := &entries[i][j]
 			lr := sl(key, resource).LogRecords().AppendEmpty()
-			s.slowRecord(lr, res.Group, st, e, d)
+			fingerprint := s.slowRecord(lr, res.Group, st, e, d)
+			if agg != nil && e.Slow {
+				agg.Add(key, resource, fingerprint, e.Duration, int64(e.Counters["Rows_examined"]))
+			}
 			n++
 			if e.Malformed {
 				malformed++
@@ -140,7 +150,8 @@ func (s *logsScraper) appendSlow(sl func(key string, res pcommon.Resource) plog.
 	return n
 }
 
-func (s *logsScraper) slowRecord(lr plog.LogRecord, g rdslogs.Group, stream string, e *slowlog.Entry, d slowlog.Dialect) {
+// slowRecord fills lr from e and returns the statement's fingerprint ("" for other text).
+func (s *logsScraper) slowRecord(lr plog.LogRecord, g rdslogs.Group, stream string, e *slowlog.Entry, d slowlog.Dialect) string {
 	ts := e.EventTime
 	if e.Slow {
 		ts = e.Time
@@ -156,7 +167,7 @@ func (s *logsScraper) slowRecord(lr plog.LogRecord, g rdslogs.Group, stream stri
 	attrs.PutStr(attrLogStream, stream)
 	if !e.Slow {
 		lr.Body().SetStr(e.Raw)
-		return
+		return ""
 	}
 	cfg := s.cfg.Logs.SlowQueries
 	normalized := slowlog.Normalize(e.Statement, d)
@@ -171,7 +182,8 @@ func (s *logsScraper) slowRecord(lr plog.LogRecord, g rdslogs.Group, stream stri
 		lr.Body().SetStr(normalized)
 	}
 	attrs.PutStr(attrSlowNormalized, normalized)
-	attrs.PutStr(attrSlowFingerprint, slowlog.Fingerprint(normalized))
+	fingerprint := slowlog.Fingerprint(normalized)
+	attrs.PutStr(attrSlowFingerprint, fingerprint)
 	if op, _, _ := strings.Cut(normalized, " "); op != "" && op != "?" {
 		attrs.PutStr("db.operation.name", strings.ToUpper(op))
 	}
@@ -207,6 +219,7 @@ func (s *logsScraper) slowRecord(lr plog.LogRecord, g rdslogs.Group, stream stri
 			attrs.PutDouble(k, v)
 		}
 	}
+	return fingerprint
 }
 
 // truncateUTF8 cuts s to at most n bytes without splitting a character.

@@ -39,7 +39,9 @@ type rdsScraper struct {
 	sqlTargetsSet bool
 	// sqlPrereqs are the missing prerequisites of packs already reported, by target.
 	sqlPrereqs map[string]bool
-	now        func() time.Time
+	// slow turns the slow statements of the logs pipeline into metrics.
+	slow *slowMetrics
+	now  func() time.Time
 	// state keeps the regions' windows in the storage extension; nil without one.
 	state *stateStore
 	// pending is true while a scrape's output is on its way through the pipeline: its
@@ -87,6 +89,8 @@ func (s *rdsScraper) start(ctx context.Context, host component.Host) error {
 		return err
 	}
 	s.tb = tb
+	s.slow = &slowMetrics{agg: openSlowStats(s.cfg), mb: metadata.NewMetricsBuilder(s.cfg.MetricsBuilderConfig, s.settings),
+		k: s.cfg.Logs.SlowQueries.MetricsTopK, from: pcommon.NewTimestampFromTime(s.now())}
 	filter, err := s.cfg.Discovery.Compile()
 	if err != nil {
 		return fmt.Errorf("discovery: %w", err)
@@ -133,6 +137,10 @@ func (s *rdsScraper) start(ctx context.Context, host component.Host) error {
 }
 
 func (s *rdsScraper) shutdown(ctx context.Context) error {
+	if s.slow != nil {
+		closeSlowStats(s.cfg)
+		s.slow = nil
+	}
 	for _, r := range s.regions {
 		r.fleet.close()
 	}
@@ -176,6 +184,7 @@ func (s *rdsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	}
 	md := s.mb.Emit()
 	s.appendSQL(md, <-sqlDone, &errs)
+	s.slow.appendTo(md, now)
 	err := errs.Combine()
 	// The controller drops the output of a scrape that failed as a whole.
 	s.pending = err == nil || scrapererror.IsPartialScrapeError(err)

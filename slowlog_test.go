@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"os"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
@@ -170,7 +172,10 @@ func TestSlowQueryLogsFromRealServers(t *testing.T) {
 	pgLog, pgWant, pgSessions := postgresSlowLog(t)
 	end := time.Now().Add(time.Second)
 
-	h := newLogsHarness(t, func(c *Config) { c.Logs.InitialLookback = 10 * time.Minute })
+	h := newLogsHarness(t, func(c *Config) {
+		c.Logs.InitialLookback = 10 * time.Minute
+		c.Logs.SlowQueries.MetricsTopK = 3
+	})
 	lastVisible := t0.Add(-10 * time.Second) // ingested 5 s later: the last event of the first read
 
 	// MariaDB: the file's header (no entry: kept raw, counted), entries one per event,
@@ -210,6 +215,8 @@ func TestSlowQueryLogsFromRealServers(t *testing.T) {
 	h.clock.Advance(time.Minute)
 	ld2, err := h.logsScraper.scrape(context.Background())
 	require.NoError(t, err)
+
+	checkSlowMetrics(t, h, ld1, ld2)
 
 	// MariaDB
 	// Our events are the last of the first read, after generated ones.
@@ -367,4 +374,121 @@ func slowRecords(ld plog.Logs, group, stream string) []plog.LogRecord {
 		}
 	}
 	return out
+}
+
+// checkSlowMetrics: the metrics pipeline's slow query metrics are, per instance, the sums
+// of the slow records the logs pipeline delivered, for the top 3 fingerprints by total
+// duration and "other"; the next interval starts empty.
+func checkSlowMetrics(t *testing.T, h *logsHarness, lds ...plog.Logs) {
+	t.Helper()
+	type sum struct {
+		count, rows int64
+		total, max  float64
+	}
+	add := func(m map[string]map[string]*sum, id, fp string) *sum {
+		if m[id] == nil {
+			m[id] = map[string]*sum{}
+		}
+		if m[id][fp] == nil {
+			m[id][fp] = &sum{}
+		}
+		return m[id][fp]
+	}
+	want := map[string]map[string]*sum{} // instance -> fingerprint -> sums
+	for _, ld := range lds {
+		for i := 0; i < ld.ResourceLogs().Len(); i++ {
+			rl := ld.ResourceLogs().At(i)
+			id, _ := rl.Resource().Attributes().Get("aws.rds.db_instance.identifier")
+			lrs := rl.ScopeLogs().At(0).LogRecords()
+			for k := 0; k < lrs.Len(); k++ {
+				a := lrs.At(k).Attributes().AsRaw()
+				fp, ok := a[attrSlowFingerprint].(string)
+				if !ok {
+					continue
+				}
+				s := add(want, id.Str(), fp)
+				d := a[attrSlowDuration].(float64)
+				rows, _ := a[attrSlowPrefix+"rows_examined"].(int64)
+				s.count, s.total, s.max, s.rows = s.count+1, s.total+d, max(s.max, d), s.rows+rows
+			}
+		}
+	}
+	require.Contains(t, want, "mysql-a")
+	require.Contains(t, want, "pg-a")
+	for _, fps := range want {
+		keys := make([]string, 0, len(fps))
+		for fp := range fps {
+			keys = append(keys, fp)
+		}
+		sort.Slice(keys, func(i, j int) bool {
+			if fps[keys[i]].total != fps[keys[j]].total {
+				return fps[keys[i]].total > fps[keys[j]].total
+			}
+			return keys[i] < keys[j]
+		})
+		if len(keys) > 3 {
+			o := &sum{}
+			for _, fp := range keys[3:] {
+				s := fps[fp]
+				o.count, o.total, o.max, o.rows = o.count+s.count, o.total+s.total, max(o.max, s.max), o.rows+s.rows
+				delete(fps, fp)
+			}
+			fps["other"] = o
+		}
+	}
+	require.Contains(t, want["mysql-a"], "other", "more than 3 fingerprints")
+
+	md, err := h.scrape(t)
+	require.NoError(t, err)
+	got := map[string]map[string]*sum{}
+	for i := 0; i < md.ResourceMetrics().Len(); i++ {
+		rm := md.ResourceMetrics().At(i)
+		id, _ := rm.Resource().Attributes().Get("aws.rds.db_instance.identifier")
+		ms := rm.ScopeMetrics().At(0).Metrics()
+		for j := 0; j < ms.Len(); j++ {
+			m := ms.At(j)
+			if !strings.HasPrefix(m.Name(), "aws.rds.slow_query.") {
+				continue
+			}
+			var dps pmetric.NumberDataPointSlice
+			if m.Type() == pmetric.MetricTypeSum {
+				assert.Equal(t, pmetric.AggregationTemporalityDelta, m.Sum().AggregationTemporality())
+				dps = m.Sum().DataPoints()
+			} else {
+				dps = m.Gauge().DataPoints()
+			}
+			for k := 0; k < dps.Len(); k++ {
+				dp := dps.At(k)
+				fp, _ := dp.Attributes().Get("db.query.fingerprint")
+				s := add(got, id.Str(), fp.Str())
+				switch m.Name() {
+				case "aws.rds.slow_query.count":
+					s.count = dp.IntValue()
+				case "aws.rds.slow_query.duration":
+					s.total = dp.DoubleValue()
+				case "aws.rds.slow_query.duration.max":
+					s.max = dp.DoubleValue()
+				case "aws.rds.slow_query.rows_examined":
+					s.rows = dp.IntValue()
+				}
+			}
+		}
+	}
+	require.Len(t, got, len(want), "instances with slow statements")
+	for id, fps := range want {
+		require.Len(t, got[id], len(fps), id)
+		for fp, w := range fps {
+			g := got[id][fp]
+			require.NotNil(t, g, "%s %s", id, fp)
+			assert.Equal(t, w.count, g.count, "%s %s", id, fp)
+			assert.InDelta(t, w.total, g.total, 1e-9, "%s %s", id, fp)
+			assert.Equal(t, w.max, g.max, "%s %s", id, fp)
+			assert.Equal(t, w.rows, g.rows, "%s %s", id, fp)
+		}
+	}
+
+	h.clock.Advance(time.Minute)
+	md, err = h.scrape(t)
+	require.NoError(t, err)
+	assert.NotContains(t, namesOf(md), "aws.rds.slow_query.count", "the next interval starts empty")
 }
