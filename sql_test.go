@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"sort"
 	"strings"
 	"testing"
 
@@ -17,6 +18,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/otelcol-rds/awsrdsreceiver/internal/simulator"
+	"github.com/otelcol-rds/awsrdsreceiver/internal/sqlquery"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/testdb"
 )
 
@@ -197,7 +199,7 @@ func TestSQLDocSnippetsValidate(t *testing.T) {
 			cfg := createDefaultConfig().(*Config)
 			require.NoError(t, sub.Unmarshal(cfg), "a documented key is unknown")
 			require.NoError(t, confmap.Validate(cfg), "a documented value is refused")
-			require.NotEmpty(t, cfg.SQL.Queries, "the snippet configures no query")
+			require.Positive(t, len(cfg.SQL.Queries)+len(cfg.SQL.Packs), "the snippet configures no query and no pack")
 		})
 	}
 }
@@ -254,4 +256,16 @@ func namesOf(md pmetric.Metrics) []string {
 		}
 	}
 	return out
+}
+
+// The README's pack table lists exactly the packs the binary embeds.
+func TestREADMEListsEveryPack(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	var listed []string
+	for _, m := range regexp.MustCompile("(?m)^\\| `([a-z_]+\\.[a-z_]+)` \\|").FindAllStringSubmatch(string(readme), -1) {
+		listed = append(listed, m[1])
+	}
+	sort.Strings(listed)
+	assert.Equal(t, sqlquery.PackNames(), listed)
 }
