@@ -134,7 +134,8 @@ func (s *logsScraper) appendSlow(sl func(key string, res pcommon.Resource) plog.
 			e := &entries[i][j]
 			lr := sl(key, resource).LogRecords().AppendEmpty()
 			fingerprint := s.slowRecord(lr, res.Group, st, e, d)
-			if agg != nil && e.Slow {
+			// PostgreSQL's parse and bind steps of a statement are not statements of their own.
+			if agg != nil && e.Slow && (e.Phase == "" || e.Phase == "execute") {
 				agg.Add(key, resource, fingerprint, e.Duration, int64(e.Counters["Rows_examined"]))
 			}
 			n++

@@ -403,8 +403,8 @@ func checkSlowMetrics(t *testing.T, h *logsHarness, lds ...plog.Logs) {
 			for k := 0; k < lrs.Len(); k++ {
 				a := lrs.At(k).Attributes().AsRaw()
 				fp, ok := a[attrSlowFingerprint].(string)
-				if !ok {
-					continue
+				if phase := a[attrSlowPhase]; !ok || phase == "parse" || phase == "bind" {
+					continue // not a statement, or a step before its execution
 				}
 				s := add(want, id.Str(), fp)
 				d := a[attrSlowDuration].(float64)
