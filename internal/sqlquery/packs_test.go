@@ -334,3 +334,17 @@ func TestSmallPacks(t *testing.T) {
 		assert.GreaterOrEqual(t, value(q), 1.0, "the pack's own query")
 	})
 }
+
+// performance_schema off: no digest is an error, and the pack says why it has nothing.
+func TestStatementsPackWithoutPerformanceSchema(t *testing.T) {
+	s := testdb.StartMariaDBWith(t, "--performance-schema=OFF")
+	s.Exec(t, "GRANT SELECT ON performance_schema.* TO otel", "SELECT COUNT(*) FROM scratch")
+	h := newHarness(t, Config{Packs: []string{"mysql.statements"}, Targets: []TargetConfig{{Name: "maria", Engine: "mariadb"}}}, time.Minute)
+	h.SetTargets([]Target{targetOf(s, "maria")})
+	r := resultFor(t, h.Collect(context.Background(), time.Now()), "maria")
+	require.Empty(t, r.Errs)
+	dp, ok := dataPoint(t, r.Metrics, "mysql.performance_schema.enabled", nil)
+	require.True(t, ok)
+	assert.EqualValues(t, 0, value(dp))
+	assert.Zero(t, dpCount(r.Metrics, "mysql.statement.calls"))
+}
