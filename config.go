@@ -123,6 +123,8 @@ type LogsConfig struct {
 	RequestsPerSecond float64 `mapstructure:"requests_per_second"`
 	// MaxConcurrentRequests bounds the FilterLogEvents calls in flight.
 	MaxConcurrentRequests int `mapstructure:"max_concurrent_requests"`
+	// SlowQueries parses slow query entries into records with typed attributes.
+	SlowQueries SlowQueriesConfig `mapstructure:"slow_queries"`
 }
 
 var (
@@ -338,6 +340,9 @@ func (l LogsConfig) validate() error {
 	}
 	if l.MaxConcurrentRequests < 1 || l.MaxConcurrentRequests > 100 {
 		add("logs.max_concurrent_requests: %d must be between 1 and 100", l.MaxConcurrentRequests)
+	}
+	if err := l.SlowQueries.validate(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -48,7 +48,8 @@ func TestLoadConfig(t *testing.T) {
 	assert.True(t, cfg.Metrics.AwsRdsCPUUtilization.Enabled)
 	assert.Equal(t, "http://127.0.0.1:4566", cfg.Endpoints.Logs)
 	assert.Equal(t, LogsConfig{Types: []string{"error", "postgresql"}, PollInterval: 30 * time.Second, Overlap: 5 * time.Minute,
-		RequestsPerSecond: 2, MaxConcurrentRequests: 2}, cfg.Logs)
+		RequestsPerSecond: 2, MaxConcurrentRequests: 2,
+		SlowQueries: SlowQueriesConfig{Parse: true, QueryText: QueryTextTruncate, MaxQueryTextLength: 256, MetricsTopK: 20}}, cfg.Logs)
 }
 
 func TestValidateNamesTheFieldAndValue(t *testing.T) {
@@ -119,6 +120,8 @@ func TestValidateNamesTheFieldAndValue(t *testing.T) {
 		{"log overlap", func(c *Config) { c.Logs.Overlap = -time.Second }, `logs.overlap: -1s must not be negative`},
 		{"log rate limit", func(c *Config) { c.Logs.RequestsPerSecond = 500 }, `logs.requests_per_second: 500 must be in (0, 100]`},
 		{"log concurrency", func(c *Config) { c.Logs.MaxConcurrentRequests = 0 }, `logs.max_concurrent_requests: 0 must be between 1 and 100`},
+		{"slow query text", func(c *Config) { c.Logs.SlowQueries.QueryText = "hide" }, `logs.slow_queries.query_text: "hide" must be keep, truncate or drop`},
+		{"slow query text length", func(c *Config) { c.Logs.SlowQueries.QueryText = "truncate"; c.Logs.SlowQueries.MaxQueryTextLength = 0 }, `logs.slow_queries.max_query_text_length: 0 must be at least 16 with query_text: truncate`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -49,6 +49,7 @@ func createDefaultConfig() component.Config {
 			Overlap:               2 * time.Minute,
 			RequestsPerSecond:     4, // of the account's 5, leaving room for other clients
 			MaxConcurrentRequests: 4,
+			SlowQueries:           SlowQueriesConfig{Parse: true, QueryText: QueryTextKeep, MaxQueryTextLength: 4096, MetricsTopK: 20},
 		},
 	}
 }

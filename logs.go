@@ -17,6 +17,7 @@ import (
 	"github.com/otelcol-rds/awsrdsreceiver/internal/discovery"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/metadata"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/rdslogs"
+	"github.com/otelcol-rds/awsrdsreceiver/internal/slowlog"
 )
 
 // Log record attributes.
@@ -35,6 +36,9 @@ type logsScraper struct {
 	tb       *metadata.TelemetryBuilder
 	regions  []*logsRegion
 	now      func() time.Time
+	// slowStreams holds, per group and stream, the slow entry reassembly (only while an
+	// unfinished entry waits).
+	slowStreams map[string]*slowlog.Stream
 }
 
 type logsRegion struct {
@@ -163,12 +167,7 @@ func (r *logsRegion) resourceOf(g rdslogs.Group, stream string) (string, pcommon
 }
 
 func (s *logsScraper) append(ld plog.Logs, byResource map[string]plog.ScopeLogs, r *logsRegion, res rdslogs.Result) {
-	if len(res.Events) == 0 {
-		return
-	}
-	for i := range res.Events {
-		e := &res.Events[i]
-		key, resource := r.resourceOf(res.Group, e.Stream)
+	scopeLogs := func(key string, resource pcommon.Resource) plog.ScopeLogs {
 		sl, ok := byResource[key]
 		if !ok {
 			rl := ld.ResourceLogs().AppendEmpty()
@@ -178,7 +177,22 @@ func (s *logsScraper) append(ld plog.Logs, byResource map[string]plog.ScopeLogs,
 			sl.Scope().SetVersion(s.settings.BuildInfo.Version)
 			byResource[key] = sl
 		}
-		lr := sl.LogRecords().AppendEmpty()
+		return sl
+	}
+	if d, ok := slowDialect(res.Group.Type); ok && s.cfg.Logs.SlowQueries.Parse {
+		if n := s.appendSlow(scopeLogs, r, res, d); n > 0 {
+			s.tb.ReceiverAwsrdsLogRecords.Add(context.Background(), int64(n),
+				metric.WithAttributes(attribute.String("log_type", res.Group.Type)))
+		}
+		return
+	}
+	if len(res.Events) == 0 {
+		return
+	}
+	for i := range res.Events {
+		e := &res.Events[i]
+		key, resource := r.resourceOf(res.Group, e.Stream)
+		lr := scopeLogs(key, resource).LogRecords().AppendEmpty()
 		lr.SetTimestamp(pcommon.NewTimestampFromTime(e.Timestamp))
 		lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(e.Ingested))
 		lr.Body().SetStr(e.Message)

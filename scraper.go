@@ -37,7 +37,11 @@ type rdsScraper struct {
 	sql      *sqlquery.Collector // nil without SQL queries
 	// sqlTargetsSet is false until the SQL targets were given to sql once.
 	sqlTargetsSet bool
-	now           func() time.Time
+	// sqlPrereqs are the missing prerequisites of packs already reported, by target.
+	sqlPrereqs map[string]bool
+	// slow turns the slow statements of the logs pipeline into metrics.
+	slow *slowMetrics
+	now  func() time.Time
 	// state keeps the regions' windows in the storage extension; nil without one.
 	state *stateStore
 	// pending is true while a scrape's output is on its way through the pipeline: its
@@ -85,6 +89,8 @@ func (s *rdsScraper) start(ctx context.Context, host component.Host) error {
 		return err
 	}
 	s.tb = tb
+	s.slow = &slowMetrics{agg: openSlowStats(s.cfg), mb: metadata.NewMetricsBuilder(s.cfg.MetricsBuilderConfig, s.settings),
+		k: s.cfg.Logs.SlowQueries.MetricsTopK, from: pcommon.NewTimestampFromTime(s.now())}
 	filter, err := s.cfg.fleetFilter()
 	if err != nil {
 		return err
@@ -122,7 +128,7 @@ func (s *rdsScraper) start(ctx context.Context, host component.Host) error {
 			r.win, r.restored = s.state.load(ctx, r.name, s.logger)
 		}
 		s.regions = append(s.regions, r)
-		if s.sql == nil && len(s.cfg.SQL.Queries) > 0 {
+		if s.sql == nil && len(s.cfg.SQL.Queries)+len(s.cfg.SQL.Packs) > 0 {
 			// The SDK's credential chain is the same in every region; tokens name their region.
 			s.sql = sqlquery.NewCollector(s.cfg.SQL, s.cfg.CollectionInterval, s.tb, s.logger, clients.Credentials)
 		}
@@ -131,6 +137,10 @@ func (s *rdsScraper) start(ctx context.Context, host component.Host) error {
 }
 
 func (s *rdsScraper) shutdown(ctx context.Context) error {
+	if s.slow != nil {
+		closeSlowStats(s.cfg)
+		s.slow = nil
+	}
 	for _, r := range s.regions {
 		r.fleet.close()
 	}
@@ -174,6 +184,7 @@ func (s *rdsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	}
 	md := s.mb.Emit()
 	s.appendSQL(md, <-sqlDone, &errs)
+	s.slow.appendTo(md, now)
 	err := errs.Combine()
 	// The controller drops the output of a scrape that failed as a whole.
 	s.pending = err == nil || scrapererror.IsPartialScrapeError(err)

@@ -2,12 +2,15 @@ package awsrdsreceiver
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/scraper/scrapererror"
+
+	"go.uber.org/zap"
 
 	"github.com/otelcol-rds/awsrdsreceiver/internal/discovery"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/metadata"
@@ -83,7 +86,9 @@ func (s *rdsScraper) appendSQL(md pmetric.Metrics, results []sqlquery.Result, er
 	for i := range results {
 		res := &results[i]
 		for _, err := range res.Errs {
-			errs.AddPartial(1, err)
+			if err = s.reportOnce(res.Target, err); err != nil {
+				errs.AddPartial(1, err)
+			}
 		}
 		if res.Metrics.Len() == 0 {
 			continue
@@ -135,4 +140,26 @@ func (r sqlFirstShutdown) Shutdown(ctx context.Context) error {
 		_ = r.s.sql.Shutdown(ctx)
 	}
 	return r.Metrics.Shutdown(ctx)
+}
+
+// reportOnce returns err, unless it is a missing prerequisite of a pack (an extension, a
+// privilege) already reported for the target: that would fail the same way every
+// collection until someone acts, so it is said once, with what to do, and then only
+// counted (receiver_awsrds_sql_query_runs).
+func (s *rdsScraper) reportOnce(t *sqlquery.Target, err error) error {
+	advice, ok := sqlquery.MissingPrerequisite(err)
+	if !ok {
+		return err
+	}
+	key := t.Name + "\x00" + advice
+	if s.sqlPrereqs[key] {
+		return nil
+	}
+	if s.sqlPrereqs == nil {
+		s.sqlPrereqs = map[string]bool{}
+	}
+	s.sqlPrereqs[key] = true
+	s.logger.Warn("SQL pack cannot run until the database is prepared; reported once",
+		zap.String("target", t.Name), zap.String("advice", advice), zap.Error(err))
+	return fmt.Errorf("%w; %s (reported once)", err, advice)
 }

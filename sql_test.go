@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"sort"
 	"strings"
 	"testing"
 
@@ -17,6 +18,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/otelcol-rds/awsrdsreceiver/internal/simulator"
+	"github.com/otelcol-rds/awsrdsreceiver/internal/sqlquery"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/testdb"
 )
 
@@ -197,7 +199,7 @@ func TestSQLDocSnippetsValidate(t *testing.T) {
 			cfg := createDefaultConfig().(*Config)
 			require.NoError(t, sub.Unmarshal(cfg), "a documented key is unknown")
 			require.NoError(t, confmap.Validate(cfg), "a documented value is refused")
-			require.NotEmpty(t, cfg.SQL.Queries, "the snippet configures no query")
+			require.Positive(t, len(cfg.SQL.Queries)+len(cfg.SQL.Packs), "the snippet configures no query and no pack")
 		})
 	}
 }
@@ -210,4 +212,60 @@ func indent(s, prefix string) string {
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// A pack whose database lacks its extension says so once, with what to do; the next
+// collections only count the failed runs, and the other packs' metrics keep coming.
+func TestPackMissingExtensionReportedOnce(t *testing.T) {
+	pg := testdb.StartPostgres(t)
+	h := newHarness(t, simulator.Fleet{}, func(cfg *Config) {
+		require.NoError(t, confmap.NewFromStringMap(map[string]any{"sql": map[string]any{
+			"packs": []any{"postgresql.statements", "postgresql.transaction_id_age"},
+			"targets": []any{map[string]any{
+				"name": "reporting", "engine": "postgresql", "host": pg.Host, "port": pg.Port,
+				"database": "app", "username": "otel", "password": "otel-secret", "tls": map[string]any{"insecure": true},
+			}},
+		}}).Unmarshal(cfg))
+	})
+	md, err := h.scrape(t)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `query "postgresql.statements"`)
+	assert.Contains(t, err.Error(), `relation "pg_stat_statements" does not exist`)
+	assert.Contains(t, err.Error(), "run CREATE EXTENSION pg_stat_statements there")
+	assert.Equal(t, 1, h.logs.FilterMessageSnippet("reported once").Len())
+	assert.Contains(t, namesOf(md), "postgresql.database.transaction_id.age", "the other pack runs")
+
+	h.clock.Advance(h.cfg.CollectionInterval)
+	md, err = h.scrape(t)
+	if err != nil {
+		assert.NotContains(t, err.Error(), "pg_stat_statements")
+	}
+	assert.Equal(t, 1, h.logs.FilterMessageSnippet("reported once").Len())
+	assert.Contains(t, namesOf(md), "postgresql.database.transaction_id.age")
+}
+
+// namesOf lists the names of every metric of md, whatever its resource.
+func namesOf(md pmetric.Metrics) []string {
+	var out []string
+	for i := 0; i < md.ResourceMetrics().Len(); i++ {
+		sms := md.ResourceMetrics().At(i).ScopeMetrics()
+		for j := 0; j < sms.Len(); j++ {
+			for k := 0; k < sms.At(j).Metrics().Len(); k++ {
+				out = append(out, sms.At(j).Metrics().At(k).Name())
+			}
+		}
+	}
+	return out
+}
+
+// The README's pack table lists exactly the packs the binary embeds.
+func TestREADMEListsEveryPack(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	var listed []string
+	for _, m := range regexp.MustCompile("(?m)^\\| `([a-z_]+\\.[a-z_]+)` \\|").FindAllStringSubmatch(string(readme), -1) {
+		listed = append(listed, m[1])
+	}
+	sort.Strings(listed)
+	assert.Equal(t, sqlquery.PackNames(), listed)
 }

@@ -70,6 +70,9 @@ func TestPrometheusStack(t *testing.T) {
 	dash := loadDashboard(t)
 
 	maria, pg := testdb.StartMariaDB(t), testdb.StartPostgres(t)
+	// What the statements packs need, as a DBA prepares it.
+	pg.Exec(t, "CREATE EXTENSION pg_stat_statements")
+	maria.Exec(t, "GRANT SELECT ON performance_schema.* TO "+maria.User)
 
 	// fleet-small, with maria-t3 and pg-a listening where the test's servers are, so that
 	// SQL on discovered instances (and the dashboard's join of CloudWatch connections with
@@ -179,6 +182,41 @@ scrape_configs:
 		require.NotEmpty(t, rs)
 		assert.Equal(t, "postgres", rs[0].Metric["aws_rds_engine"])
 		assert.Equal(t, "us-east-1", rs[0].Metric["cloud_region"])
+	})
+
+	t.Run("query insight", func(t *testing.T) {
+		// Slow query metrics of the instances whose slow logs the simulator serves, and
+		// the statements packs on the static targets and the discovered servers.
+		want := []string{
+			`aws_rds_slow_query_count_total{aws_rds_db_instance_identifier="mysql-a"}`,
+			`aws_rds_slow_query_duration_seconds_total{aws_rds_db_instance_identifier="pg-a"}`,
+			`postgresql_statement_calls_total{sql_target_name="reporting-pg"}`,
+			`postgresql_statement_calls_total{aws_rds_db_instance_identifier="pg-a"}`,
+			`mysql_statement_calls_total{sql_target_name="reporting-maria"}`,
+			`mysql_statement_calls_total{aws_rds_db_instance_identifier="maria-t3"}`,
+		}
+		waitFor(t, "the slow query and statements pack series", 150*time.Second, func() bool {
+			for _, q := range want {
+				if len(api.tryQuery(q)) == 0 {
+					return false
+				}
+			}
+			return true
+		})
+		for _, q := range want {
+			for _, r := range api.query(q) {
+				assert.Positive(t, r.value(t), q)
+			}
+		}
+		// Pack series carry the statement's database and user, never its text.
+		for _, r := range api.query(`postgresql_statement_calls_total{sql_target_name="reporting-pg", db_query_id!=""}`) {
+			assert.NotEmpty(t, r.Metric["db_namespace"])
+			assert.NotEmpty(t, r.Metric["user_name"])
+		}
+		fps := api.query(`aws_rds_slow_query_count_total{aws_rds_db_instance_identifier="mysql-a"}`)
+		for _, r := range fps {
+			assert.Regexp(t, `^([0-9A-F]{16}|other)$`, r.Metric["db_query_fingerprint"])
+		}
 	})
 
 	t.Run("receiver telemetry", func(t *testing.T) {
@@ -325,7 +363,7 @@ func stackConfig(simURL string, expPort, telPort, contribPort int, maria, pg *te
   awsrds:
     region: us-east-1
     collection_interval: 60s
-    endpoints: {rds: %[1]s, cloudwatch: %[1]s}
+    endpoints: {rds: %[1]s, cloudwatch: %[1]s, logs: %[1]s}
     discovery: {refresh_interval: 30s}
     # Injected failures then exhaust the retries quickly.
     cloudwatch: {max_attempts: 2, max_backoff: 1s}
@@ -336,9 +374,13 @@ func stackConfig(simURL string, expPort, telPort, contribPort int, maria, pg *te
       targets:
         - {name: reporting-maria, engine: mariadb, host: %[7]s, port: %[8]d, database: %[6]s, username: %[4]s, password: %[5]s, tls: {insecure: true}}
         - {name: reporting-pg, engine: postgresql, host: %[9]s, port: %[10]d, database: %[6]s, username: %[4]s, password: %[5]s, tls: {insecure: true}}
+      packs: [postgresql.statements, mysql.statements]
       queries:
 %[11]s
+    # The slow query logs (the simulator's) become aws.rds.slow_query.* metrics too.
+    logs: {types: [slowquery, postgresql]}
 exporters:
+  debug: {verbosity: basic}
   rdsprometheus:
     endpoint: 127.0.0.1:%[2]d
     send_timestamps: true
@@ -359,6 +401,7 @@ service:
         - pull: {exporter: {prometheus: {host: 127.0.0.1, port: %[3]d}}}
   pipelines:
     metrics: {receivers: [awsrds], exporters: [rdsprometheus, prometheus]}
+    logs: {receivers: [awsrds], exporters: [debug]}
 `, simURL, expPort, telPort, maria.User, maria.Password, maria.Database, maria.Host, maria.Port, pg.Host, pg.Port,
 		query("mysql_sessions", mysqlEngines, "reporting-maria", "maria-t3",
 			`{name: db.sessions, value_column: sessions, attribute_columns: [user, host], unit: "{session}"}`)+

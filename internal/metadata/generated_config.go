@@ -1657,6 +1657,198 @@ func (ms *AwsRdsReplicaLagMetricConfig) Unmarshal(parser *confmap.Conf) error {
 	return nil
 }
 
+// AwsRdsSlowQueryCountMetricAttributeKey specifies the key of an attribute for the aws.rds.slow_query.count metric.
+type AwsRdsSlowQueryCountMetricAttributeKey string
+
+const (
+	AwsRdsSlowQueryCountMetricAttributeKeySlowQueryFingerprint AwsRdsSlowQueryCountMetricAttributeKey = "db.query.fingerprint"
+)
+
+// AwsRdsSlowQueryCountMetricConfig provides config for the aws.rds.slow_query.count metric.
+type AwsRdsSlowQueryCountMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                   `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsRdsSlowQueryCountMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsRdsSlowQueryCountMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsRdsSlowQueryCountMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsRdsSlowQueryCountMetricAttributeKeySlowQueryFingerprint:
+		default:
+			return fmt.Errorf("metric aws.rds.slow_query.count doesn't have an attribute %v, valid attributes: [db.query.fingerprint]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsRdsSlowQueryDurationMetricAttributeKey specifies the key of an attribute for the aws.rds.slow_query.duration metric.
+type AwsRdsSlowQueryDurationMetricAttributeKey string
+
+const (
+	AwsRdsSlowQueryDurationMetricAttributeKeySlowQueryFingerprint AwsRdsSlowQueryDurationMetricAttributeKey = "db.query.fingerprint"
+)
+
+// AwsRdsSlowQueryDurationMetricConfig provides config for the aws.rds.slow_query.duration metric.
+type AwsRdsSlowQueryDurationMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                      `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsRdsSlowQueryDurationMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsRdsSlowQueryDurationMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsRdsSlowQueryDurationMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsRdsSlowQueryDurationMetricAttributeKeySlowQueryFingerprint:
+		default:
+			return fmt.Errorf("metric aws.rds.slow_query.duration doesn't have an attribute %v, valid attributes: [db.query.fingerprint]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsRdsSlowQueryDurationMaxMetricAttributeKey specifies the key of an attribute for the aws.rds.slow_query.duration.max metric.
+type AwsRdsSlowQueryDurationMaxMetricAttributeKey string
+
+const (
+	AwsRdsSlowQueryDurationMaxMetricAttributeKeySlowQueryFingerprint AwsRdsSlowQueryDurationMaxMetricAttributeKey = "db.query.fingerprint"
+)
+
+// AwsRdsSlowQueryDurationMaxMetricConfig provides config for the aws.rds.slow_query.duration.max metric.
+type AwsRdsSlowQueryDurationMaxMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                         `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsRdsSlowQueryDurationMaxMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsRdsSlowQueryDurationMaxMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsRdsSlowQueryDurationMaxMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsRdsSlowQueryDurationMaxMetricAttributeKeySlowQueryFingerprint:
+		default:
+			return fmt.Errorf("metric aws.rds.slow_query.duration.max doesn't have an attribute %v, valid attributes: [db.query.fingerprint]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsRdsSlowQueryRowsExaminedMetricAttributeKey specifies the key of an attribute for the aws.rds.slow_query.rows_examined metric.
+type AwsRdsSlowQueryRowsExaminedMetricAttributeKey string
+
+const (
+	AwsRdsSlowQueryRowsExaminedMetricAttributeKeySlowQueryFingerprint AwsRdsSlowQueryRowsExaminedMetricAttributeKey = "db.query.fingerprint"
+)
+
+// AwsRdsSlowQueryRowsExaminedMetricConfig provides config for the aws.rds.slow_query.rows_examined metric.
+type AwsRdsSlowQueryRowsExaminedMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                          `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsRdsSlowQueryRowsExaminedMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsRdsSlowQueryRowsExaminedMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsRdsSlowQueryRowsExaminedMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsRdsSlowQueryRowsExaminedMetricAttributeKeySlowQueryFingerprint:
+		default:
+			return fmt.Errorf("metric aws.rds.slow_query.rows_examined doesn't have an attribute %v, valid attributes: [db.query.fingerprint]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
 // AwsRdsStorageBurstBalanceMetricConfig provides config for the aws.rds.storage.burst_balance metric.
 type AwsRdsStorageBurstBalanceMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
@@ -1860,6 +2052,10 @@ type MetricsConfig struct {
 	AwsRdsReadLatency                                 AwsRdsReadLatencyMetricConfig                                 `mapstructure:"aws.rds.read.latency"`
 	AwsRdsReadThroughput                              AwsRdsReadThroughputMetricConfig                              `mapstructure:"aws.rds.read.throughput"`
 	AwsRdsReplicaLag                                  AwsRdsReplicaLagMetricConfig                                  `mapstructure:"aws.rds.replica.lag"`
+	AwsRdsSlowQueryCount                              AwsRdsSlowQueryCountMetricConfig                              `mapstructure:"aws.rds.slow_query.count"`
+	AwsRdsSlowQueryDuration                           AwsRdsSlowQueryDurationMetricConfig                           `mapstructure:"aws.rds.slow_query.duration"`
+	AwsRdsSlowQueryDurationMax                        AwsRdsSlowQueryDurationMaxMetricConfig                        `mapstructure:"aws.rds.slow_query.duration.max"`
+	AwsRdsSlowQueryRowsExamined                       AwsRdsSlowQueryRowsExaminedMetricConfig                       `mapstructure:"aws.rds.slow_query.rows_examined"`
 	AwsRdsStorageBurstBalance                         AwsRdsStorageBurstBalanceMetricConfig                         `mapstructure:"aws.rds.storage.burst_balance"`
 	AwsRdsStorageFree                                 AwsRdsStorageFreeMetricConfig                                 `mapstructure:"aws.rds.storage.free"`
 	AwsRdsSwapUsage                                   AwsRdsSwapUsageMetricConfig                                   `mapstructure:"aws.rds.swap.usage"`
@@ -2114,6 +2310,26 @@ func DefaultMetricsConfig() MetricsConfig {
 		},
 		AwsRdsReplicaLag: AwsRdsReplicaLagMetricConfig{
 			Enabled: true,
+		},
+		AwsRdsSlowQueryCount: AwsRdsSlowQueryCountMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategySum,
+			EnabledAttributes:   []AwsRdsSlowQueryCountMetricAttributeKey{AwsRdsSlowQueryCountMetricAttributeKeySlowQueryFingerprint},
+		},
+		AwsRdsSlowQueryDuration: AwsRdsSlowQueryDurationMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategySum,
+			EnabledAttributes:   []AwsRdsSlowQueryDurationMetricAttributeKey{AwsRdsSlowQueryDurationMetricAttributeKeySlowQueryFingerprint},
+		},
+		AwsRdsSlowQueryDurationMax: AwsRdsSlowQueryDurationMaxMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsRdsSlowQueryDurationMaxMetricAttributeKey{AwsRdsSlowQueryDurationMaxMetricAttributeKeySlowQueryFingerprint},
+		},
+		AwsRdsSlowQueryRowsExamined: AwsRdsSlowQueryRowsExaminedMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategySum,
+			EnabledAttributes:   []AwsRdsSlowQueryRowsExaminedMetricAttributeKey{AwsRdsSlowQueryRowsExaminedMetricAttributeKeySlowQueryFingerprint},
 		},
 		AwsRdsStorageBurstBalance: AwsRdsStorageBurstBalanceMetricConfig{
 			Enabled: true,

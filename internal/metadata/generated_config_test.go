@@ -271,6 +271,26 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					AwsRdsReplicaLag: AwsRdsReplicaLagMetricConfig{
 						Enabled: true,
 					},
+					AwsRdsSlowQueryCount: AwsRdsSlowQueryCountMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategySum,
+						EnabledAttributes:   []AwsRdsSlowQueryCountMetricAttributeKey{AwsRdsSlowQueryCountMetricAttributeKeySlowQueryFingerprint},
+					},
+					AwsRdsSlowQueryDuration: AwsRdsSlowQueryDurationMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategySum,
+						EnabledAttributes:   []AwsRdsSlowQueryDurationMetricAttributeKey{AwsRdsSlowQueryDurationMetricAttributeKeySlowQueryFingerprint},
+					},
+					AwsRdsSlowQueryDurationMax: AwsRdsSlowQueryDurationMaxMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsSlowQueryDurationMaxMetricAttributeKey{AwsRdsSlowQueryDurationMaxMetricAttributeKeySlowQueryFingerprint},
+					},
+					AwsRdsSlowQueryRowsExamined: AwsRdsSlowQueryRowsExaminedMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategySum,
+						EnabledAttributes:   []AwsRdsSlowQueryRowsExaminedMetricAttributeKey{AwsRdsSlowQueryRowsExaminedMetricAttributeKeySlowQueryFingerprint},
+					},
 					AwsRdsStorageBurstBalance: AwsRdsStorageBurstBalanceMetricConfig{
 						Enabled: true,
 					},
@@ -561,6 +581,26 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					AwsRdsReplicaLag: AwsRdsReplicaLagMetricConfig{
 						Enabled: false,
 					},
+					AwsRdsSlowQueryCount: AwsRdsSlowQueryCountMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategySum,
+						EnabledAttributes:   []AwsRdsSlowQueryCountMetricAttributeKey{AwsRdsSlowQueryCountMetricAttributeKeySlowQueryFingerprint},
+					},
+					AwsRdsSlowQueryDuration: AwsRdsSlowQueryDurationMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategySum,
+						EnabledAttributes:   []AwsRdsSlowQueryDurationMetricAttributeKey{AwsRdsSlowQueryDurationMetricAttributeKeySlowQueryFingerprint},
+					},
+					AwsRdsSlowQueryDurationMax: AwsRdsSlowQueryDurationMaxMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsSlowQueryDurationMaxMetricAttributeKey{AwsRdsSlowQueryDurationMaxMetricAttributeKeySlowQueryFingerprint},
+					},
+					AwsRdsSlowQueryRowsExamined: AwsRdsSlowQueryRowsExaminedMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategySum,
+						EnabledAttributes:   []AwsRdsSlowQueryRowsExaminedMetricAttributeKey{AwsRdsSlowQueryRowsExaminedMetricAttributeKeySlowQueryFingerprint},
+					},
 					AwsRdsStorageBurstBalance: AwsRdsStorageBurstBalanceMetricConfig{
 						Enabled: false,
 					},
@@ -606,7 +646,7 @@ func TestMetricsBuilderConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := loadMetricsBuilderConfig(t, tt.name)
-			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(AwsRdsAuroraBufferCacheHitRatioMetricConfig{}, AwsRdsAuroraCommitLatencyMetricConfig{}, AwsRdsAuroraCommitThroughputMetricConfig{}, AwsRdsAuroraDeadlocksMetricConfig{}, AwsRdsAuroraMysqlBinlogReplicaLagMetricConfig{}, AwsRdsAuroraMysqlDdlLatencyMetricConfig{}, AwsRdsAuroraMysqlDdlThroughputMetricConfig{}, AwsRdsAuroraMysqlDeleteLatencyMetricConfig{}, AwsRdsAuroraMysqlDeleteThroughputMetricConfig{}, AwsRdsAuroraMysqlDmlLatencyMetricConfig{}, AwsRdsAuroraMysqlDmlThroughputMetricConfig{}, AwsRdsAuroraMysqlInsertLatencyMetricConfig{}, AwsRdsAuroraMysqlInsertThroughputMetricConfig{}, AwsRdsAuroraMysqlLoginFailuresMetricConfig{}, AwsRdsAuroraMysqlQueriesMetricConfig{}, AwsRdsAuroraMysqlResultSetCacheHitRatioMetricConfig{}, AwsRdsAuroraMysqlRollbackSegmentHistoryListLengthMetricConfig{}, AwsRdsAuroraMysqlRowLockTimeMetricConfig{}, AwsRdsAuroraMysqlSelectLatencyMetricConfig{}, AwsRdsAuroraMysqlSelectThroughputMetricConfig{}, AwsRdsAuroraMysqlTransactionsActiveMetricConfig{}, AwsRdsAuroraMysqlTransactionsBlockedMetricConfig{}, AwsRdsAuroraMysqlUpdateLatencyMetricConfig{}, AwsRdsAuroraMysqlUpdateThroughputMetricConfig{}, AwsRdsAuroraPostgresqlRdsReplicaLagMetricConfig{}, AwsRdsAuroraPostgresqlTempStorageIopsMetricConfig{}, AwsRdsAuroraPostgresqlTempStorageThroughputMetricConfig{}, AwsRdsAuroraReplicaLagMetricConfig{}, AwsRdsAuroraReplicaMaxLagMetricConfig{}, AwsRdsAuroraReplicaMinLagMetricConfig{}, AwsRdsAuroraStorageNetworkReceiveThroughputMetricConfig{}, AwsRdsAuroraStorageNetworkTransmitThroughputMetricConfig{}, AwsRdsClusterGlobalDbDataTransferMetricConfig{}, AwsRdsClusterGlobalDbReplicatedWriteIoMetricConfig{}, AwsRdsClusterGlobalDbReplicationLagMetricConfig{}, AwsRdsClusterMembersMetricConfig{}, AwsRdsClusterServerlessAcuUtilizationMetricConfig{}, AwsRdsClusterServerlessCapacityMetricConfig{}, AwsRdsClusterVolumeReadOperationsMetricConfig{}, AwsRdsClusterVolumeUsedMetricConfig{}, AwsRdsClusterVolumeWriteOperationsMetricConfig{}, AwsRdsConnectionsMetricConfig{}, AwsRdsCPUCreditBalanceMetricConfig{}, AwsRdsCPUCreditUsageMetricConfig{}, AwsRdsCPUSurplusCreditBalanceMetricConfig{}, AwsRdsCPUSurplusCreditChargedMetricConfig{}, AwsRdsCPUUtilizationMetricConfig{}, AwsRdsDbLoadMetricConfig{}, AwsRdsDbLoadCPUMetricConfig{}, AwsRdsDbLoadNonCPUMetricConfig{}, AwsRdsDbLoadRelativeToVcpusMetricConfig{}, AwsRdsDiskQueueDepthMetricConfig{}, AwsRdsEbsByteBalanceMetricConfig{}, AwsRdsEbsIoBalanceMetricConfig{}, AwsRdsInstanceBackupRetentionPeriodMetricConfig{}, AwsRdsInstanceEnhancedMonitoringIntervalMetricConfig{}, AwsRdsInstanceMultiAzMetricConfig{}, AwsRdsInstancePerformanceInsightsEnabledMetricConfig{}, AwsRdsInstanceStatusMetricConfig{}, AwsRdsInstanceStorageAllocatedMetricConfig{}, AwsRdsInstanceStorageMaxAllocatedMetricConfig{}, AwsRdsInstanceStorageProvisionedIopsMetricConfig{}, AwsRdsInstanceStorageProvisionedThroughputMetricConfig{}, AwsRdsLocalStorageFreeMetricConfig{}, AwsRdsMemoryFreeableMetricConfig{}, AwsRdsMysqlBinlogDiskUsageMetricConfig{}, AwsRdsMysqlConnectionAttemptsMetricConfig{}, AwsRdsMysqlReplicationChannelLagMetricConfig{}, AwsRdsNetworkReceiveThroughputMetricConfig{}, AwsRdsNetworkTransmitThroughputMetricConfig{}, AwsRdsPostgresqlCheckpointLagMetricConfig{}, AwsRdsPostgresqlLogicalReplicationSlotOldestLagMetricConfig{}, AwsRdsPostgresqlReplicationSlotDiskUsageMetricConfig{}, AwsRdsPostgresqlReplicationSlotOldestLagMetricConfig{}, AwsRdsPostgresqlTransactionIdsMaxUsedMetricConfig{}, AwsRdsPostgresqlTransactionLogsDiskUsageMetricConfig{}, AwsRdsPostgresqlTransactionLogsGenerationMetricConfig{}, AwsRdsReadIopsMetricConfig{}, AwsRdsReadLatencyMetricConfig{}, AwsRdsReadThroughputMetricConfig{}, AwsRdsReplicaLagMetricConfig{}, AwsRdsStorageBurstBalanceMetricConfig{}, AwsRdsStorageFreeMetricConfig{}, AwsRdsSwapUsageMetricConfig{}, AwsRdsWriteIopsMetricConfig{}, AwsRdsWriteLatencyMetricConfig{}, AwsRdsWriteThroughputMetricConfig{}, ResourceAttributeConfig{}))
+			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(AwsRdsAuroraBufferCacheHitRatioMetricConfig{}, AwsRdsAuroraCommitLatencyMetricConfig{}, AwsRdsAuroraCommitThroughputMetricConfig{}, AwsRdsAuroraDeadlocksMetricConfig{}, AwsRdsAuroraMysqlBinlogReplicaLagMetricConfig{}, AwsRdsAuroraMysqlDdlLatencyMetricConfig{}, AwsRdsAuroraMysqlDdlThroughputMetricConfig{}, AwsRdsAuroraMysqlDeleteLatencyMetricConfig{}, AwsRdsAuroraMysqlDeleteThroughputMetricConfig{}, AwsRdsAuroraMysqlDmlLatencyMetricConfig{}, AwsRdsAuroraMysqlDmlThroughputMetricConfig{}, AwsRdsAuroraMysqlInsertLatencyMetricConfig{}, AwsRdsAuroraMysqlInsertThroughputMetricConfig{}, AwsRdsAuroraMysqlLoginFailuresMetricConfig{}, AwsRdsAuroraMysqlQueriesMetricConfig{}, AwsRdsAuroraMysqlResultSetCacheHitRatioMetricConfig{}, AwsRdsAuroraMysqlRollbackSegmentHistoryListLengthMetricConfig{}, AwsRdsAuroraMysqlRowLockTimeMetricConfig{}, AwsRdsAuroraMysqlSelectLatencyMetricConfig{}, AwsRdsAuroraMysqlSelectThroughputMetricConfig{}, AwsRdsAuroraMysqlTransactionsActiveMetricConfig{}, AwsRdsAuroraMysqlTransactionsBlockedMetricConfig{}, AwsRdsAuroraMysqlUpdateLatencyMetricConfig{}, AwsRdsAuroraMysqlUpdateThroughputMetricConfig{}, AwsRdsAuroraPostgresqlRdsReplicaLagMetricConfig{}, AwsRdsAuroraPostgresqlTempStorageIopsMetricConfig{}, AwsRdsAuroraPostgresqlTempStorageThroughputMetricConfig{}, AwsRdsAuroraReplicaLagMetricConfig{}, AwsRdsAuroraReplicaMaxLagMetricConfig{}, AwsRdsAuroraReplicaMinLagMetricConfig{}, AwsRdsAuroraStorageNetworkReceiveThroughputMetricConfig{}, AwsRdsAuroraStorageNetworkTransmitThroughputMetricConfig{}, AwsRdsClusterGlobalDbDataTransferMetricConfig{}, AwsRdsClusterGlobalDbReplicatedWriteIoMetricConfig{}, AwsRdsClusterGlobalDbReplicationLagMetricConfig{}, AwsRdsClusterMembersMetricConfig{}, AwsRdsClusterServerlessAcuUtilizationMetricConfig{}, AwsRdsClusterServerlessCapacityMetricConfig{}, AwsRdsClusterVolumeReadOperationsMetricConfig{}, AwsRdsClusterVolumeUsedMetricConfig{}, AwsRdsClusterVolumeWriteOperationsMetricConfig{}, AwsRdsConnectionsMetricConfig{}, AwsRdsCPUCreditBalanceMetricConfig{}, AwsRdsCPUCreditUsageMetricConfig{}, AwsRdsCPUSurplusCreditBalanceMetricConfig{}, AwsRdsCPUSurplusCreditChargedMetricConfig{}, AwsRdsCPUUtilizationMetricConfig{}, AwsRdsDbLoadMetricConfig{}, AwsRdsDbLoadCPUMetricConfig{}, AwsRdsDbLoadNonCPUMetricConfig{}, AwsRdsDbLoadRelativeToVcpusMetricConfig{}, AwsRdsDiskQueueDepthMetricConfig{}, AwsRdsEbsByteBalanceMetricConfig{}, AwsRdsEbsIoBalanceMetricConfig{}, AwsRdsInstanceBackupRetentionPeriodMetricConfig{}, AwsRdsInstanceEnhancedMonitoringIntervalMetricConfig{}, AwsRdsInstanceMultiAzMetricConfig{}, AwsRdsInstancePerformanceInsightsEnabledMetricConfig{}, AwsRdsInstanceStatusMetricConfig{}, AwsRdsInstanceStorageAllocatedMetricConfig{}, AwsRdsInstanceStorageMaxAllocatedMetricConfig{}, AwsRdsInstanceStorageProvisionedIopsMetricConfig{}, AwsRdsInstanceStorageProvisionedThroughputMetricConfig{}, AwsRdsLocalStorageFreeMetricConfig{}, AwsRdsMemoryFreeableMetricConfig{}, AwsRdsMysqlBinlogDiskUsageMetricConfig{}, AwsRdsMysqlConnectionAttemptsMetricConfig{}, AwsRdsMysqlReplicationChannelLagMetricConfig{}, AwsRdsNetworkReceiveThroughputMetricConfig{}, AwsRdsNetworkTransmitThroughputMetricConfig{}, AwsRdsPostgresqlCheckpointLagMetricConfig{}, AwsRdsPostgresqlLogicalReplicationSlotOldestLagMetricConfig{}, AwsRdsPostgresqlReplicationSlotDiskUsageMetricConfig{}, AwsRdsPostgresqlReplicationSlotOldestLagMetricConfig{}, AwsRdsPostgresqlTransactionIdsMaxUsedMetricConfig{}, AwsRdsPostgresqlTransactionLogsDiskUsageMetricConfig{}, AwsRdsPostgresqlTransactionLogsGenerationMetricConfig{}, AwsRdsReadIopsMetricConfig{}, AwsRdsReadLatencyMetricConfig{}, AwsRdsReadThroughputMetricConfig{}, AwsRdsReplicaLagMetricConfig{}, AwsRdsSlowQueryCountMetricConfig{}, AwsRdsSlowQueryDurationMetricConfig{}, AwsRdsSlowQueryDurationMaxMetricConfig{}, AwsRdsSlowQueryRowsExaminedMetricConfig{}, AwsRdsStorageBurstBalanceMetricConfig{}, AwsRdsStorageFreeMetricConfig{}, AwsRdsSwapUsageMetricConfig{}, AwsRdsWriteIopsMetricConfig{}, AwsRdsWriteLatencyMetricConfig{}, AwsRdsWriteThroughputMetricConfig{}, ResourceAttributeConfig{}))
 			require.Emptyf(t, diff, "Config mismatch (-expected +actual):\n%s", diff)
 		})
 	}
@@ -620,6 +660,54 @@ func TestAwsRdsInstanceStatusMetricsConfig_Validate(t *testing.T) {
 	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.instance.status doesn't have an attribute invalid, valid attributes: [status]")
 
 	cfg = DefaultMetricsConfig().AwsRdsInstanceStatus
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsRdsSlowQueryCountMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsRdsSlowQueryCount
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsRdsSlowQueryCountMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.slow_query.count doesn't have an attribute invalid, valid attributes: [db.query.fingerprint]")
+
+	cfg = DefaultMetricsConfig().AwsRdsSlowQueryCount
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsRdsSlowQueryDurationMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsRdsSlowQueryDuration
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsRdsSlowQueryDurationMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.slow_query.duration doesn't have an attribute invalid, valid attributes: [db.query.fingerprint]")
+
+	cfg = DefaultMetricsConfig().AwsRdsSlowQueryDuration
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsRdsSlowQueryDurationMaxMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsRdsSlowQueryDurationMax
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsRdsSlowQueryDurationMaxMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.slow_query.duration.max doesn't have an attribute invalid, valid attributes: [db.query.fingerprint]")
+
+	cfg = DefaultMetricsConfig().AwsRdsSlowQueryDurationMax
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsRdsSlowQueryRowsExaminedMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsRdsSlowQueryRowsExamined
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsRdsSlowQueryRowsExaminedMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.slow_query.rows_examined doesn't have an attribute invalid, valid attributes: [db.query.fingerprint]")
+
+	cfg = DefaultMetricsConfig().AwsRdsSlowQueryRowsExamined
 	cfg.AggregationStrategy = "invalid"
 	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
 }

@@ -302,6 +302,22 @@ var MetricsInfo = metricsInfo{
 	AwsRdsReplicaLag: metricInfo{
 		Name: "aws.rds.replica.lag",
 	},
+	AwsRdsSlowQueryCount: metricInfo{
+		Name:       "aws.rds.slow_query.count",
+		Attributes: []string{"slow_query_fingerprint"},
+	},
+	AwsRdsSlowQueryDuration: metricInfo{
+		Name:       "aws.rds.slow_query.duration",
+		Attributes: []string{"slow_query_fingerprint"},
+	},
+	AwsRdsSlowQueryDurationMax: metricInfo{
+		Name:       "aws.rds.slow_query.duration.max",
+		Attributes: []string{"slow_query_fingerprint"},
+	},
+	AwsRdsSlowQueryRowsExamined: metricInfo{
+		Name:       "aws.rds.slow_query.rows_examined",
+		Attributes: []string{"slow_query_fingerprint"},
+	},
 	AwsRdsStorageBurstBalance: metricInfo{
 		Name: "aws.rds.storage.burst_balance",
 	},
@@ -404,6 +420,10 @@ type metricsInfo struct {
 	AwsRdsReadLatency                                 metricInfo
 	AwsRdsReadThroughput                              metricInfo
 	AwsRdsReplicaLag                                  metricInfo
+	AwsRdsSlowQueryCount                              metricInfo
+	AwsRdsSlowQueryDuration                           metricInfo
+	AwsRdsSlowQueryDurationMax                        metricInfo
+	AwsRdsSlowQueryRowsExamined                       metricInfo
 	AwsRdsStorageBurstBalance                         metricInfo
 	AwsRdsStorageFree                                 metricInfo
 	AwsRdsSwapUsage                                   metricInfo
@@ -4506,6 +4526,368 @@ func newMetricAwsRdsReplicaLag(cfg AwsRdsReplicaLagMetricConfig) metricAwsRdsRep
 	return m
 }
 
+type metricAwsRdsSlowQueryCount struct {
+	data          pmetric.Metric                   // data buffer for generated metric.
+	config        AwsRdsSlowQueryCountMetricConfig // metric config provided by user.
+	capacity      int                              // max observed number of data points added to the metric.
+	aggDataPoints []int64                          // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.slow_query.count metric with initial data.
+func (m *metricAwsRdsSlowQueryCount) init() {
+	m.data.SetName("aws.rds.slow_query.count")
+	m.data.SetDescription("Slow statements logged, from the slow query entries of the instance (MySQL, MariaDB, Aurora MySQL `slowquery` logs; PostgreSQL `log_min_duration_statement` lines) read by the logs pipeline of the same receiver, over the interval since the previous scrape, for the `logs.slow_queries.metrics_top_k` fingerprints with the most total duration, the others summed as fingerprint `other`. Needs the receiver in a logs pipeline too.")
+	m.data.SetUnit("{statement}")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityDelta)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsSlowQueryCount) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, slowQueryFingerprintAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsSlowQueryCountMetricAttributeKeySlowQueryFingerprint) {
+		dp.Attributes().PutStr("db.query.fingerprint", slowQueryFingerprintAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Sum().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetIntValue(dpi.IntValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.IntValue() > val {
+					dpi.SetIntValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.IntValue() < val {
+					dpi.SetIntValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetIntValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsSlowQueryCount) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsSlowQueryCount) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Sum().DataPoints().At(i).SetIntValue(m.data.Sum().DataPoints().At(i).IntValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsSlowQueryCount(cfg AwsRdsSlowQueryCountMetricConfig) metricAwsRdsSlowQueryCount {
+	m := metricAwsRdsSlowQueryCount{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsSlowQueryDuration struct {
+	data          pmetric.Metric                      // data buffer for generated metric.
+	config        AwsRdsSlowQueryDurationMetricConfig // metric config provided by user.
+	capacity      int                                 // max observed number of data points added to the metric.
+	aggDataPoints []float64                           // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.slow_query.duration metric with initial data.
+func (m *metricAwsRdsSlowQueryDuration) init() {
+	m.data.SetName("aws.rds.slow_query.duration")
+	m.data.SetDescription("Total duration of the slow statements logged, from the slow query entries of the instance (MySQL, MariaDB, Aurora MySQL `slowquery` logs; PostgreSQL `log_min_duration_statement` lines) read by the logs pipeline of the same receiver, over the interval since the previous scrape, for the `logs.slow_queries.metrics_top_k` fingerprints with the most total duration, the others summed as fingerprint `other`. Needs the receiver in a logs pipeline too.")
+	m.data.SetUnit("s")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityDelta)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsSlowQueryDuration) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, slowQueryFingerprintAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsSlowQueryDurationMetricAttributeKeySlowQueryFingerprint) {
+		dp.Attributes().PutStr("db.query.fingerprint", slowQueryFingerprintAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Sum().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetDoubleValue(dpi.DoubleValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.DoubleValue() > val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.DoubleValue() < val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetDoubleValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsSlowQueryDuration) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsSlowQueryDuration) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Sum().DataPoints().At(i).SetDoubleValue(m.data.Sum().DataPoints().At(i).DoubleValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsSlowQueryDuration(cfg AwsRdsSlowQueryDurationMetricConfig) metricAwsRdsSlowQueryDuration {
+	m := metricAwsRdsSlowQueryDuration{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsSlowQueryDurationMax struct {
+	data          pmetric.Metric                         // data buffer for generated metric.
+	config        AwsRdsSlowQueryDurationMaxMetricConfig // metric config provided by user.
+	capacity      int                                    // max observed number of data points added to the metric.
+	aggDataPoints []float64                              // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.slow_query.duration.max metric with initial data.
+func (m *metricAwsRdsSlowQueryDurationMax) init() {
+	m.data.SetName("aws.rds.slow_query.duration.max")
+	m.data.SetDescription("Longest duration of a slow statement logged, from the slow query entries of the instance (MySQL, MariaDB, Aurora MySQL `slowquery` logs; PostgreSQL `log_min_duration_statement` lines) read by the logs pipeline of the same receiver, over the interval since the previous scrape, for the `logs.slow_queries.metrics_top_k` fingerprints with the most total duration, the others summed as fingerprint `other`. Needs the receiver in a logs pipeline too.")
+	m.data.SetUnit("s")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsSlowQueryDurationMax) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, slowQueryFingerprintAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsSlowQueryDurationMaxMetricAttributeKeySlowQueryFingerprint) {
+		dp.Attributes().PutStr("db.query.fingerprint", slowQueryFingerprintAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetDoubleValue(dpi.DoubleValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.DoubleValue() > val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.DoubleValue() < val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetDoubleValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsSlowQueryDurationMax) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsSlowQueryDurationMax) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsSlowQueryDurationMax(cfg AwsRdsSlowQueryDurationMaxMetricConfig) metricAwsRdsSlowQueryDurationMax {
+	m := metricAwsRdsSlowQueryDurationMax{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsSlowQueryRowsExamined struct {
+	data          pmetric.Metric                          // data buffer for generated metric.
+	config        AwsRdsSlowQueryRowsExaminedMetricConfig // metric config provided by user.
+	capacity      int                                     // max observed number of data points added to the metric.
+	aggDataPoints []int64                                 // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.slow_query.rows_examined metric with initial data.
+func (m *metricAwsRdsSlowQueryRowsExamined) init() {
+	m.data.SetName("aws.rds.slow_query.rows_examined")
+	m.data.SetDescription("Rows the slow statements examined (MySQL `Rows_examined`; PostgreSQL logs have none), from the slow query entries of the instance (MySQL, MariaDB, Aurora MySQL `slowquery` logs; PostgreSQL `log_min_duration_statement` lines) read by the logs pipeline of the same receiver, over the interval since the previous scrape, for the `logs.slow_queries.metrics_top_k` fingerprints with the most total duration, the others summed as fingerprint `other`. Needs the receiver in a logs pipeline too.")
+	m.data.SetUnit("{row}")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityDelta)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsSlowQueryRowsExamined) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, slowQueryFingerprintAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsSlowQueryRowsExaminedMetricAttributeKeySlowQueryFingerprint) {
+		dp.Attributes().PutStr("db.query.fingerprint", slowQueryFingerprintAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Sum().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetIntValue(dpi.IntValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.IntValue() > val {
+					dpi.SetIntValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.IntValue() < val {
+					dpi.SetIntValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetIntValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsSlowQueryRowsExamined) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsSlowQueryRowsExamined) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Sum().DataPoints().At(i).SetIntValue(m.data.Sum().DataPoints().At(i).IntValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsSlowQueryRowsExamined(cfg AwsRdsSlowQueryRowsExaminedMetricConfig) metricAwsRdsSlowQueryRowsExamined {
+	m := metricAwsRdsSlowQueryRowsExamined{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
 type metricAwsRdsStorageBurstBalance struct {
 	data     pmetric.Metric                        // data buffer for generated metric.
 	config   AwsRdsStorageBurstBalanceMetricConfig // metric config provided by user.
@@ -4897,6 +5279,10 @@ type MetricsBuilder struct {
 	metricAwsRdsReadLatency                                 metricAwsRdsReadLatency
 	metricAwsRdsReadThroughput                              metricAwsRdsReadThroughput
 	metricAwsRdsReplicaLag                                  metricAwsRdsReplicaLag
+	metricAwsRdsSlowQueryCount                              metricAwsRdsSlowQueryCount
+	metricAwsRdsSlowQueryDuration                           metricAwsRdsSlowQueryDuration
+	metricAwsRdsSlowQueryDurationMax                        metricAwsRdsSlowQueryDurationMax
+	metricAwsRdsSlowQueryRowsExamined                       metricAwsRdsSlowQueryRowsExamined
 	metricAwsRdsStorageBurstBalance                         metricAwsRdsStorageBurstBalance
 	metricAwsRdsStorageFree                                 metricAwsRdsStorageFree
 	metricAwsRdsSwapUsage                                   metricAwsRdsSwapUsage
@@ -5009,6 +5395,10 @@ func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, opt
 		metricAwsRdsReadLatency:                                 newMetricAwsRdsReadLatency(mbc.Metrics.AwsRdsReadLatency),
 		metricAwsRdsReadThroughput:                              newMetricAwsRdsReadThroughput(mbc.Metrics.AwsRdsReadThroughput),
 		metricAwsRdsReplicaLag:                                  newMetricAwsRdsReplicaLag(mbc.Metrics.AwsRdsReplicaLag),
+		metricAwsRdsSlowQueryCount:                              newMetricAwsRdsSlowQueryCount(mbc.Metrics.AwsRdsSlowQueryCount),
+		metricAwsRdsSlowQueryDuration:                           newMetricAwsRdsSlowQueryDuration(mbc.Metrics.AwsRdsSlowQueryDuration),
+		metricAwsRdsSlowQueryDurationMax:                        newMetricAwsRdsSlowQueryDurationMax(mbc.Metrics.AwsRdsSlowQueryDurationMax),
+		metricAwsRdsSlowQueryRowsExamined:                       newMetricAwsRdsSlowQueryRowsExamined(mbc.Metrics.AwsRdsSlowQueryRowsExamined),
 		metricAwsRdsStorageBurstBalance:                         newMetricAwsRdsStorageBurstBalance(mbc.Metrics.AwsRdsStorageBurstBalance),
 		metricAwsRdsStorageFree:                                 newMetricAwsRdsStorageFree(mbc.Metrics.AwsRdsStorageFree),
 		metricAwsRdsSwapUsage:                                   newMetricAwsRdsSwapUsage(mbc.Metrics.AwsRdsSwapUsage),
@@ -5276,6 +5666,10 @@ func (mb *MetricsBuilder) EmitForResource(options ...ResourceMetricsOption) {
 	mb.metricAwsRdsReadLatency.emit(ils.Metrics())
 	mb.metricAwsRdsReadThroughput.emit(ils.Metrics())
 	mb.metricAwsRdsReplicaLag.emit(ils.Metrics())
+	mb.metricAwsRdsSlowQueryCount.emit(ils.Metrics())
+	mb.metricAwsRdsSlowQueryDuration.emit(ils.Metrics())
+	mb.metricAwsRdsSlowQueryDurationMax.emit(ils.Metrics())
+	mb.metricAwsRdsSlowQueryRowsExamined.emit(ils.Metrics())
 	mb.metricAwsRdsStorageBurstBalance.emit(ils.Metrics())
 	mb.metricAwsRdsStorageFree.emit(ils.Metrics())
 	mb.metricAwsRdsSwapUsage.emit(ils.Metrics())
@@ -5716,6 +6110,26 @@ func (mb *MetricsBuilder) RecordAwsRdsReadThroughputDataPoint(ts pcommon.Timesta
 // RecordAwsRdsReplicaLagDataPoint adds a data point to aws.rds.replica.lag metric.
 func (mb *MetricsBuilder) RecordAwsRdsReplicaLagDataPoint(ts pcommon.Timestamp, val float64) {
 	mb.metricAwsRdsReplicaLag.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsSlowQueryCountDataPoint adds a data point to aws.rds.slow_query.count metric.
+func (mb *MetricsBuilder) RecordAwsRdsSlowQueryCountDataPoint(ts pcommon.Timestamp, val int64, slowQueryFingerprintAttributeValue string) {
+	mb.metricAwsRdsSlowQueryCount.recordDataPoint(mb.startTime, ts, val, slowQueryFingerprintAttributeValue)
+}
+
+// RecordAwsRdsSlowQueryDurationDataPoint adds a data point to aws.rds.slow_query.duration metric.
+func (mb *MetricsBuilder) RecordAwsRdsSlowQueryDurationDataPoint(ts pcommon.Timestamp, val float64, slowQueryFingerprintAttributeValue string) {
+	mb.metricAwsRdsSlowQueryDuration.recordDataPoint(mb.startTime, ts, val, slowQueryFingerprintAttributeValue)
+}
+
+// RecordAwsRdsSlowQueryDurationMaxDataPoint adds a data point to aws.rds.slow_query.duration.max metric.
+func (mb *MetricsBuilder) RecordAwsRdsSlowQueryDurationMaxDataPoint(ts pcommon.Timestamp, val float64, slowQueryFingerprintAttributeValue string) {
+	mb.metricAwsRdsSlowQueryDurationMax.recordDataPoint(mb.startTime, ts, val, slowQueryFingerprintAttributeValue)
+}
+
+// RecordAwsRdsSlowQueryRowsExaminedDataPoint adds a data point to aws.rds.slow_query.rows_examined metric.
+func (mb *MetricsBuilder) RecordAwsRdsSlowQueryRowsExaminedDataPoint(ts pcommon.Timestamp, val int64, slowQueryFingerprintAttributeValue string) {
+	mb.metricAwsRdsSlowQueryRowsExamined.recordDataPoint(mb.startTime, ts, val, slowQueryFingerprintAttributeValue)
 }
 
 // RecordAwsRdsStorageBurstBalanceDataPoint adds a data point to aws.rds.storage.burst_balance metric.

@@ -68,6 +68,10 @@ func TestMetricsBuilder(t *testing.T) {
 			mb := NewMetricsBuilder(loadMetricsBuilderConfig(t, tt.name), settings, WithStartTime(start))
 			aggMap := make(map[string]string) // contains the aggregation strategies for each metric name
 			aggMap["aws.rds.instance.status"] = mb.metricAwsRdsInstanceStatus.config.AggregationStrategy
+			aggMap["aws.rds.slow_query.count"] = mb.metricAwsRdsSlowQueryCount.config.AggregationStrategy
+			aggMap["aws.rds.slow_query.duration"] = mb.metricAwsRdsSlowQueryDuration.config.AggregationStrategy
+			aggMap["aws.rds.slow_query.duration.max"] = mb.metricAwsRdsSlowQueryDurationMax.config.AggregationStrategy
+			aggMap["aws.rds.slow_query.rows_examined"] = mb.metricAwsRdsSlowQueryRowsExamined.config.AggregationStrategy
 
 			expectedWarnings := 0
 			if tt.metricsSet != testDataSetReag {
@@ -324,6 +328,30 @@ func TestMetricsBuilder(t *testing.T) {
 			mb.RecordAwsRdsReplicaLagDataPoint(ts, 1)
 			defaultMetricsCount++
 			allMetricsCount++
+			mb.RecordAwsRdsSlowQueryCountDataPoint(ts, 1, "slow_query_fingerprint-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsSlowQueryCountDataPoint(ts, 3, "slow_query_fingerprint-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsSlowQueryDurationDataPoint(ts, 1, "slow_query_fingerprint-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsSlowQueryDurationDataPoint(ts, 3, "slow_query_fingerprint-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsSlowQueryDurationMaxDataPoint(ts, 1, "slow_query_fingerprint-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsSlowQueryDurationMaxDataPoint(ts, 3, "slow_query_fingerprint-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsSlowQueryRowsExaminedDataPoint(ts, 1, "slow_query_fingerprint-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsSlowQueryRowsExaminedDataPoint(ts, 3, "slow_query_fingerprint-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
 			mb.RecordAwsRdsStorageBurstBalanceDataPoint(ts, 1)
 			defaultMetricsCount++
 			allMetricsCount++
@@ -364,6 +392,10 @@ func TestMetricsBuilder(t *testing.T) {
 			metrics := mb.Emit(WithResource(res))
 			if tt.name == "reaggregate_set" {
 				assert.Empty(t, mb.metricAwsRdsInstanceStatus.aggDataPoints)
+				assert.Empty(t, mb.metricAwsRdsSlowQueryCount.aggDataPoints)
+				assert.Empty(t, mb.metricAwsRdsSlowQueryDuration.aggDataPoints)
+				assert.Empty(t, mb.metricAwsRdsSlowQueryDurationMax.aggDataPoints)
+				assert.Empty(t, mb.metricAwsRdsSlowQueryRowsExamined.aggDataPoints)
 			}
 
 			if tt.expectEmpty {
@@ -1391,6 +1423,178 @@ func TestMetricsBuilder(t *testing.T) {
 					assert.Equal(t, ts, dp.Timestamp())
 					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
 					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "aws.rds.slow_query.count":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.slow_query.count"], "Found a duplicate in the metrics slice: aws.rds.slow_query.count")
+						validatedMetrics["aws.rds.slow_query.count"] = true
+						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+						assert.Equal(t, "Slow statements logged, from the slow query entries of the instance (MySQL, MariaDB, Aurora MySQL `slowquery` logs; PostgreSQL `log_min_duration_statement` lines) read by the logs pipeline of the same receiver, over the interval since the previous scrape, for the `logs.slow_queries.metrics_top_k` fingerprints with the most total duration, the others summed as fingerprint `other`. Needs the receiver in a logs pipeline too.", mi.Description())
+						assert.Equal(t, "{statement}", mi.Unit())
+						assert.True(t, mi.Sum().IsMonotonic())
+						assert.Equal(t, pmetric.AggregationTemporalityDelta, mi.Sum().AggregationTemporality())
+						dp := mi.Sum().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						assert.Equal(t, int64(1), dp.IntValue())
+						slowQueryFingerprintAttrVal, ok := dp.Attributes().Get("db.query.fingerprint")
+						assert.True(t, ok)
+						assert.Equal(t, "slow_query_fingerprint-val", slowQueryFingerprintAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.slow_query.count"], "Found a duplicate in the metrics slice: aws.rds.slow_query.count")
+						validatedMetrics["aws.rds.slow_query.count"] = true
+						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+						assert.Equal(t, "Slow statements logged, from the slow query entries of the instance (MySQL, MariaDB, Aurora MySQL `slowquery` logs; PostgreSQL `log_min_duration_statement` lines) read by the logs pipeline of the same receiver, over the interval since the previous scrape, for the `logs.slow_queries.metrics_top_k` fingerprints with the most total duration, the others summed as fingerprint `other`. Needs the receiver in a logs pipeline too.", mi.Description())
+						assert.Equal(t, "{statement}", mi.Unit())
+						assert.True(t, mi.Sum().IsMonotonic())
+						assert.Equal(t, pmetric.AggregationTemporalityDelta, mi.Sum().AggregationTemporality())
+						dp := mi.Sum().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						switch aggMap["aws.rds.slow_query.count"] {
+						case "sum":
+							assert.Equal(t, int64(4), dp.IntValue())
+						case "avg":
+							assert.Equal(t, int64(2), dp.IntValue())
+						case "min":
+							assert.Equal(t, int64(1), dp.IntValue())
+						case "max":
+							assert.Equal(t, int64(3), dp.IntValue())
+						}
+						_, ok := dp.Attributes().Get("db.query.fingerprint")
+						assert.False(t, ok)
+					}
+				case "aws.rds.slow_query.duration":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.slow_query.duration"], "Found a duplicate in the metrics slice: aws.rds.slow_query.duration")
+						validatedMetrics["aws.rds.slow_query.duration"] = true
+						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+						assert.Equal(t, "Total duration of the slow statements logged, from the slow query entries of the instance (MySQL, MariaDB, Aurora MySQL `slowquery` logs; PostgreSQL `log_min_duration_statement` lines) read by the logs pipeline of the same receiver, over the interval since the previous scrape, for the `logs.slow_queries.metrics_top_k` fingerprints with the most total duration, the others summed as fingerprint `other`. Needs the receiver in a logs pipeline too.", mi.Description())
+						assert.Equal(t, "s", mi.Unit())
+						assert.True(t, mi.Sum().IsMonotonic())
+						assert.Equal(t, pmetric.AggregationTemporalityDelta, mi.Sum().AggregationTemporality())
+						dp := mi.Sum().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						slowQueryFingerprintAttrVal, ok := dp.Attributes().Get("db.query.fingerprint")
+						assert.True(t, ok)
+						assert.Equal(t, "slow_query_fingerprint-val", slowQueryFingerprintAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.slow_query.duration"], "Found a duplicate in the metrics slice: aws.rds.slow_query.duration")
+						validatedMetrics["aws.rds.slow_query.duration"] = true
+						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+						assert.Equal(t, "Total duration of the slow statements logged, from the slow query entries of the instance (MySQL, MariaDB, Aurora MySQL `slowquery` logs; PostgreSQL `log_min_duration_statement` lines) read by the logs pipeline of the same receiver, over the interval since the previous scrape, for the `logs.slow_queries.metrics_top_k` fingerprints with the most total duration, the others summed as fingerprint `other`. Needs the receiver in a logs pipeline too.", mi.Description())
+						assert.Equal(t, "s", mi.Unit())
+						assert.True(t, mi.Sum().IsMonotonic())
+						assert.Equal(t, pmetric.AggregationTemporalityDelta, mi.Sum().AggregationTemporality())
+						dp := mi.Sum().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						switch aggMap["aws.rds.slow_query.duration"] {
+						case "sum":
+							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
+						case "avg":
+							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
+						case "min":
+							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						case "max":
+							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
+						}
+						_, ok := dp.Attributes().Get("db.query.fingerprint")
+						assert.False(t, ok)
+					}
+				case "aws.rds.slow_query.duration.max":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.slow_query.duration.max"], "Found a duplicate in the metrics slice: aws.rds.slow_query.duration.max")
+						validatedMetrics["aws.rds.slow_query.duration.max"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Longest duration of a slow statement logged, from the slow query entries of the instance (MySQL, MariaDB, Aurora MySQL `slowquery` logs; PostgreSQL `log_min_duration_statement` lines) read by the logs pipeline of the same receiver, over the interval since the previous scrape, for the `logs.slow_queries.metrics_top_k` fingerprints with the most total duration, the others summed as fingerprint `other`. Needs the receiver in a logs pipeline too.", mi.Description())
+						assert.Equal(t, "s", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						slowQueryFingerprintAttrVal, ok := dp.Attributes().Get("db.query.fingerprint")
+						assert.True(t, ok)
+						assert.Equal(t, "slow_query_fingerprint-val", slowQueryFingerprintAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.slow_query.duration.max"], "Found a duplicate in the metrics slice: aws.rds.slow_query.duration.max")
+						validatedMetrics["aws.rds.slow_query.duration.max"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Longest duration of a slow statement logged, from the slow query entries of the instance (MySQL, MariaDB, Aurora MySQL `slowquery` logs; PostgreSQL `log_min_duration_statement` lines) read by the logs pipeline of the same receiver, over the interval since the previous scrape, for the `logs.slow_queries.metrics_top_k` fingerprints with the most total duration, the others summed as fingerprint `other`. Needs the receiver in a logs pipeline too.", mi.Description())
+						assert.Equal(t, "s", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						switch aggMap["aws.rds.slow_query.duration.max"] {
+						case "sum":
+							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
+						case "avg":
+							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
+						case "min":
+							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						case "max":
+							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
+						}
+						_, ok := dp.Attributes().Get("db.query.fingerprint")
+						assert.False(t, ok)
+					}
+				case "aws.rds.slow_query.rows_examined":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.slow_query.rows_examined"], "Found a duplicate in the metrics slice: aws.rds.slow_query.rows_examined")
+						validatedMetrics["aws.rds.slow_query.rows_examined"] = true
+						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+						assert.Equal(t, "Rows the slow statements examined (MySQL `Rows_examined`; PostgreSQL logs have none), from the slow query entries of the instance (MySQL, MariaDB, Aurora MySQL `slowquery` logs; PostgreSQL `log_min_duration_statement` lines) read by the logs pipeline of the same receiver, over the interval since the previous scrape, for the `logs.slow_queries.metrics_top_k` fingerprints with the most total duration, the others summed as fingerprint `other`. Needs the receiver in a logs pipeline too.", mi.Description())
+						assert.Equal(t, "{row}", mi.Unit())
+						assert.True(t, mi.Sum().IsMonotonic())
+						assert.Equal(t, pmetric.AggregationTemporalityDelta, mi.Sum().AggregationTemporality())
+						dp := mi.Sum().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						assert.Equal(t, int64(1), dp.IntValue())
+						slowQueryFingerprintAttrVal, ok := dp.Attributes().Get("db.query.fingerprint")
+						assert.True(t, ok)
+						assert.Equal(t, "slow_query_fingerprint-val", slowQueryFingerprintAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.slow_query.rows_examined"], "Found a duplicate in the metrics slice: aws.rds.slow_query.rows_examined")
+						validatedMetrics["aws.rds.slow_query.rows_examined"] = true
+						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+						assert.Equal(t, "Rows the slow statements examined (MySQL `Rows_examined`; PostgreSQL logs have none), from the slow query entries of the instance (MySQL, MariaDB, Aurora MySQL `slowquery` logs; PostgreSQL `log_min_duration_statement` lines) read by the logs pipeline of the same receiver, over the interval since the previous scrape, for the `logs.slow_queries.metrics_top_k` fingerprints with the most total duration, the others summed as fingerprint `other`. Needs the receiver in a logs pipeline too.", mi.Description())
+						assert.Equal(t, "{row}", mi.Unit())
+						assert.True(t, mi.Sum().IsMonotonic())
+						assert.Equal(t, pmetric.AggregationTemporalityDelta, mi.Sum().AggregationTemporality())
+						dp := mi.Sum().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						switch aggMap["aws.rds.slow_query.rows_examined"] {
+						case "sum":
+							assert.Equal(t, int64(4), dp.IntValue())
+						case "avg":
+							assert.Equal(t, int64(2), dp.IntValue())
+						case "min":
+							assert.Equal(t, int64(1), dp.IntValue())
+						case "max":
+							assert.Equal(t, int64(3), dp.IntValue())
+						}
+						_, ok := dp.Attributes().Get("db.query.fingerprint")
+						assert.False(t, ok)
+					}
 				case "aws.rds.storage.burst_balance":
 					assert.False(t, validatedMetrics["aws.rds.storage.burst_balance"], "Found a duplicate in the metrics slice: aws.rds.storage.burst_balance")
 					validatedMetrics["aws.rds.storage.burst_balance"] = true

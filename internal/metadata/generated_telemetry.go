@@ -40,6 +40,7 @@ type TelemetryBuilder struct {
 	ReceiverAwsrdsLogRecords                      metric.Int64Counter
 	ReceiverAwsrdsMetricsRequested                metric.Int64Counter
 	ReceiverAwsrdsMetricsRequestedHourlyProjected metric.Float64Gauge
+	ReceiverAwsrdsSlowQueryMalformed              metric.Int64Counter
 	ReceiverAwsrdsSQLQueryDuration                metric.Float64Histogram
 	ReceiverAwsrdsSQLQueryRuns                    metric.Int64Counter
 	ReceiverAwsrdsSQLRowErrors                    metric.Int64Counter
@@ -160,6 +161,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_receiver_awsrds_metrics_requested_hourly_projected",
 		metric.WithDescription("Metrics that would be requested from GetMetricData per hour at the configured collection_interval, before the cost governor. [Development]"),
 		metric.WithUnit("{metric}/h"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ReceiverAwsrdsSlowQueryMalformed, err = builder.meter.Int64Counter(
+		"otelcol_receiver_awsrds_slow_query_malformed",
+		metric.WithDescription("Slow query log text that is no well-formed entry (kept as a raw log record), by RDS log type. [Development]"),
+		metric.WithUnit("{entry}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ReceiverAwsrdsSQLQueryDuration, err = builder.meter.Float64Histogram(

@@ -156,9 +156,13 @@ func scan(rs []streamRange, from int64, afterStream string, fn func(st *logStrea
 // event builds the event of stream st at slot.
 func (s *Server) event(g *logGroup, st *logStream, slot int64) LogEvent {
 	ts := time.Unix(0, slot*int64(logSlot)).UTC()
+	msg, set := s.logText.get(g.name, st.name, slot)
+	if !set {
+		msg = logMessage(g, st, slot, ts)
+	}
 	return LogEvent{
 		Stream:        st.name,
-		Message:       logMessage(g, st, slot, ts),
+		Message:       msg,
 		EventID:       fmt.Sprintf("%016d%020d%020d", ts.UnixMilli(), st.seed, slot-st.firstSlot),
 		Timestamp:     ts,
 		IngestionTime: ts.Add(s.logLag + st.late),

@@ -51,6 +51,7 @@ type Server struct {
 	faults   *faults
 	life     *lifecycles
 	reqSeq   atomic.Uint64
+	logText  logTexts // messages set by tests (SetLogMessages)
 
 	mu    sync.RWMutex
 	state *fleetState

@@ -59,6 +59,7 @@ func NewCollector(cfg Config, collectionInterval time.Duration, tb *metadata.Tel
 	if logger == nil {
 		logger = zap.NewNop()
 	}
+	cfg, _ = cfg.WithPacks() // Validate reported unknown packs
 	tel := newTelemetry(tb)
 	c := &Collector{
 		collectionInterval: collectionInterval,

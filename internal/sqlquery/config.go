@@ -56,6 +56,9 @@ type Config struct {
 	// that runs on the target: a slow query then never makes another query of the same
 	// target wait.
 	MaxConcurrencyPerTarget int `mapstructure:"max_concurrency_per_target"`
+	// Packs turns on ready-made queries by name (see packs.go); they run on the discovered
+	// instances and static targets of their engines.
+	Packs []string `mapstructure:"packs"`
 }
 
 // QueryConfig is one SQL query and the metrics made from its rows.
@@ -97,6 +100,10 @@ type MetricConfig struct {
 	// OnNull is what a NULL value becomes: skip (default) or zero. (The key cannot be
 	// "null": YAML reads that as the null value, not as a key.)
 	OnNull string `mapstructure:"on_null"`
+	// StartTimeColumn, for counters, is a column holding when the counter started
+	// counting, in Unix seconds (pg_stat_statements_info.stats_reset, a digest's
+	// FIRST_SEEN): a change starts a new cumulative series at that time.
+	StartTimeColumn string `mapstructure:"start_time_column"`
 }
 
 // Credentials is how to log in to a database.

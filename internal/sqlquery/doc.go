@@ -56,6 +56,15 @@
 //	  tls: {ca_file: /etc/otelcol-rds/rds-global-bundle.pem}
 //	max_concurrency: 8        # queries running at once, overall (at most 256)
 //	max_concurrency_per_target: 4  # optional cap of each target's pool (default: one connection per query)
+//	packs: [postgresql.statements, mysql.statements]  # ready-made queries, see below
+//
+// Packs (packs/*.yaml, embedded) are queries in this same form, run on the static targets
+// and, with discovered credentials, the discovered instances of their engines: statement
+// statistics (pg_stat_statements, performance_schema digests: top 100 by total time, the
+// rest summed), sessions and connections, transaction ID age, table sizes. A counter may
+// name a start_time_column: the time (Unix seconds) the server started counting it, such
+// as pg_stat_statements_info.stats_reset; when it changes, a new cumulative series starts
+// at that time.
 //
 // tls is the collector's configtls client configuration: TLS is on unless insecure is
 // true, and the server's certificate is verified against ca_file (for RDS, the RDS CA

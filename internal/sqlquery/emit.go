@@ -14,6 +14,7 @@ import (
 type metricRun struct {
 	cfg        *MetricConfig
 	valueCol   int
+	startCol   int // -1: none
 	attrCols   []int
 	missing    []string // configured columns absent from the result
 	maxSeries  int
@@ -28,6 +29,7 @@ type point struct {
 	key   string
 	attrs []string
 	value number
+	start float64 // Unix seconds from the start time column; 0: none
 }
 
 // counts are the values and series a run could not turn into datapoints, by reason.
@@ -53,7 +55,10 @@ func newMetricRun(m *MetricConfig, columns []string, maxSeries int, duplicates s
 		r.missing = append(r.missing, name)
 		return -1
 	}
-	r.valueCol = resolve(m.ValueColumn)
+	r.valueCol, r.startCol = resolve(m.ValueColumn), -1
+	if m.StartTimeColumn != "" {
+		r.startCol = resolve(m.StartTimeColumn)
+	}
 	for _, a := range m.AttributeColumns {
 		r.attrCols = append(r.attrCols, resolve(a))
 	}
@@ -123,7 +128,13 @@ func (r *metricRun) add(row []any) {
 		return
 	}
 	r.index[key] = len(r.points)
-	r.points = append(r.points, point{key: key, attrs: attrs, value: v})
+	p := point{key: key, attrs: attrs, value: v}
+	if r.startCol >= 0 {
+		if st, reason := toNumber(row[r.startCol]); reason == "" {
+			p.start = st.float()
+		}
+	}
+	r.points = append(r.points, p)
 }
 
 // seriesKey encodes an attribute set unambiguously (length-prefixed values).
@@ -173,7 +184,7 @@ func (r *metricRun) appendTo(ms pmetric.MetricSlice, ts pcommon.Timestamp, start
 			attrs.PutStr(r.cfg.AttributeColumns[i], a)
 		}
 		if counter {
-			st := starts.next(p.key, p.value.float(), ts)
+			st := starts.next(p.key, p.value.float(), ts, unixTimestamp(p.start))
 			dp.SetStartTimestamp(st.start)
 			next[p.key] = st
 		}
@@ -192,17 +203,32 @@ type seriesStart struct {
 	start pcommon.Timestamp
 	last  float64
 	seen  pcommon.Timestamp
+	col   pcommon.Timestamp // the start time column's value; 0: none
 }
 
 // next is the state of series key after observing value at ts. A decrease is a reset
-// (say, a server restart): the series starts again after the previous observation.
-func (s seriesStarts) next(key string, value float64, ts pcommon.Timestamp) seriesStart {
+// (say, a server restart): the series starts again after the previous observation. col,
+// the start time the server reports (0: none), starts a new series when it changes, at
+// that time.
+func (s seriesStarts) next(key string, value float64, ts, col pcommon.Timestamp) seriesStart {
 	prev, ok := s[key]
 	switch {
-	case !ok:
-		return seriesStart{start: ts, last: value, seen: ts}
+	case !ok || col != 0 && col != prev.col:
+		start := ts
+		if col != 0 && col <= ts {
+			start = col
+		}
+		return seriesStart{start: start, last: value, seen: ts, col: col}
 	case value < prev.last:
-		return seriesStart{start: prev.seen, last: value, seen: ts}
+		return seriesStart{start: prev.seen, last: value, seen: ts, col: col}
 	}
-	return seriesStart{start: prev.start, last: value, seen: ts}
+	return seriesStart{start: prev.start, last: value, seen: ts, col: col}
+}
+
+// unixTimestamp converts Unix seconds to a timestamp; 0 stays 0.
+func unixTimestamp(sec float64) pcommon.Timestamp {
+	if sec <= 0 {
+		return 0
+	}
+	return pcommon.Timestamp(sec * 1e9)
 }

@@ -36,6 +36,8 @@ var (
 func (c Config) Validate() error {
 	var errs []error
 	add := func(err error) { errs = append(errs, err) }
+	c, err := c.WithPacks()
+	add(err)
 
 	if c.MaxConcurrency < 0 || c.MaxConcurrency > MaxMaxConcurrency {
 		add(fmt.Errorf("max_concurrency: %d must be between 1 and %d (unset means %d)", c.MaxConcurrency, MaxMaxConcurrency, DefaultMaxConcurrency))
@@ -200,6 +202,9 @@ func (m MetricConfig) validate() error {
 	}
 	if n := m.null(); n != NullSkip && n != NullZero {
 		add("on_null: %q is not one of skip, zero", m.OnNull)
+	}
+	if m.StartTimeColumn != "" && m.metricType() != TypeCounter {
+		add("start_time_column: %q is only for counters (type: counter)", m.StartTimeColumn)
 	}
 	return errors.Join(errs...)
 }

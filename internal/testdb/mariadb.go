@@ -28,7 +28,14 @@ func StartMariaDBTLS(t testing.TB, ca *CA) *Server {
 	return startOwn(t, func() (*Server, error) { return launchMariaDB(ca) })
 }
 
-func launchMariaDB(ca *CA) (*Server, error) {
+// StartMariaDBWith is StartMariaDB with more server options, which win over the
+// defaults (e.g. --performance-schema=OFF).
+func StartMariaDBWith(t testing.TB, options ...string) *Server {
+	t.Helper()
+	return startOwn(t, func() (*Server, error) { return launchMariaDB(nil, options...) })
+}
+
+func launchMariaDB(ca *CA, options ...string) (*Server, error) {
 	for _, bin := range []string{mariadbd, mariadbInstallDB, myPrintDefaults} {
 		if _, err := os.Stat(bin); err != nil {
 			return nil, &unavailableError{fmt.Sprintf("testdb: mariadb unavailable: %v (install Debian packages mariadb-server-core and mariadb-client-core)", err)}
@@ -38,9 +45,13 @@ func launchMariaDB(ca *CA) (*Server, error) {
 		driver:     "mysql",
 		logFile:    "mariadb.log",
 		stopSignal: syscall.SIGTERM,
-		command:    mariadbCommand,
-		adminDSN:   mariadbAdminDSN,
-		ready:      "mysql",
+		command: func(s *Server) *exec.Cmd {
+			cmd := mariadbCommand(s)
+			cmd.Args = append(cmd.Args, options...)
+			return cmd
+		},
+		adminDSN: mariadbAdminDSN,
+		ready:    "mysql",
 	}
 	return launch("mariadb", fl, ca, mariadbInit, mariadbSetup)
 }

@@ -135,6 +135,10 @@ func postgresCommand(s *Server, bin string, cred *syscall.Credential) *exec.Cmd 
 		"-c", "max_connections=50",
 		"-c", "huge_pages=off",
 		"-c", "logging_collector=off",
+		// Loaded by every server, as on RDS where it is in the default parameter group;
+		// tests that need its view create the extension.
+		"-c", "shared_preload_libraries=pg_stat_statements,auto_explain", // auto_explain logs nothing until told to
+		"-c", "pg_stat_statements.max=12000",
 	)
 	if s.CA != nil {
 		cmd.Args = append(cmd.Args, "-c", "ssl=on", "-c", "ssl_cert_file="+s.path(tlsCertFile), "-c", "ssl_key_file="+s.path(tlsKeyFile))
