@@ -172,7 +172,7 @@ func (c *Config) Validate() error {
 	if c.ExternalID != "" && c.RoleARN == "" {
 		add(errors.New("external_id: set, but it is only used with role_arn, which is empty"))
 	}
-	for field, v := range map[string]string{"endpoints.rds": c.Endpoints.RDS, "endpoints.cloudwatch": c.Endpoints.CloudWatch, "endpoints.sts": c.Endpoints.STS, "endpoints.logs": c.Endpoints.Logs} {
+	for field, v := range map[string]string{"endpoints.rds": c.Endpoints.RDS, "endpoints.cloudwatch": c.Endpoints.CloudWatch, "endpoints.sts": c.Endpoints.STS, "endpoints.logs": c.Endpoints.Logs, "endpoints.pi": c.Endpoints.PI} {
 		add(checkEndpoint(field, v))
 	}
 
