@@ -63,6 +63,7 @@ type region struct {
 		end   time.Time
 	}
 	read bool // CloudWatch was read in the scrape in flight
+	pi   *piRegion // nil without performance_insights
 }
 
 func newScraper(cfg *Config, settings receiver.Settings, now func() time.Time) *rdsScraper {
@@ -118,8 +119,12 @@ func (s *rdsScraper) start(ctx context.Context, host component.Host) error {
 			rules:   window.Rules{Period: cw.Period, Delay: cw.Delay, Overlap: cw.Overlap, MaxLookback: cw.MaxLookback},
 			planner: &queryPlanner{resourceBuilder: resourceBuilder{region: clients.Region, resourceTags: s.cfg.ResourceTags, newRB: s.mb.NewResourceBuilder}, sel: sel},
 		}
+		if s.cfg.PerformanceInsights.Enabled {
+			r.pi = newPIRegion(s.cfg.PerformanceInsights, s.cfg.CollectionInterval, clients.PI)
+		}
 		if s.state != nil {
 			r.win, r.restored = s.state.load(ctx, r.name, s.logger)
+			s.state.loadPI(ctx, r, s.logger)
 		}
 		s.regions = append(s.regions, r)
 		if s.sql == nil && len(s.cfg.SQL.Queries) > 0 {
@@ -163,6 +168,9 @@ func (s *rdsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	readCloudWatch := s.governor.due(now)
 	for _, r := range s.regions {
 		r.read = false
+		if r.pi != nil {
+			r.pi.read = false
+		}
 		switch {
 		case r.plan == nil:
 		case readCloudWatch:
@@ -170,6 +178,9 @@ func (s *rdsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 			s.collect(ctx, r, now, &errs)
 		default: // the governor stretched the interval: inventory only, CloudWatch next time
 			s.newRecorder(r, window.Cycle{}, 0, pcommon.NewTimestampFromTime(now)).finish()
+		}
+		if r.pi != nil && r.plan != nil {
+			s.collectPI(ctx, r, now, &errs)
 		}
 	}
 	md := s.mb.Emit()
@@ -243,6 +254,7 @@ func (s *rdsScraper) rollBack() {
 			r.win.End = r.saved.end
 		}
 		r.read = false
+		r.pi.rollBack()
 	}
 }
 
@@ -262,6 +274,7 @@ func (s *rdsScraper) delivered(ctx context.Context, err error) {
 		return
 	}
 	for _, r := range s.regions {
+		s.state.savePI(ctx, r, s.logger)
 		if !r.read || r.plan == nil {
 			continue
 		}

@@ -164,6 +164,13 @@ func NotAuthorized(err error) bool {
 	return errors.As(err, &e)
 }
 
+// InvalidArgument reports whether err is the API's InvalidArgumentException: a metric,
+// group or period the instance does not have.
+func InvalidArgument(err error) bool {
+	var e *types.InvalidArgumentException
+	return errors.As(err, &e)
+}
+
 // PeriodFor is the longest period the API accepts that is at most interval, and at
 // least one minute: reading every interval then yields one point per period.
 func PeriodFor(interval time.Duration) time.Duration {
@@ -185,4 +192,20 @@ func Truncate(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// Counters are the counters read by default for an engine: CloudWatch publishes none of
+// them. Every Linux engine has the os.* ones; the db.* ones are the engine's own.
+// Engines not listed (SQL Server, Oracle, Db2) get none.
+func Counters(engine string) []string {
+	os := []string{"os.cpuUtilization.total", "os.memory.free", "os.loadAverageMinute.one"}
+	switch {
+	case strings.Contains(engine, "postgres"):
+		return append(os, "db.Transactions.xact_commit", "db.Transactions.xact_rollback", "db.Concurrency.deadlocks",
+			"db.Temp.temp_bytes", "db.Checkpoint.checkpoints_req")
+	case strings.Contains(engine, "mysql"), engine == "mariadb", engine == "aurora":
+		return append(os, "db.SQL.Questions", "db.SQL.Slow_queries", "db.Locks.innodb_row_lock_waits",
+			"db.Users.Threads_running", "db.Users.Threads_connected")
+	}
+	return nil
 }

@@ -167,6 +167,17 @@ func (s *Server) PILoad(rid, group string, key map[string]string, ts time.Time, 
 	return 0, false
 }
 
+// PIStatement is the tokenized statement (as the API returns it, cut at 500 bytes) with
+// the given db.sql_tokenized.id, or "".
+func (s *Server) PIStatement(id string) string {
+	for _, key := range piDimensions("", "db.sql_tokenized") {
+		if key[0][1] == id {
+			return key[1][1]
+		}
+	}
+	return ""
+}
+
 // PICounter is the ground truth of one counter (without its .avg statistic).
 func (s *Server) PICounter(rid, counter string, ts time.Time, period time.Duration) (float64, bool) {
 	in, ok := s.piInstance(rid)
