@@ -62,7 +62,7 @@ type region struct {
 		marks []window.Mark
 		end   time.Time
 	}
-	read bool // CloudWatch was read in the scrape in flight
+	read bool      // CloudWatch was read in the scrape in flight
 	pi   *piRegion // nil without performance_insights
 }
 
