@@ -45,6 +45,34 @@ func newPIRegion(cfg PerformanceInsightsConfig, interval time.Duration, api pi.A
 	}
 }
 
+// piDue lets the PI governor choose how often Performance Insights is read for the
+// current fleets, says so when that changes, and reports whether it is read at now.
+func (s *rdsScraper) piDue(ctx context.Context, now time.Time) bool {
+	if s.piGov == nil {
+		return false
+	}
+	n := 0
+	for _, r := range s.regions {
+		if r.plan != nil {
+			n += len(piInstances(r.plan))
+		}
+	}
+	before := s.piGov.effective
+	d := s.piGov.adapt(n)
+	s.tb.ReceiverAwsrdsPiRequestsMonthlyProjected.Record(ctx, d.projectedPerHour*30*24)
+	switch {
+	case d.effective == before:
+	case d.effective == s.piGov.base:
+		s.logger.Info("Performance Insights is read every collection_interval again: within performance_insights.budget", zap.Int("instances", n))
+	default:
+		s.logger.Warn("Performance Insights: calls at collection_interval would exceed performance_insights.budget: reading less often, every period is still read",
+			zap.Int("instances", n), zap.Float64("projected_requests_per_month", d.projectedPerHour*30*24),
+			zap.Float64("budget_requests_per_month", s.cfg.PerformanceInsights.Budget.RequestsPerMonth),
+			zap.Duration("interval", d.effective), zap.Bool("within_budget", d.withinBudget))
+	}
+	return s.piGov.due(now)
+}
+
 // piTarget is one instance read in a cycle.
 type piTarget struct {
 	rp      *resourcePlan
@@ -103,6 +131,8 @@ func (s *rdsScraper) collectPI(ctx context.Context, r *region, now time.Time, er
 	targets := piInstances(r.plan)
 	p.saved.end, p.saved.marks = p.win.End, maps.Clone(p.marks)
 	p.read = true
+	// A governed interval reads several intervals at once.
+	p.rules.Step = max(window.StepFor(p.rules.Period, s.cfg.CollectionInterval, 0), s.piGov.effective+p.rules.Period)
 	c := p.rules.Begin(&p.win, now, s.cfg.CollectionInterval)
 	live := make(map[string]window.Mark, len(targets))
 	var jobs []*piTarget
@@ -146,7 +176,6 @@ func (s *rdsScraper) collectPI(ctx context.Context, r *region, now time.Time, er
 		p.marks[rid] = j.mark
 	}
 	p.win.Finish(c)
-	s.tb.ReceiverAwsrdsPiRequestsMonthlyProjected.Record(ctx, float64(len(targets))*float64(30*24*time.Hour)/float64(max(s.cfg.CollectionInterval, time.Second)))
 	if failed > 0 {
 		errs.AddPartial(failed, fmt.Errorf("region %s: Performance Insights failed for %d of %d instances, read again next cycle: %w",
 			r.name, failed, len(jobs), firstErr))

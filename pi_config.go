@@ -23,6 +23,15 @@ type PerformanceInsightsConfig struct {
 	MaxLookback time.Duration `mapstructure:"max_lookback"`
 	// MaxConcurrentRequests bounds the GetResourceMetrics calls in flight.
 	MaxConcurrentRequests int `mapstructure:"max_concurrent_requests"`
+	// Budget caps the GetResourceMetrics calls; the receiver then reads Performance
+	// Insights less often, every period still read.
+	Budget PIBudgetConfig `mapstructure:"budget"`
+}
+
+// PIBudgetConfig is a ceiling on Performance Insights calls. Zero means none.
+type PIBudgetConfig struct {
+	// RequestsPerMonth: the first 1,000,000 a month are free, then $0.01 per 1,000.
+	RequestsPerMonth float64 `mapstructure:"requests_per_month"`
 }
 
 // StatementTextConfig: tokenized statements can still hold literals on some engines.
@@ -57,8 +66,21 @@ func (c PerformanceInsightsConfig) validate() error {
 	if c.MaxLookback < 10*time.Minute || c.MaxLookback > 7*24*time.Hour {
 		errs = append(errs, fmt.Errorf("max_lookback: %v must be between 10m and 168h (the free tier keeps 7 days)", c.MaxLookback))
 	}
+	if c.Budget.RequestsPerMonth < 0 {
+		errs = append(errs, fmt.Errorf("budget.requests_per_month: %v must not be negative", c.Budget.RequestsPerMonth))
+	}
 	if c.MaxConcurrentRequests < 1 {
 		errs = append(errs, fmt.Errorf("max_concurrent_requests: %d must be at least 1", c.MaxConcurrentRequests))
 	}
 	return prefixed("performance_insights.", errors.Join(errs...))
+}
+
+// newPIGovernor is the cost governor of the Performance Insights calls: one call per
+// instance per read, so reading every k-th cycle costs 1/k and, windows being contiguous,
+// still returns every period.
+func newPIGovernor(c PerformanceInsightsConfig, interval time.Duration) *governor {
+	return &governor{
+		budgetPerHour: c.Budget.RequestsPerMonth / (30 * 24), interval: interval, base: interval,
+		maxInterval: c.MaxLookback - pi.PeriodFor(interval), effective: interval,
+	}
 }

@@ -1,11 +1,14 @@
 package awsrdsreceiver
 
 import (
+	"context"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	sdkpi "github.com/aws/aws-sdk-go-v2/service/pi"
+	pitypes "github.com/aws/aws-sdk-go-v2/service/pi/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -164,6 +167,26 @@ func TestPIGroundTruthEveryPeriodOnce(t *testing.T) {
 	assert.Equal(t, int64(3*cycles), c.Calls["GetResourceMetrics"])
 }
 
+func TestPIBudgetReadsLessOftenEveryPeriodOnce(t *testing.T) {
+	h := newHarness(t, piFleet(), func(cfg *Config) {
+		withPI(cfg)
+		// 3 instances every minute are 129,600 calls a month: half of it fits.
+		cfg.PerformanceInsights.Budget.RequestsPerMonth = 64_800
+	})
+	var points []piPoint
+	const cycles = 6
+	for range cycles {
+		md, err := h.scrape(t)
+		require.NoError(t, err)
+		points = append(points, piPoints(md)...)
+		h.clock.Advance(time.Minute)
+	}
+	// Read at 10:00:30, 10:02:30 and 10:04:30: up to 10:04.
+	from := t0.Add(-30*time.Second - time.Minute)
+	checkPIExactlyOnce(t, h, points, from, from.Add(5*time.Minute))
+	assert.Equal(t, int64(3*cycles/2), h.sim.Counters().Calls["GetResourceMetrics"], "every other cycle")
+}
+
 func TestPIFailedCallLosesOnlyThatInstanceThisCycle(t *testing.T) {
 	h := newHarness(t, piFleet(), func(cfg *Config) {
 		withPI(cfg)
@@ -237,4 +260,77 @@ func TestPIStateRoundTrip(t *testing.T) {
 	assert.ErrorContains(t, err, "period")
 	_, _, err = decodePIState(encodePIState(p)[:7], time.Minute)
 	assert.Error(t, err)
+}
+
+func TestPIConfigValidate(t *testing.T) {
+	for _, tc := range []struct {
+		modify func(*PerformanceInsightsConfig)
+		want   string
+	}{
+		{func(c *PerformanceInsightsConfig) { c.Top = 26 }, "performance_insights.top: 26 must be between 1 and 25"},
+		{func(c *PerformanceInsightsConfig) { c.Top = 0 }, "performance_insights.top: 0"},
+		{func(c *PerformanceInsightsConfig) { c.StatementText.MaxLength = 501 }, "performance_insights.statement_text.max_length: 501"},
+		{func(c *PerformanceInsightsConfig) { c.Delay = -time.Second }, "performance_insights.delay: -1s"},
+		{func(c *PerformanceInsightsConfig) { c.MaxLookback = time.Minute }, "performance_insights.max_lookback: 1m0s"},
+		{func(c *PerformanceInsightsConfig) { c.MaxConcurrentRequests = 0 }, "performance_insights.max_concurrent_requests: 0"},
+		{func(c *PerformanceInsightsConfig) { c.Budget.RequestsPerMonth = -1 }, "performance_insights.budget.requests_per_month: -1"},
+	} {
+		cfg := createDefaultConfig().(*Config)
+		cfg.Region = "us-east-1"
+		tc.modify(&cfg.PerformanceInsights)
+		assert.ErrorContains(t, cfg.Validate(), tc.want)
+	}
+	cfg := createDefaultConfig().(*Config)
+	cfg.Region = "us-east-1"
+	cfg.PerformanceInsights.Enabled = true
+	assert.NoError(t, cfg.Validate())
+}
+
+func TestPIStatementTextOff(t *testing.T) {
+	h := newHarness(t, piFleet(), func(cfg *Config) {
+		withPI(cfg)
+		cfg.PerformanceInsights.StatementText.Enabled = false
+	})
+	md, err := h.scrape(t)
+	require.NoError(t, err)
+	n := 0
+	for _, p := range piPoints(md) {
+		if p.metric == "aws.rds.pi.db_load.sql" {
+			n++
+			assert.Empty(t, p.attrs["db.query.text"])
+			assert.NotEmpty(t, p.attrs["aws.rds.pi.sql.id"])
+		}
+	}
+	assert.Positive(t, n)
+}
+
+// noOSCounters is an engine (as a wrapper of the real client) that has no os.* counters.
+type noOSCounters struct{ pi.API }
+
+func (n noOSCounters) GetResourceMetrics(ctx context.Context, in *sdkpi.GetResourceMetricsInput, o ...func(*sdkpi.Options)) (*sdkpi.GetResourceMetricsOutput, error) {
+	for _, q := range in.MetricQueries {
+		if strings.HasPrefix(*q.Metric, "os.") {
+			return nil, &pitypes.InvalidArgumentException{Message: q.Metric}
+		}
+	}
+	return n.API.GetResourceMetrics(ctx, in, o...)
+}
+
+func TestPIEngineWithoutACounterStillHasItsLoad(t *testing.T) {
+	h := newHarness(t, piFleet(), withPI)
+	h.scraper.regions[0].pi.api = noOSCounters{h.scraper.regions[0].pi.api}
+	for range 2 {
+		md, err := h.scrape(t)
+		require.NoError(t, err)
+		metrics := map[string]bool{}
+		for _, p := range piPoints(md) {
+			metrics[p.metric] = true
+		}
+		assert.True(t, metrics["aws.rds.pi.db_load.wait_event"])
+		assert.False(t, metrics["aws.rds.pi.counter"])
+		h.clock.Advance(time.Minute)
+	}
+	// The refused calls never reach the simulator: one call per instance per cycle.
+	assert.Equal(t, int64(3+3), h.sim.Counters().Calls["GetResourceMetrics"])
+	assert.Equal(t, 3, h.logs.FilterMessageSnippet("refused a counter").Len())
 }

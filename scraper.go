@@ -43,6 +43,7 @@ type rdsScraper struct {
 	// pending is true while a scrape's output is on its way through the pipeline: its
 	// marks are committed when the pipeline accepts it, rolled back when it refuses it.
 	pending bool
+	piGov   *governor // Performance Insights calls; nil when disabled
 }
 
 // region is the collection state of one AWS region.
@@ -120,6 +121,7 @@ func (s *rdsScraper) start(ctx context.Context, host component.Host) error {
 			planner: &queryPlanner{resourceBuilder: resourceBuilder{region: clients.Region, resourceTags: s.cfg.ResourceTags, newRB: s.mb.NewResourceBuilder}, sel: sel},
 		}
 		if s.cfg.PerformanceInsights.Enabled {
+			s.piGov = newPIGovernor(s.cfg.PerformanceInsights, s.cfg.CollectionInterval)
 			r.pi = newPIRegion(s.cfg.PerformanceInsights, s.cfg.CollectionInterval, clients.PI)
 		}
 		if s.state != nil {
@@ -166,6 +168,7 @@ func (s *rdsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	}
 	sqlDone := s.startSQL(ctx, now, refreshed)
 	readCloudWatch := s.governor.due(now)
+	readPI := s.piDue(ctx, now)
 	for _, r := range s.regions {
 		r.read = false
 		if r.pi != nil {
@@ -179,7 +182,7 @@ func (s *rdsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 		default: // the governor stretched the interval: inventory only, CloudWatch next time
 			s.newRecorder(r, window.Cycle{}, 0, pcommon.NewTimestampFromTime(now)).finish()
 		}
-		if r.pi != nil && r.plan != nil {
+		if r.pi != nil && r.plan != nil && readPI {
 			s.collectPI(ctx, r, now, &errs)
 		}
 	}
