@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -199,14 +200,26 @@ func (k piKey) matches(m map[string]string) bool {
 	return true
 }
 
-// piInstance finds a PI-enabled instance by DbiResourceId.
+// piIndex maps DbiResourceId to instance for the newest fleet state it was asked about.
+var piIndex struct {
+	sync.Mutex
+	state *fleetState
+	byRID map[string]*Instance
+}
+
+// piInstance finds an instance by DbiResourceId, and whether it has Performance Insights.
 func (s *Server) piInstance(rid string) (*Instance, bool) {
-	for _, in := range s.current().instances {
-		if in.DbiResourceID == rid {
-			return in, in.PerformanceInsights
+	st := s.current()
+	piIndex.Lock()
+	if piIndex.state != st {
+		piIndex.state, piIndex.byRID = st, make(map[string]*Instance, len(st.instances))
+		for _, in := range st.instances {
+			piIndex.byRID[in.DbiResourceID] = in
 		}
 	}
-	return nil, false
+	in := piIndex.byRID[rid]
+	piIndex.Unlock()
+	return in, in != nil && in.PerformanceInsights
 }
 
 func (s *Server) piStart(in *Instance) time.Time {
