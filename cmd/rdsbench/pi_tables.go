@@ -25,7 +25,7 @@ func writePITable(p func(string, ...any), f *benchFile) {
 			month = stat{calls.v * 43200, true}
 			usd = stat{max(0, month.v-1e6) * 0.01 / 1000, true}
 		}
-		p("| %s | %s | %s | $%s | %s | %s | %s | %s |", med(r, "pi-instances").count(), calls.count(), month.count(), usd.format("%.0f"),
+		p("| %s | %s | %s | $%s | %s | %s | %s | %s |", med(r, "pi-instances").count(), calls.count(), month.count(), usd.count(),
 			med(r, "points/cycle").count(), med(r, "ms/cycle").count(), med(r, "cpu-µs/instance").count(), med(r, "allocs/instance").count())
 	}
 	p("")
