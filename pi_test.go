@@ -2,8 +2,10 @@ package awsrdsreceiver
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -95,6 +97,7 @@ func piFleet() simulator.Fleet {
 		{Identifier: "aurora-pi", Engine: "aurora-postgresql", Class: "db.r6g.large", PerformanceInsights: true},
 		{Identifier: "no-pi", Engine: "postgres", Class: "db.t4g.micro"},
 		{Identifier: "no-pi-2", Engine: "mysql", Class: "db.t4g.micro"},
+		{Identifier: "stopped-pi", Engine: "postgres", Class: "db.r6g.large", PerformanceInsights: true, Status: "stopped"},
 	}}
 }
 
@@ -106,7 +109,7 @@ func withPI(cfg *Config) {
 
 // checkPIExactlyOnce asserts that every PI instance's series has one point per minute,
 // contiguous from the first cycle's to the last, each equal to the ground truth.
-func checkPIExactlyOnce(t *testing.T, h *harness, points []piPoint, from, to time.Time) {
+func checkPIExactlyOnce(t *testing.T, sim *simulator.Server, points []piPoint, from, to time.Time) {
 	t.Helper()
 	seen := map[string]map[time.Time]bool{}
 	perInstance := map[string]map[string]bool{}
@@ -117,7 +120,7 @@ func checkPIExactlyOnce(t *testing.T, h *harness, points []piPoint, from, to tim
 		}
 		require.False(t, seen[s][p.ts], "%s at %v twice", s, p.ts)
 		seen[s][p.ts] = true
-		assert.Equal(t, piTruth(t, h.sim, p), p.value, "%s at %v", s, p.ts)
+		assert.Equal(t, piTruth(t, sim, p), p.value, "%s at %v", s, p.ts)
 		if perInstance[p.rid] == nil {
 			perInstance[p.rid] = map[string]bool{}
 		}
@@ -126,8 +129,8 @@ func checkPIExactlyOnce(t *testing.T, h *harness, points []piPoint, from, to tim
 			assert.LessOrEqual(t, len(q), 60, "statement_text.max_length")
 		}
 	}
-	for _, in := range h.sim.Fleet().Instances {
-		if !in.PerformanceInsights {
+	for _, in := range sim.Fleet().Instances {
+		if !in.PerformanceInsights || in.Status == "stopped" {
 			assert.Empty(t, perInstance[in.DbiResourceID], in.Identifier)
 			continue
 		}
@@ -154,15 +157,15 @@ func TestPIGroundTruthEveryPeriodOnce(t *testing.T) {
 	// The first cycle at 10:00:30 reads the minute before the horizon (now - 30 s, to the
 	// minute): [09:59, 10:00); the last, at 10:05:30, reads up to 10:05.
 	from := t0.Add(-30*time.Second - time.Minute)
-	checkPIExactlyOnce(t, h, points, from, from.Add(cycles*time.Minute))
+	checkPIExactlyOnce(t, h.sim, points, from, from.Add(cycles*time.Minute))
 
 	c := h.sim.Counters()
 	for _, in := range h.sim.Fleet().Instances {
 		want := int64(0)
-		if in.PerformanceInsights {
+		if in.PerformanceInsights && in.Status != "stopped" {
 			want = cycles
 		}
-		assert.Equal(t, want, c.PICallsByIdentifier[in.DbiResourceID], "%s: one call per cycle, none without PI", in.Identifier)
+		assert.Equal(t, want, c.PICallsByIdentifier[in.DbiResourceID], "%s: one call per cycle, none without PI or stopped", in.Identifier)
 	}
 	assert.Equal(t, int64(3*cycles), c.Calls["GetResourceMetrics"])
 }
@@ -183,7 +186,7 @@ func TestPIBudgetReadsLessOftenEveryPeriodOnce(t *testing.T) {
 	}
 	// Read at 10:00:30, 10:02:30 and 10:04:30: up to 10:04.
 	from := t0.Add(-30*time.Second - time.Minute)
-	checkPIExactlyOnce(t, h, points, from, from.Add(5*time.Minute))
+	checkPIExactlyOnce(t, h.sim, points, from, from.Add(5*time.Minute))
 	assert.Equal(t, int64(3*cycles/2), h.sim.Counters().Calls["GetResourceMetrics"], "every other cycle")
 }
 
@@ -241,7 +244,7 @@ func TestPIFailedCallLosesOnlyThatInstanceThisCycle(t *testing.T) {
 	scrape()
 	require.NoError(t, lastErr)
 	from := t0.Add(-30*time.Second - time.Minute)
-	checkPIExactlyOnce(t, h, points, from, from.Add(5*time.Minute))
+	checkPIExactlyOnce(t, h.sim, points, from, from.Add(5*time.Minute))
 }
 
 func TestPIStateRoundTrip(t *testing.T) {
@@ -333,4 +336,106 @@ func TestPIEngineWithoutACounterStillHasItsLoad(t *testing.T) {
 	// The refused calls never reach the simulator: one call per instance per cycle.
 	assert.Equal(t, int64(3+3), h.sim.Counters().Calls["GetResourceMetrics"])
 	assert.Equal(t, 3, h.logs.FilterMessageSnippet("refused a counter").Len())
+}
+
+func TestPIEveryPeriodOnceAcrossRestartsAndRefusals(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		run  func(d *durable, scrape func(refuse error))
+	}{
+		{"kill, restart 20 s later", func(d *durable, scrape func(error)) {
+			d.kill()
+			d.clock.Advance(20 * time.Second)
+			d.start()
+		}},
+		{"killed in the middle of a scrape", func(d *durable, scrape func(error)) {
+			_, err := d.scraper.scrape(context.Background()) // never delivered: the process dies
+			require.NoError(t, err)
+			d.kill()
+			d.clock.Advance(30 * time.Second)
+			d.start()
+		}},
+		{"the pipeline refuses two scrapes", func(d *durable, scrape func(error)) {
+			scrape(errors.New("exporter queue full"))
+			d.clock.Advance(time.Minute)
+			scrape(errors.New("exporter queue full"))
+			d.clock.Advance(time.Minute)
+		}},
+		{"stopped 30 minutes", func(d *durable, scrape func(error)) {
+			d.stop()
+			d.clock.Advance(30 * time.Minute)
+			d.start()
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := newDurable(t, piFleet(), simulator.Config{}, func(cfg *Config) {
+				withPI(cfg)
+				cfg.Endpoints.PI = cfg.Endpoints.RDS
+			})
+			var points []piPoint
+			scrape := func(refuse error) {
+				md, err := d.scraper.scrape(context.Background())
+				if err != nil {
+					require.True(t, scrapererror.IsPartialScrapeError(err), err)
+				}
+				d.scraper.delivered(context.Background(), refuse)
+				if refuse == nil {
+					points = append(points, piPoints(md)...)
+				}
+			}
+			d.start()
+			for range 5 {
+				scrape(nil)
+				d.clock.Advance(time.Minute)
+			}
+			tc.run(d, scrape)
+			for range 5 {
+				scrape(nil)
+				d.clock.Advance(time.Minute)
+			}
+			from := t0.Add(-30*time.Second - time.Minute)
+			to := d.clock.now.Add(-time.Minute - 30*time.Second).Truncate(time.Minute)
+			checkPIExactlyOnce(t, d.sim, points, from, to)
+		})
+	}
+}
+
+// queriesSeen records the MetricQueries of every call.
+type queriesSeen struct {
+	pi.API
+	mu     sync.Mutex
+	counts []int
+}
+
+func (q *queriesSeen) GetResourceMetrics(ctx context.Context, in *sdkpi.GetResourceMetricsInput, o ...func(*sdkpi.Options)) (*sdkpi.GetResourceMetricsOutput, error) {
+	q.mu.Lock()
+	q.counts = append(q.counts, len(in.MetricQueries))
+	q.mu.Unlock()
+	return q.API.GetResourceMetrics(ctx, in, o...)
+}
+
+func TestPIMetricsOffAndTopBoundWhatIsRead(t *testing.T) {
+	h := newHarness(t, piFleet(), func(cfg *Config) {
+		withPI(cfg)
+		cfg.PerformanceInsights.Top = 2
+		cfg.Metrics.AwsRdsPiCounter.Enabled = false
+		cfg.Metrics.AwsRdsPiDbLoadHost.Enabled = false
+	})
+	seen := &queriesSeen{API: h.scraper.regions[0].pi.api}
+	h.scraper.regions[0].pi.api = seen
+	md, err := h.scrape(t)
+	require.NoError(t, err)
+	assert.Equal(t, []int{3, 3, 3}, seen.counts, "wait event, SQL and user: no counters, no host")
+	series := map[string]map[string]bool{}
+	for _, p := range piPoints(md) {
+		k := p.rid + " " + p.metric
+		if series[k] == nil {
+			series[k] = map[string]bool{}
+		}
+		series[k][p.series()] = true
+	}
+	assert.Len(t, series, 3*3)
+	for k, s := range series {
+		assert.Len(t, s, 2, "%s: top 2", k)
+	}
 }
