@@ -144,16 +144,23 @@ func checkPIExactlyOnce(t *testing.T, sim *simulator.Server, points []piPoint, f
 	}
 }
 
-func TestPIGroundTruthEveryPeriodOnce(t *testing.T) {
-	h := newHarness(t, piFleet(), withPI)
+// scrapeEveryMinute runs n scrapes a minute apart and returns their PI points.
+func scrapeEveryMinute(t *testing.T, h *harness, n int) []piPoint {
+	t.Helper()
 	var points []piPoint
-	const cycles = 6
-	for range cycles {
+	for range n {
 		md, err := h.scrape(t)
 		require.NoError(t, err)
 		points = append(points, piPoints(md)...)
 		h.clock.Advance(time.Minute)
 	}
+	return points
+}
+
+func TestPIGroundTruthEveryPeriodOnce(t *testing.T) {
+	h := newHarness(t, piFleet(), withPI)
+	const cycles = 6
+	points := scrapeEveryMinute(t, h, cycles)
 	// The first cycle at 10:00:30 reads the minute before the horizon (now - 30 s, to the
 	// minute): [09:59, 10:00); the last, at 10:05:30, reads up to 10:05.
 	from := t0.Add(-30*time.Second - time.Minute)
@@ -176,14 +183,8 @@ func TestPIBudgetReadsLessOftenEveryPeriodOnce(t *testing.T) {
 		// 3 instances every minute are 129,600 calls a month: half of it fits.
 		cfg.PerformanceInsights.Budget.RequestsPerMonth = 64_800
 	})
-	var points []piPoint
 	const cycles = 6
-	for range cycles {
-		md, err := h.scrape(t)
-		require.NoError(t, err)
-		points = append(points, piPoints(md)...)
-		h.clock.Advance(time.Minute)
-	}
+	points := scrapeEveryMinute(t, h, cycles)
 	// Read at 10:00:30, 10:02:30 and 10:04:30: up to 10:04.
 	from := t0.Add(-30*time.Second - time.Minute)
 	checkPIExactlyOnce(t, h.sim, points, from, from.Add(5*time.Minute))
