@@ -18,6 +18,13 @@ import (
 	"github.com/otelcol-rds/awsrdsreceiver/internal/window"
 )
 
+// Performance Insights API pricing: the first million requests a month are free, then
+// $0.01 per 1,000.
+const (
+	piFreeRequestsPerMonth = 1_000_000
+	usdPerPIRequest        = 0.01 / 1000
+)
+
 // piRegion is one region's Performance Insights state. Each instance is one series of
 // the window machinery: its mark is the newest period delivered, all of its queries are
 // read in one call, and a failed call holds back that instance alone.
@@ -59,7 +66,13 @@ func (s *rdsScraper) piDue(ctx context.Context, now time.Time) bool {
 	}
 	before := s.piGov.effective
 	d := s.piGov.adapt(n)
-	s.tb.ReceiverAwsrdsPiRequestsMonthlyProjected.Record(ctx, d.projectedPerHour*30*24)
+	perMonth := d.projectedPerHour * 30 * 24
+	s.tb.ReceiverAwsrdsPiRequestsMonthlyProjected.Record(ctx, perMonth)
+	if n != s.piInstances {
+		s.piInstances = n
+		s.logger.Info("Performance Insights: instances read", zap.Int("instances", n), zap.Int("get_resource_metrics_calls_per_cycle", n),
+			zap.Float64("calls_per_month", perMonth), zap.Float64("estimated_usd_per_month", max(0, perMonth-piFreeRequestsPerMonth)*usdPerPIRequest))
+	}
 	switch {
 	case d.effective == before:
 	case d.effective == s.piGov.base:

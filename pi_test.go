@@ -175,6 +175,12 @@ func TestPIGroundTruthEveryPeriodOnce(t *testing.T) {
 		assert.Equal(t, want, c.PICallsByIdentifier[in.DbiResourceID], "%s: one call per cycle, none without PI or stopped", in.Identifier)
 	}
 	assert.Equal(t, int64(3*cycles), c.Calls["GetResourceMetrics"])
+	logged := h.logs.FilterMessage("Performance Insights: instances read").All()
+	if assert.Len(t, logged, 1, "logged when the number changes") {
+		f := logged[0].ContextMap()
+		assert.Equal(t, int64(3), f["get_resource_metrics_calls_per_cycle"])
+		assert.Equal(t, 0.0, f["estimated_usd_per_month"], "129,600 calls a month: within the free tier")
+	}
 }
 
 func TestPIBudgetReadsLessOftenEveryPeriodOnce(t *testing.T) {

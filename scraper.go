@@ -44,6 +44,8 @@ type rdsScraper struct {
 	// marks are committed when the pipeline accepts it, rolled back when it refuses it.
 	pending bool
 	piGov   *governor // Performance Insights calls; nil when disabled
+	// piInstances is how many instances Performance Insights was last read for.
+	piInstances int
 }
 
 // region is the collection state of one AWS region.

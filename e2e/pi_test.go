@@ -33,6 +33,17 @@ func checkPITruth(t *testing.T, api promAPI, truth *simulator.Server, fleet simu
 		}
 		return true
 	})
+	assert.NotEmpty(t, api.query(`otelcol_receiver_awsrds_api_calls{operation="GetResourceMetrics", outcome="success"} > 0`))
+	pis := 0
+	for _, in := range fleet.Instances {
+		if in.PerformanceInsights {
+			pis++
+		}
+	}
+	rs := api.query(`otelcol_receiver_awsrds_pi_requests_monthly_projected`)
+	if assert.Len(t, rs, 1) {
+		assert.Equal(t, float64(pis*43200), rs[0].value(t), "one call per PI instance a minute")
+	}
 	for _, c := range []struct {
 		selector, group string
 		key             func(map[string]string) map[string]string
