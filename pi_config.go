@@ -3,6 +3,7 @@ package awsrdsreceiver
 import (
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/otelcol-rds/awsrdsreceiver/internal/pi"
@@ -78,9 +79,15 @@ func (c PerformanceInsightsConfig) validate() error {
 // newPIGovernor is the cost governor of the Performance Insights calls: one call per
 // instance per read, so reading every k-th cycle costs 1/k and, windows being contiguous,
 // still returns every period.
+// With a collection_interval under a minute (SQL every 10 s) it reads once a period.
 func newPIGovernor(c PerformanceInsightsConfig, interval time.Duration) *governor {
+	period := pi.PeriodFor(interval)
+	base := interval
+	if interval > 0 && interval < period {
+		base = time.Duration(math.Ceil(float64(period)/float64(interval))) * interval
+	}
 	return &governor{
-		budgetPerHour: c.Budget.RequestsPerMonth / (30 * 24), interval: interval, base: interval,
-		maxInterval: c.MaxLookback - pi.PeriodFor(interval), effective: interval,
+		budgetPerHour: c.Budget.RequestsPerMonth / (30 * 24), interval: interval, base: base,
+		maxInterval: c.MaxLookback - period, effective: base,
 	}
 }

@@ -446,3 +446,23 @@ func TestPIMetricsOffAndTopBoundWhatIsRead(t *testing.T) {
 		assert.Len(t, s, 2, "%s: top 2", k)
 	}
 }
+
+func TestPIShortIntervalReadsOncePerPeriod(t *testing.T) {
+	h := newHarness(t, piFleet(), func(cfg *Config) {
+		withPI(cfg)
+		cfg.CollectionInterval = 10 * time.Second
+	})
+	var points []piPoint
+	for range 18 { // three minutes
+		md, err := h.scrape(t)
+		require.NoError(t, err)
+		points = append(points, piPoints(md)...)
+		h.clock.Advance(10 * time.Second)
+	}
+	assert.Equal(t, int64(3*3), h.sim.Counters().Calls["GetResourceMetrics"], "one call per instance a minute, not every 10 s")
+	logged := h.logs.FilterMessage("Performance Insights: instances read").All()
+	require.Len(t, logged, 1)
+	assert.InDelta(t, 3*43200.0, logged[0].ContextMap()["calls_per_month"], 1e-6, "projected at one read a minute")
+	from := t0.Add(-30*time.Second - time.Minute)
+	checkPIExactlyOnce(t, h.sim, points, from, from.Add(3*time.Minute))
+}
