@@ -79,7 +79,7 @@ func (s *rdsScraper) piDue(ctx context.Context, now time.Time) bool {
 		s.logger.Info("Performance Insights is read every collection_interval again: within performance_insights.budget", zap.Int("instances", n))
 	default:
 		s.logger.Warn("Performance Insights: calls at collection_interval would exceed performance_insights.budget: reading less often, every period is still read",
-			zap.Int("instances", n), zap.Float64("projected_requests_per_month", d.projectedPerHour*30*24),
+			zap.Int("instances", n), zap.Float64("projected_requests_per_month", perMonth),
 			zap.Float64("budget_requests_per_month", s.cfg.PerformanceInsights.Budget.RequestsPerMonth),
 			zap.Duration("interval", d.effective), zap.Bool("within_budget", d.withinBudget))
 	}
@@ -93,7 +93,6 @@ type piTarget struct {
 	start   time.Time
 	mark    window.Mark
 	series  []pi.Series
-	calls   int
 	err     error
 }
 
@@ -207,7 +206,7 @@ func (s *rdsScraper) readPI(ctx context.Context, p *piRegion, jobs []*piTarget, 
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			rid := j.rp.instance.ResourceID
-			j.series, j.calls, j.err = pi.Read(ctx, p.api, rid, j.queries, j.start, end, p.rules.Period)
+			j.series, _, j.err = pi.Read(ctx, p.api, rid, j.queries, j.start, end, p.rules.Period)
 			if j.err != nil && pi.InvalidArgument(j.err) && hasCounters(j.queries) {
 				mu.Lock()
 				p.noCounters[rid] = true
@@ -215,9 +214,7 @@ func (s *rdsScraper) readPI(ctx context.Context, p *piRegion, jobs []*piTarget, 
 				s.logger.Warn("Performance Insights refused a counter for this engine: reading its load without counters",
 					zap.String("instance", j.rp.instance.Identifier), zap.Error(j.err))
 				j.queries = s.piQueries(j.rp.instance, false)
-				var n int
-				j.series, n, j.err = pi.Read(ctx, p.api, rid, j.queries, j.start, end, p.rules.Period)
-				j.calls += n
+				j.series, _, j.err = pi.Read(ctx, p.api, rid, j.queries, j.start, end, p.rules.Period)
 			}
 		}()
 	}
