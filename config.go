@@ -64,6 +64,9 @@ type Config struct {
 	// SQL declares queries whose rows become metrics, run on discovered instances and
 	// static targets. Its own Validate is called by the collector's config walk.
 	SQL sqlquery.Config `mapstructure:"sql"`
+
+	// PerformanceInsights reads load by wait event, SQL, user and host (pi_config.go).
+	PerformanceInsights PerformanceInsightsConfig `mapstructure:"performance_insights"`
 }
 
 // DiscoveryConfig selects the instances to watch and how often the list is refreshed.
@@ -192,7 +195,7 @@ func (c *Config) Validate() error {
 	if c.ExternalID != "" && c.RoleARN == "" {
 		add(errors.New("external_id: set, but it is only used with role_arn, which is empty"))
 	}
-	for field, v := range map[string]string{"endpoints.rds": c.Endpoints.RDS, "endpoints.cloudwatch": c.Endpoints.CloudWatch, "endpoints.sts": c.Endpoints.STS, "endpoints.logs": c.Endpoints.Logs} {
+	for field, v := range map[string]string{"endpoints.rds": c.Endpoints.RDS, "endpoints.cloudwatch": c.Endpoints.CloudWatch, "endpoints.sts": c.Endpoints.STS, "endpoints.logs": c.Endpoints.Logs, "endpoints.pi": c.Endpoints.PI} {
 		add(checkEndpoint(field, v))
 	}
 
@@ -215,6 +218,7 @@ func (c *Config) Validate() error {
 	}
 	add(c.CloudWatch.validate(c.CollectionInterval))
 	add(c.Logs.validate())
+	add(c.PerformanceInsights.validate())
 	add(prefixed("sql.", c.SQL.ValidateAgainst(c.CollectionInterval)))
 	return errors.Join(errs...)
 }

@@ -51,6 +51,7 @@ func createDefaultConfig() component.Config {
 			MaxConcurrentRequests: 4,
 			SlowQueries:           SlowQueriesConfig{Parse: true, QueryText: QueryTextKeep, MaxQueryTextLength: 4096, MetricsTopK: 20},
 		},
+		PerformanceInsights: defaultPerformanceInsights(),
 	}
 }
 

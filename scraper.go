@@ -47,6 +47,9 @@ type rdsScraper struct {
 	// pending is true while a scrape's output is on its way through the pipeline: its
 	// marks are committed when the pipeline accepts it, rolled back when it refuses it.
 	pending bool
+	piGov   *governor // Performance Insights calls; nil when disabled
+	// piInstances is how many instances Performance Insights was last read for.
+	piInstances int
 }
 
 // region is the collection state of one AWS region.
@@ -66,7 +69,8 @@ type region struct {
 		marks []window.Mark
 		end   time.Time
 	}
-	read bool // CloudWatch was read in the scrape in flight
+	read bool      // CloudWatch was read in the scrape in flight
+	pi   *piRegion // nil without performance_insights
 }
 
 func newScraper(cfg *Config, settings receiver.Settings, now func() time.Time) *rdsScraper {
@@ -124,8 +128,13 @@ func (s *rdsScraper) start(ctx context.Context, host component.Host) error {
 			rules:   window.Rules{Period: cw.Period, Delay: cw.Delay, Overlap: cw.Overlap, MaxLookback: cw.MaxLookback},
 			planner: &queryPlanner{resourceBuilder: resourceBuilder{region: clients.Region, resourceTags: s.cfg.ResourceTags, newRB: s.mb.NewResourceBuilder}, sel: sel},
 		}
+		if s.cfg.PerformanceInsights.Enabled {
+			s.piGov = newPIGovernor(s.cfg.PerformanceInsights, s.cfg.CollectionInterval)
+			r.pi = newPIRegion(s.cfg.PerformanceInsights, s.cfg.CollectionInterval, clients.PI)
+		}
 		if s.state != nil {
 			r.win, r.restored = s.state.load(ctx, r.name, s.logger)
+			s.state.loadPI(ctx, r, s.logger)
 		}
 		s.regions = append(s.regions, r)
 		if s.sql == nil && len(s.cfg.SQL.Queries)+len(s.cfg.SQL.Packs) > 0 {
@@ -171,8 +180,12 @@ func (s *rdsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	}
 	sqlDone := s.startSQL(ctx, now, refreshed)
 	readCloudWatch := s.governor.due(now)
+	readPI := s.piDue(ctx, now)
 	for _, r := range s.regions {
 		r.read = false
+		if r.pi != nil {
+			r.pi.read = false
+		}
 		switch {
 		case r.plan == nil:
 		case readCloudWatch:
@@ -180,6 +193,9 @@ func (s *rdsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 			s.collect(ctx, r, now, &errs)
 		default: // the governor stretched the interval: inventory only, CloudWatch next time
 			s.newRecorder(r, window.Cycle{}, 0, pcommon.NewTimestampFromTime(now)).finish()
+		}
+		if r.pi != nil && r.plan != nil && readPI {
+			s.collectPI(ctx, r, now, &errs)
 		}
 	}
 	md := s.mb.Emit()
@@ -254,6 +270,7 @@ func (s *rdsScraper) rollBack() {
 			r.win.End = r.saved.end
 		}
 		r.read = false
+		r.pi.rollBack()
 	}
 }
 
@@ -273,6 +290,7 @@ func (s *rdsScraper) delivered(ctx context.Context, err error) {
 		return
 	}
 	for _, r := range s.regions {
+		s.state.savePI(ctx, r, s.logger)
 		if !r.read || r.plan == nil {
 			continue
 		}

@@ -258,6 +258,8 @@ scrape_configs:
 		checkTruth(t, api, truth, "aws_rds_cluster_volume_used_bytes[15m]", "aws_rds_db_cluster_identifier", "DBClusterIdentifier", "VolumeBytesUsed", clusterIDs(fleet))
 	})
 
+	t.Run("performance insights values", func(t *testing.T) { checkPITruth(t, api, truth, fleet) })
+
 	t.Run("rdsprometheus matches contrib's prometheus exporter", func(t *testing.T) {
 		// The same points reach both exporters: every line of one exposition is in the
 		// other (names, labels, values, timestamps, HELP and TYPE), in any order.
@@ -363,8 +365,9 @@ func stackConfig(simURL string, expPort, telPort, contribPort int, maria, pg *te
   awsrds:
     region: us-east-1
     collection_interval: 60s
-    endpoints: {rds: %[1]s, cloudwatch: %[1]s, logs: %[1]s}
+    endpoints: {rds: %[1]s, cloudwatch: %[1]s, logs: %[1]s, pi: %[1]s}
     discovery: {refresh_interval: 30s}
+    performance_insights: {enabled: true}
     # Injected failures then exhaust the retries quickly.
     cloudwatch: {max_attempts: 2, max_backoff: 1s}
     resource_tags: [env, team]

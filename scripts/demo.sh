@@ -114,11 +114,25 @@ else
 fi
 echo "for example:"
 grep -m3 '^aws_rds_cpu_utilization' "$workdir/metrics.txt" | sed 's/^/  /'
+pi_ids=$(curl -fsS "$RDSSIM_ENDPOINT/_sim/fleet" | python3 -c 'import json,sys; print(" ".join(sorted(i["identifier"] for i in json.load(sys.stdin)["instances"] if i.get("performance_insights"))))')
+if [ -n "$pi_ids" ]; then
+  for _ in $(seq 20); do grep -q '^aws_rds_pi_db_load_sql' "$workdir/metrics.txt" && break; sleep 1; curl -fsS "$metrics_url" >"$workdir/metrics.txt" || true; done
+  echo "What the load is (Performance Insights) on $pi_ids:"
+  for id in $pi_ids; do
+    echo "  $id, load by wait event (average active sessions):"
+    grep "^aws_rds_pi_db_load_wait_event{.*aws_rds_db_instance_identifier=\"$id\"" "$workdir/metrics.txt" |
+      sed -E 's/.*aws_rds_pi_wait_event_name="([^"]*)".*\} ([^ ]+).*/\2 \1/' | sort -rn | head -5 | awk '{printf "    %-36s %s\n", $2, $1}'
+    echo "  $id, top SQL:"
+    grep "^aws_rds_pi_db_load_sql{.*aws_rds_db_instance_identifier=\"$id\"" "$workdir/metrics.txt" |
+      sed -E 's/.*db_query_text="([^"]*)".*\} ([^ ]+).*/\2 \1/' | sort -rn | head -3 | cut -c1-110 | sed 's/^/    /'
+  done
+  grep -q '^aws_rds_pi_db_load_wait_event' "$workdir/metrics.txt" || { echo "FAIL: no Performance Insights series" >&2; exit 1; }
+fi
 for _ in $(seq 20); do grep -q 'LogRecord #' "$workdir/otelcol-rds.log" && break; sleep 1; done
 echo "RDS logs from the simulated CloudWatch Logs: $(grep -c 'LogRecord #' "$workdir/otelcol-rds.log") records so far (debug exporter, $workdir/otelcol-rds.log), e.g.:"
 grep -m4 -E '^(SeverityText|Body):' "$workdir/otelcol-rds.log" | cut -c1-150 | sed 's/^/  /' || true
 echo "receiver's own telemetry (http://127.0.0.1:$telemetry_port/metrics):"
-curl -fsS "http://127.0.0.1:$telemetry_port/metrics" | grep -E '^otelcol_receiver_awsrds_(api_calls|api_retries|metrics_requested|collection_cost)' | sed 's/^/  /' || true
+curl -fsS "http://127.0.0.1:$telemetry_port/metrics" | grep -E '^otelcol_receiver_awsrds_(api_calls|api_retries|metrics_requested|collection_cost|pi_requests)' | sed 's/^/  /' || true
 echo "simulator counters: $(curl -fsS "$RDSSIM_ENDPOINT/_sim/counters" | head -c 300)"
 
 if [ -n "${DEMO_DURATION:-}" ]; then

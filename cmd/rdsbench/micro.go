@@ -129,6 +129,7 @@ func writeMicroReport(w io.Writer, f *benchFile, command, benchstat string) {
 	writeSQLTables(p, f)
 	writeDiscoveryTable(p, f)
 	writeStateTable(p, f)
+	writePITable(p, f)
 	writeAllTable(p, f)
 	if len(f.skipped) > 0 {
 		p("Skipped or failed:")

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/pi"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
@@ -29,6 +30,7 @@ type Endpoints struct {
 	CloudWatch string `mapstructure:"cloudwatch"`
 	STS        string `mapstructure:"sts"`
 	Logs       string `mapstructure:"logs"`
+	PI         string `mapstructure:"pi"` // Performance Insights
 }
 
 // Settings selects the credentials, region and retry behaviour of one region's clients.
@@ -54,6 +56,7 @@ type Clients struct {
 	RDS        *rds.Client
 	CloudWatch *cloudwatch.Client
 	Logs       *cloudwatchlogs.Client
+	PI         *pi.Client // Performance Insights
 	// Credentials sign RDS IAM database authentication tokens.
 	Credentials aws.CredentialsProvider
 }
@@ -95,6 +98,7 @@ func New(ctx context.Context, s Settings) (*Clients, error) {
 		RDS:         rds.NewFromConfig(cfg, withEndpoint[rds.Options](s.Endpoints.RDS, func(o *rds.Options, ep *string) { o.BaseEndpoint = ep })),
 		CloudWatch:  cloudwatch.NewFromConfig(cfg, withEndpoint[cloudwatch.Options](s.Endpoints.CloudWatch, func(o *cloudwatch.Options, ep *string) { o.BaseEndpoint = ep })),
 		Logs:        cloudwatchlogs.NewFromConfig(cfg, withEndpoint[cloudwatchlogs.Options](s.Endpoints.Logs, func(o *cloudwatchlogs.Options, ep *string) { o.BaseEndpoint = ep })),
+		PI:          pi.NewFromConfig(cfg, withEndpoint[pi.Options](s.Endpoints.PI, func(o *pi.Options, ep *string) { o.BaseEndpoint = ep })),
 	}, nil
 }
 

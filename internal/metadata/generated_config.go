@@ -1437,6 +1437,248 @@ func (ms *AwsRdsNetworkTransmitThroughputMetricConfig) Unmarshal(parser *confmap
 	return nil
 }
 
+// AwsRdsPiCounterMetricAttributeKey specifies the key of an attribute for the aws.rds.pi.counter metric.
+type AwsRdsPiCounterMetricAttributeKey string
+
+const (
+	AwsRdsPiCounterMetricAttributeKeyAwsRdsPiCounterName AwsRdsPiCounterMetricAttributeKey = "aws.rds.pi.counter.name"
+)
+
+// AwsRdsPiCounterMetricConfig provides config for the aws.rds.pi.counter metric.
+type AwsRdsPiCounterMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                              `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsRdsPiCounterMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsRdsPiCounterMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsRdsPiCounterMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsRdsPiCounterMetricAttributeKeyAwsRdsPiCounterName:
+		default:
+			return fmt.Errorf("metric aws.rds.pi.counter doesn't have an attribute %v, valid attributes: [aws.rds.pi.counter.name]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsRdsPiDbLoadHostMetricAttributeKey specifies the key of an attribute for the aws.rds.pi.db_load.host metric.
+type AwsRdsPiDbLoadHostMetricAttributeKey string
+
+const (
+	AwsRdsPiDbLoadHostMetricAttributeKeyClientAddress AwsRdsPiDbLoadHostMetricAttributeKey = "client.address"
+)
+
+// AwsRdsPiDbLoadHostMetricConfig provides config for the aws.rds.pi.db_load.host metric.
+type AwsRdsPiDbLoadHostMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                 `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsRdsPiDbLoadHostMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsRdsPiDbLoadHostMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsRdsPiDbLoadHostMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsRdsPiDbLoadHostMetricAttributeKeyClientAddress:
+		default:
+			return fmt.Errorf("metric aws.rds.pi.db_load.host doesn't have an attribute %v, valid attributes: [client.address]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsRdsPiDbLoadSQLMetricAttributeKey specifies the key of an attribute for the aws.rds.pi.db_load.sql metric.
+type AwsRdsPiDbLoadSQLMetricAttributeKey string
+
+const (
+	AwsRdsPiDbLoadSQLMetricAttributeKeyAwsRdsPiSQLID AwsRdsPiDbLoadSQLMetricAttributeKey = "aws.rds.pi.sql.id"
+	AwsRdsPiDbLoadSQLMetricAttributeKeyDbQueryText   AwsRdsPiDbLoadSQLMetricAttributeKey = "db.query.text"
+)
+
+// AwsRdsPiDbLoadSQLMetricConfig provides config for the aws.rds.pi.db_load.sql metric.
+type AwsRdsPiDbLoadSQLMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsRdsPiDbLoadSQLMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsRdsPiDbLoadSQLMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsRdsPiDbLoadSQLMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsRdsPiDbLoadSQLMetricAttributeKeyAwsRdsPiSQLID, AwsRdsPiDbLoadSQLMetricAttributeKeyDbQueryText:
+		default:
+			return fmt.Errorf("metric aws.rds.pi.db_load.sql doesn't have an attribute %v, valid attributes: [aws.rds.pi.sql.id, db.query.text]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsRdsPiDbLoadUserMetricAttributeKey specifies the key of an attribute for the aws.rds.pi.db_load.user metric.
+type AwsRdsPiDbLoadUserMetricAttributeKey string
+
+const (
+	AwsRdsPiDbLoadUserMetricAttributeKeyDbUser AwsRdsPiDbLoadUserMetricAttributeKey = "db.user"
+)
+
+// AwsRdsPiDbLoadUserMetricConfig provides config for the aws.rds.pi.db_load.user metric.
+type AwsRdsPiDbLoadUserMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                 `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsRdsPiDbLoadUserMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsRdsPiDbLoadUserMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsRdsPiDbLoadUserMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsRdsPiDbLoadUserMetricAttributeKeyDbUser:
+		default:
+			return fmt.Errorf("metric aws.rds.pi.db_load.user doesn't have an attribute %v, valid attributes: [db.user]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsRdsPiDbLoadWaitEventMetricAttributeKey specifies the key of an attribute for the aws.rds.pi.db_load.wait_event metric.
+type AwsRdsPiDbLoadWaitEventMetricAttributeKey string
+
+const (
+	AwsRdsPiDbLoadWaitEventMetricAttributeKeyAwsRdsPiWaitEventName AwsRdsPiDbLoadWaitEventMetricAttributeKey = "aws.rds.pi.wait_event.name"
+	AwsRdsPiDbLoadWaitEventMetricAttributeKeyAwsRdsPiWaitEventType AwsRdsPiDbLoadWaitEventMetricAttributeKey = "aws.rds.pi.wait_event.type"
+)
+
+// AwsRdsPiDbLoadWaitEventMetricConfig provides config for the aws.rds.pi.db_load.wait_event metric.
+type AwsRdsPiDbLoadWaitEventMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                      `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsRdsPiDbLoadWaitEventMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsRdsPiDbLoadWaitEventMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsRdsPiDbLoadWaitEventMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsRdsPiDbLoadWaitEventMetricAttributeKeyAwsRdsPiWaitEventName, AwsRdsPiDbLoadWaitEventMetricAttributeKeyAwsRdsPiWaitEventType:
+		default:
+			return fmt.Errorf("metric aws.rds.pi.db_load.wait_event doesn't have an attribute %v, valid attributes: [aws.rds.pi.wait_event.name, aws.rds.pi.wait_event.type]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
 // AwsRdsPostgresqlCheckpointLagMetricConfig provides config for the aws.rds.postgresql.checkpoint.lag metric.
 type AwsRdsPostgresqlCheckpointLagMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
@@ -2041,6 +2283,11 @@ type MetricsConfig struct {
 	AwsRdsMysqlReplicationChannelLag                  AwsRdsMysqlReplicationChannelLagMetricConfig                  `mapstructure:"aws.rds.mysql.replication_channel.lag"`
 	AwsRdsNetworkReceiveThroughput                    AwsRdsNetworkReceiveThroughputMetricConfig                    `mapstructure:"aws.rds.network.receive.throughput"`
 	AwsRdsNetworkTransmitThroughput                   AwsRdsNetworkTransmitThroughputMetricConfig                   `mapstructure:"aws.rds.network.transmit.throughput"`
+	AwsRdsPiCounter                                   AwsRdsPiCounterMetricConfig                                   `mapstructure:"aws.rds.pi.counter"`
+	AwsRdsPiDbLoadHost                                AwsRdsPiDbLoadHostMetricConfig                                `mapstructure:"aws.rds.pi.db_load.host"`
+	AwsRdsPiDbLoadSQL                                 AwsRdsPiDbLoadSQLMetricConfig                                 `mapstructure:"aws.rds.pi.db_load.sql"`
+	AwsRdsPiDbLoadUser                                AwsRdsPiDbLoadUserMetricConfig                                `mapstructure:"aws.rds.pi.db_load.user"`
+	AwsRdsPiDbLoadWaitEvent                           AwsRdsPiDbLoadWaitEventMetricConfig                           `mapstructure:"aws.rds.pi.db_load.wait_event"`
 	AwsRdsPostgresqlCheckpointLag                     AwsRdsPostgresqlCheckpointLagMetricConfig                     `mapstructure:"aws.rds.postgresql.checkpoint.lag"`
 	AwsRdsPostgresqlLogicalReplicationSlotOldestLag   AwsRdsPostgresqlLogicalReplicationSlotOldestLagMetricConfig   `mapstructure:"aws.rds.postgresql.logical_replication_slot.oldest_lag"`
 	AwsRdsPostgresqlReplicationSlotDiskUsage          AwsRdsPostgresqlReplicationSlotDiskUsageMetricConfig          `mapstructure:"aws.rds.postgresql.replication_slot.disk_usage"`
@@ -2277,6 +2524,31 @@ func DefaultMetricsConfig() MetricsConfig {
 		},
 		AwsRdsNetworkTransmitThroughput: AwsRdsNetworkTransmitThroughputMetricConfig{
 			Enabled: true,
+		},
+		AwsRdsPiCounter: AwsRdsPiCounterMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsRdsPiCounterMetricAttributeKey{AwsRdsPiCounterMetricAttributeKeyAwsRdsPiCounterName},
+		},
+		AwsRdsPiDbLoadHost: AwsRdsPiDbLoadHostMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsRdsPiDbLoadHostMetricAttributeKey{AwsRdsPiDbLoadHostMetricAttributeKeyClientAddress},
+		},
+		AwsRdsPiDbLoadSQL: AwsRdsPiDbLoadSQLMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsRdsPiDbLoadSQLMetricAttributeKey{AwsRdsPiDbLoadSQLMetricAttributeKeyAwsRdsPiSQLID, AwsRdsPiDbLoadSQLMetricAttributeKeyDbQueryText},
+		},
+		AwsRdsPiDbLoadUser: AwsRdsPiDbLoadUserMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsRdsPiDbLoadUserMetricAttributeKey{AwsRdsPiDbLoadUserMetricAttributeKeyDbUser},
+		},
+		AwsRdsPiDbLoadWaitEvent: AwsRdsPiDbLoadWaitEventMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsRdsPiDbLoadWaitEventMetricAttributeKey{AwsRdsPiDbLoadWaitEventMetricAttributeKeyAwsRdsPiWaitEventName, AwsRdsPiDbLoadWaitEventMetricAttributeKeyAwsRdsPiWaitEventType},
 		},
 		AwsRdsPostgresqlCheckpointLag: AwsRdsPostgresqlCheckpointLagMetricConfig{
 			Enabled: true,

@@ -238,6 +238,31 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					AwsRdsNetworkTransmitThroughput: AwsRdsNetworkTransmitThroughputMetricConfig{
 						Enabled: true,
 					},
+					AwsRdsPiCounter: AwsRdsPiCounterMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsPiCounterMetricAttributeKey{AwsRdsPiCounterMetricAttributeKeyAwsRdsPiCounterName},
+					},
+					AwsRdsPiDbLoadHost: AwsRdsPiDbLoadHostMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsPiDbLoadHostMetricAttributeKey{AwsRdsPiDbLoadHostMetricAttributeKeyClientAddress},
+					},
+					AwsRdsPiDbLoadSQL: AwsRdsPiDbLoadSQLMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsPiDbLoadSQLMetricAttributeKey{AwsRdsPiDbLoadSQLMetricAttributeKeyAwsRdsPiSQLID, AwsRdsPiDbLoadSQLMetricAttributeKeyDbQueryText},
+					},
+					AwsRdsPiDbLoadUser: AwsRdsPiDbLoadUserMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsPiDbLoadUserMetricAttributeKey{AwsRdsPiDbLoadUserMetricAttributeKeyDbUser},
+					},
+					AwsRdsPiDbLoadWaitEvent: AwsRdsPiDbLoadWaitEventMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsPiDbLoadWaitEventMetricAttributeKey{AwsRdsPiDbLoadWaitEventMetricAttributeKeyAwsRdsPiWaitEventName, AwsRdsPiDbLoadWaitEventMetricAttributeKeyAwsRdsPiWaitEventType},
+					},
 					AwsRdsPostgresqlCheckpointLag: AwsRdsPostgresqlCheckpointLagMetricConfig{
 						Enabled: true,
 					},
@@ -548,6 +573,31 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					AwsRdsNetworkTransmitThroughput: AwsRdsNetworkTransmitThroughputMetricConfig{
 						Enabled: false,
 					},
+					AwsRdsPiCounter: AwsRdsPiCounterMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsPiCounterMetricAttributeKey{AwsRdsPiCounterMetricAttributeKeyAwsRdsPiCounterName},
+					},
+					AwsRdsPiDbLoadHost: AwsRdsPiDbLoadHostMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsPiDbLoadHostMetricAttributeKey{AwsRdsPiDbLoadHostMetricAttributeKeyClientAddress},
+					},
+					AwsRdsPiDbLoadSQL: AwsRdsPiDbLoadSQLMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsPiDbLoadSQLMetricAttributeKey{AwsRdsPiDbLoadSQLMetricAttributeKeyAwsRdsPiSQLID, AwsRdsPiDbLoadSQLMetricAttributeKeyDbQueryText},
+					},
+					AwsRdsPiDbLoadUser: AwsRdsPiDbLoadUserMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsPiDbLoadUserMetricAttributeKey{AwsRdsPiDbLoadUserMetricAttributeKeyDbUser},
+					},
+					AwsRdsPiDbLoadWaitEvent: AwsRdsPiDbLoadWaitEventMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsPiDbLoadWaitEventMetricAttributeKey{AwsRdsPiDbLoadWaitEventMetricAttributeKeyAwsRdsPiWaitEventName, AwsRdsPiDbLoadWaitEventMetricAttributeKeyAwsRdsPiWaitEventType},
+					},
 					AwsRdsPostgresqlCheckpointLag: AwsRdsPostgresqlCheckpointLagMetricConfig{
 						Enabled: false,
 					},
@@ -646,7 +696,7 @@ func TestMetricsBuilderConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := loadMetricsBuilderConfig(t, tt.name)
-			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(AwsRdsAuroraBufferCacheHitRatioMetricConfig{}, AwsRdsAuroraCommitLatencyMetricConfig{}, AwsRdsAuroraCommitThroughputMetricConfig{}, AwsRdsAuroraDeadlocksMetricConfig{}, AwsRdsAuroraMysqlBinlogReplicaLagMetricConfig{}, AwsRdsAuroraMysqlDdlLatencyMetricConfig{}, AwsRdsAuroraMysqlDdlThroughputMetricConfig{}, AwsRdsAuroraMysqlDeleteLatencyMetricConfig{}, AwsRdsAuroraMysqlDeleteThroughputMetricConfig{}, AwsRdsAuroraMysqlDmlLatencyMetricConfig{}, AwsRdsAuroraMysqlDmlThroughputMetricConfig{}, AwsRdsAuroraMysqlInsertLatencyMetricConfig{}, AwsRdsAuroraMysqlInsertThroughputMetricConfig{}, AwsRdsAuroraMysqlLoginFailuresMetricConfig{}, AwsRdsAuroraMysqlQueriesMetricConfig{}, AwsRdsAuroraMysqlResultSetCacheHitRatioMetricConfig{}, AwsRdsAuroraMysqlRollbackSegmentHistoryListLengthMetricConfig{}, AwsRdsAuroraMysqlRowLockTimeMetricConfig{}, AwsRdsAuroraMysqlSelectLatencyMetricConfig{}, AwsRdsAuroraMysqlSelectThroughputMetricConfig{}, AwsRdsAuroraMysqlTransactionsActiveMetricConfig{}, AwsRdsAuroraMysqlTransactionsBlockedMetricConfig{}, AwsRdsAuroraMysqlUpdateLatencyMetricConfig{}, AwsRdsAuroraMysqlUpdateThroughputMetricConfig{}, AwsRdsAuroraPostgresqlRdsReplicaLagMetricConfig{}, AwsRdsAuroraPostgresqlTempStorageIopsMetricConfig{}, AwsRdsAuroraPostgresqlTempStorageThroughputMetricConfig{}, AwsRdsAuroraReplicaLagMetricConfig{}, AwsRdsAuroraReplicaMaxLagMetricConfig{}, AwsRdsAuroraReplicaMinLagMetricConfig{}, AwsRdsAuroraStorageNetworkReceiveThroughputMetricConfig{}, AwsRdsAuroraStorageNetworkTransmitThroughputMetricConfig{}, AwsRdsClusterGlobalDbDataTransferMetricConfig{}, AwsRdsClusterGlobalDbReplicatedWriteIoMetricConfig{}, AwsRdsClusterGlobalDbReplicationLagMetricConfig{}, AwsRdsClusterMembersMetricConfig{}, AwsRdsClusterServerlessAcuUtilizationMetricConfig{}, AwsRdsClusterServerlessCapacityMetricConfig{}, AwsRdsClusterVolumeReadOperationsMetricConfig{}, AwsRdsClusterVolumeUsedMetricConfig{}, AwsRdsClusterVolumeWriteOperationsMetricConfig{}, AwsRdsConnectionsMetricConfig{}, AwsRdsCPUCreditBalanceMetricConfig{}, AwsRdsCPUCreditUsageMetricConfig{}, AwsRdsCPUSurplusCreditBalanceMetricConfig{}, AwsRdsCPUSurplusCreditChargedMetricConfig{}, AwsRdsCPUUtilizationMetricConfig{}, AwsRdsDbLoadMetricConfig{}, AwsRdsDbLoadCPUMetricConfig{}, AwsRdsDbLoadNonCPUMetricConfig{}, AwsRdsDbLoadRelativeToVcpusMetricConfig{}, AwsRdsDiskQueueDepthMetricConfig{}, AwsRdsEbsByteBalanceMetricConfig{}, AwsRdsEbsIoBalanceMetricConfig{}, AwsRdsInstanceBackupRetentionPeriodMetricConfig{}, AwsRdsInstanceEnhancedMonitoringIntervalMetricConfig{}, AwsRdsInstanceMultiAzMetricConfig{}, AwsRdsInstancePerformanceInsightsEnabledMetricConfig{}, AwsRdsInstanceStatusMetricConfig{}, AwsRdsInstanceStorageAllocatedMetricConfig{}, AwsRdsInstanceStorageMaxAllocatedMetricConfig{}, AwsRdsInstanceStorageProvisionedIopsMetricConfig{}, AwsRdsInstanceStorageProvisionedThroughputMetricConfig{}, AwsRdsLocalStorageFreeMetricConfig{}, AwsRdsMemoryFreeableMetricConfig{}, AwsRdsMysqlBinlogDiskUsageMetricConfig{}, AwsRdsMysqlConnectionAttemptsMetricConfig{}, AwsRdsMysqlReplicationChannelLagMetricConfig{}, AwsRdsNetworkReceiveThroughputMetricConfig{}, AwsRdsNetworkTransmitThroughputMetricConfig{}, AwsRdsPostgresqlCheckpointLagMetricConfig{}, AwsRdsPostgresqlLogicalReplicationSlotOldestLagMetricConfig{}, AwsRdsPostgresqlReplicationSlotDiskUsageMetricConfig{}, AwsRdsPostgresqlReplicationSlotOldestLagMetricConfig{}, AwsRdsPostgresqlTransactionIdsMaxUsedMetricConfig{}, AwsRdsPostgresqlTransactionLogsDiskUsageMetricConfig{}, AwsRdsPostgresqlTransactionLogsGenerationMetricConfig{}, AwsRdsReadIopsMetricConfig{}, AwsRdsReadLatencyMetricConfig{}, AwsRdsReadThroughputMetricConfig{}, AwsRdsReplicaLagMetricConfig{}, AwsRdsSlowQueryCountMetricConfig{}, AwsRdsSlowQueryDurationMetricConfig{}, AwsRdsSlowQueryDurationMaxMetricConfig{}, AwsRdsSlowQueryRowsExaminedMetricConfig{}, AwsRdsStorageBurstBalanceMetricConfig{}, AwsRdsStorageFreeMetricConfig{}, AwsRdsSwapUsageMetricConfig{}, AwsRdsWriteIopsMetricConfig{}, AwsRdsWriteLatencyMetricConfig{}, AwsRdsWriteThroughputMetricConfig{}, ResourceAttributeConfig{}))
+			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(AwsRdsAuroraBufferCacheHitRatioMetricConfig{}, AwsRdsAuroraCommitLatencyMetricConfig{}, AwsRdsAuroraCommitThroughputMetricConfig{}, AwsRdsAuroraDeadlocksMetricConfig{}, AwsRdsAuroraMysqlBinlogReplicaLagMetricConfig{}, AwsRdsAuroraMysqlDdlLatencyMetricConfig{}, AwsRdsAuroraMysqlDdlThroughputMetricConfig{}, AwsRdsAuroraMysqlDeleteLatencyMetricConfig{}, AwsRdsAuroraMysqlDeleteThroughputMetricConfig{}, AwsRdsAuroraMysqlDmlLatencyMetricConfig{}, AwsRdsAuroraMysqlDmlThroughputMetricConfig{}, AwsRdsAuroraMysqlInsertLatencyMetricConfig{}, AwsRdsAuroraMysqlInsertThroughputMetricConfig{}, AwsRdsAuroraMysqlLoginFailuresMetricConfig{}, AwsRdsAuroraMysqlQueriesMetricConfig{}, AwsRdsAuroraMysqlResultSetCacheHitRatioMetricConfig{}, AwsRdsAuroraMysqlRollbackSegmentHistoryListLengthMetricConfig{}, AwsRdsAuroraMysqlRowLockTimeMetricConfig{}, AwsRdsAuroraMysqlSelectLatencyMetricConfig{}, AwsRdsAuroraMysqlSelectThroughputMetricConfig{}, AwsRdsAuroraMysqlTransactionsActiveMetricConfig{}, AwsRdsAuroraMysqlTransactionsBlockedMetricConfig{}, AwsRdsAuroraMysqlUpdateLatencyMetricConfig{}, AwsRdsAuroraMysqlUpdateThroughputMetricConfig{}, AwsRdsAuroraPostgresqlRdsReplicaLagMetricConfig{}, AwsRdsAuroraPostgresqlTempStorageIopsMetricConfig{}, AwsRdsAuroraPostgresqlTempStorageThroughputMetricConfig{}, AwsRdsAuroraReplicaLagMetricConfig{}, AwsRdsAuroraReplicaMaxLagMetricConfig{}, AwsRdsAuroraReplicaMinLagMetricConfig{}, AwsRdsAuroraStorageNetworkReceiveThroughputMetricConfig{}, AwsRdsAuroraStorageNetworkTransmitThroughputMetricConfig{}, AwsRdsClusterGlobalDbDataTransferMetricConfig{}, AwsRdsClusterGlobalDbReplicatedWriteIoMetricConfig{}, AwsRdsClusterGlobalDbReplicationLagMetricConfig{}, AwsRdsClusterMembersMetricConfig{}, AwsRdsClusterServerlessAcuUtilizationMetricConfig{}, AwsRdsClusterServerlessCapacityMetricConfig{}, AwsRdsClusterVolumeReadOperationsMetricConfig{}, AwsRdsClusterVolumeUsedMetricConfig{}, AwsRdsClusterVolumeWriteOperationsMetricConfig{}, AwsRdsConnectionsMetricConfig{}, AwsRdsCPUCreditBalanceMetricConfig{}, AwsRdsCPUCreditUsageMetricConfig{}, AwsRdsCPUSurplusCreditBalanceMetricConfig{}, AwsRdsCPUSurplusCreditChargedMetricConfig{}, AwsRdsCPUUtilizationMetricConfig{}, AwsRdsDbLoadMetricConfig{}, AwsRdsDbLoadCPUMetricConfig{}, AwsRdsDbLoadNonCPUMetricConfig{}, AwsRdsDbLoadRelativeToVcpusMetricConfig{}, AwsRdsDiskQueueDepthMetricConfig{}, AwsRdsEbsByteBalanceMetricConfig{}, AwsRdsEbsIoBalanceMetricConfig{}, AwsRdsInstanceBackupRetentionPeriodMetricConfig{}, AwsRdsInstanceEnhancedMonitoringIntervalMetricConfig{}, AwsRdsInstanceMultiAzMetricConfig{}, AwsRdsInstancePerformanceInsightsEnabledMetricConfig{}, AwsRdsInstanceStatusMetricConfig{}, AwsRdsInstanceStorageAllocatedMetricConfig{}, AwsRdsInstanceStorageMaxAllocatedMetricConfig{}, AwsRdsInstanceStorageProvisionedIopsMetricConfig{}, AwsRdsInstanceStorageProvisionedThroughputMetricConfig{}, AwsRdsLocalStorageFreeMetricConfig{}, AwsRdsMemoryFreeableMetricConfig{}, AwsRdsMysqlBinlogDiskUsageMetricConfig{}, AwsRdsMysqlConnectionAttemptsMetricConfig{}, AwsRdsMysqlReplicationChannelLagMetricConfig{}, AwsRdsNetworkReceiveThroughputMetricConfig{}, AwsRdsNetworkTransmitThroughputMetricConfig{}, AwsRdsPiCounterMetricConfig{}, AwsRdsPiDbLoadHostMetricConfig{}, AwsRdsPiDbLoadSQLMetricConfig{}, AwsRdsPiDbLoadUserMetricConfig{}, AwsRdsPiDbLoadWaitEventMetricConfig{}, AwsRdsPostgresqlCheckpointLagMetricConfig{}, AwsRdsPostgresqlLogicalReplicationSlotOldestLagMetricConfig{}, AwsRdsPostgresqlReplicationSlotDiskUsageMetricConfig{}, AwsRdsPostgresqlReplicationSlotOldestLagMetricConfig{}, AwsRdsPostgresqlTransactionIdsMaxUsedMetricConfig{}, AwsRdsPostgresqlTransactionLogsDiskUsageMetricConfig{}, AwsRdsPostgresqlTransactionLogsGenerationMetricConfig{}, AwsRdsReadIopsMetricConfig{}, AwsRdsReadLatencyMetricConfig{}, AwsRdsReadThroughputMetricConfig{}, AwsRdsReplicaLagMetricConfig{}, AwsRdsSlowQueryCountMetricConfig{}, AwsRdsSlowQueryDurationMetricConfig{}, AwsRdsSlowQueryDurationMaxMetricConfig{}, AwsRdsSlowQueryRowsExaminedMetricConfig{}, AwsRdsStorageBurstBalanceMetricConfig{}, AwsRdsStorageFreeMetricConfig{}, AwsRdsSwapUsageMetricConfig{}, AwsRdsWriteIopsMetricConfig{}, AwsRdsWriteLatencyMetricConfig{}, AwsRdsWriteThroughputMetricConfig{}, ResourceAttributeConfig{}))
 			require.Emptyf(t, diff, "Config mismatch (-expected +actual):\n%s", diff)
 		})
 	}
@@ -660,6 +710,66 @@ func TestAwsRdsInstanceStatusMetricsConfig_Validate(t *testing.T) {
 	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.instance.status doesn't have an attribute invalid, valid attributes: [status]")
 
 	cfg = DefaultMetricsConfig().AwsRdsInstanceStatus
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsRdsPiCounterMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsRdsPiCounter
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsRdsPiCounterMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.pi.counter doesn't have an attribute invalid, valid attributes: [aws.rds.pi.counter.name]")
+
+	cfg = DefaultMetricsConfig().AwsRdsPiCounter
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsRdsPiDbLoadHostMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsRdsPiDbLoadHost
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsRdsPiDbLoadHostMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.pi.db_load.host doesn't have an attribute invalid, valid attributes: [client.address]")
+
+	cfg = DefaultMetricsConfig().AwsRdsPiDbLoadHost
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsRdsPiDbLoadSQLMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsRdsPiDbLoadSQL
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsRdsPiDbLoadSQLMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.pi.db_load.sql doesn't have an attribute invalid, valid attributes: [aws.rds.pi.sql.id, db.query.text]")
+
+	cfg = DefaultMetricsConfig().AwsRdsPiDbLoadSQL
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsRdsPiDbLoadUserMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsRdsPiDbLoadUser
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsRdsPiDbLoadUserMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.pi.db_load.user doesn't have an attribute invalid, valid attributes: [db.user]")
+
+	cfg = DefaultMetricsConfig().AwsRdsPiDbLoadUser
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsRdsPiDbLoadWaitEventMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsRdsPiDbLoadWaitEvent
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsRdsPiDbLoadWaitEventMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.pi.db_load.wait_event doesn't have an attribute invalid, valid attributes: [aws.rds.pi.wait_event.name, aws.rds.pi.wait_event.type]")
+
+	cfg = DefaultMetricsConfig().AwsRdsPiDbLoadWaitEvent
 	cfg.AggregationStrategy = "invalid"
 	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
 }

@@ -269,6 +269,26 @@ var MetricsInfo = metricsInfo{
 	AwsRdsNetworkTransmitThroughput: metricInfo{
 		Name: "aws.rds.network.transmit.throughput",
 	},
+	AwsRdsPiCounter: metricInfo{
+		Name:       "aws.rds.pi.counter",
+		Attributes: []string{"aws.rds.pi.counter.name"},
+	},
+	AwsRdsPiDbLoadHost: metricInfo{
+		Name:       "aws.rds.pi.db_load.host",
+		Attributes: []string{"client.address"},
+	},
+	AwsRdsPiDbLoadSQL: metricInfo{
+		Name:       "aws.rds.pi.db_load.sql",
+		Attributes: []string{"aws.rds.pi.sql.id", "db.query.text"},
+	},
+	AwsRdsPiDbLoadUser: metricInfo{
+		Name:       "aws.rds.pi.db_load.user",
+		Attributes: []string{"db.user"},
+	},
+	AwsRdsPiDbLoadWaitEvent: metricInfo{
+		Name:       "aws.rds.pi.db_load.wait_event",
+		Attributes: []string{"aws.rds.pi.wait_event.name", "aws.rds.pi.wait_event.type"},
+	},
 	AwsRdsPostgresqlCheckpointLag: metricInfo{
 		Name: "aws.rds.postgresql.checkpoint.lag",
 	},
@@ -409,6 +429,11 @@ type metricsInfo struct {
 	AwsRdsMysqlReplicationChannelLag                  metricInfo
 	AwsRdsNetworkReceiveThroughput                    metricInfo
 	AwsRdsNetworkTransmitThroughput                   metricInfo
+	AwsRdsPiCounter                                   metricInfo
+	AwsRdsPiDbLoadHost                                metricInfo
+	AwsRdsPiDbLoadSQL                                 metricInfo
+	AwsRdsPiDbLoadUser                                metricInfo
+	AwsRdsPiDbLoadWaitEvent                           metricInfo
 	AwsRdsPostgresqlCheckpointLag                     metricInfo
 	AwsRdsPostgresqlLogicalReplicationSlotOldestLag   metricInfo
 	AwsRdsPostgresqlReplicationSlotDiskUsage          metricInfo
@@ -3976,6 +4001,457 @@ func newMetricAwsRdsNetworkTransmitThroughput(cfg AwsRdsNetworkTransmitThroughpu
 	return m
 }
 
+type metricAwsRdsPiCounter struct {
+	data          pmetric.Metric              // data buffer for generated metric.
+	config        AwsRdsPiCounterMetricConfig // metric config provided by user.
+	capacity      int                         // max observed number of data points added to the metric.
+	aggDataPoints []float64                   // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.pi.counter metric with initial data.
+func (m *metricAwsRdsPiCounter) init() {
+	m.data.SetName("aws.rds.pi.counter")
+	m.data.SetDescription("A Performance Insights counter (average over the period) that CloudWatch does not publish; which ones depends on the engine (README, Performance Insights).")
+	m.data.SetUnit("1")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsPiCounter) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, awsRdsPiCounterNameAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsPiCounterMetricAttributeKeyAwsRdsPiCounterName) {
+		dp.Attributes().PutStr("aws.rds.pi.counter.name", awsRdsPiCounterNameAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetDoubleValue(dpi.DoubleValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.DoubleValue() > val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.DoubleValue() < val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetDoubleValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsPiCounter) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsPiCounter) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsPiCounter(cfg AwsRdsPiCounterMetricConfig) metricAwsRdsPiCounter {
+	m := metricAwsRdsPiCounter{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsPiDbLoadHost struct {
+	data          pmetric.Metric                 // data buffer for generated metric.
+	config        AwsRdsPiDbLoadHostMetricConfig // metric config provided by user.
+	capacity      int                            // max observed number of data points added to the metric.
+	aggDataPoints []float64                      // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.pi.db_load.host metric with initial data.
+func (m *metricAwsRdsPiDbLoadHost) init() {
+	m.data.SetName("aws.rds.pi.db_load.host")
+	m.data.SetDescription("Database load (average active sessions) by client host, from Performance Insights: the top performance_insights.top hosts.")
+	m.data.SetUnit("{session}")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsPiDbLoadHost) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, clientAddressAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsPiDbLoadHostMetricAttributeKeyClientAddress) {
+		dp.Attributes().PutStr("client.address", clientAddressAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetDoubleValue(dpi.DoubleValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.DoubleValue() > val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.DoubleValue() < val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetDoubleValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsPiDbLoadHost) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsPiDbLoadHost) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsPiDbLoadHost(cfg AwsRdsPiDbLoadHostMetricConfig) metricAwsRdsPiDbLoadHost {
+	m := metricAwsRdsPiDbLoadHost{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsPiDbLoadSQL struct {
+	data          pmetric.Metric                // data buffer for generated metric.
+	config        AwsRdsPiDbLoadSQLMetricConfig // metric config provided by user.
+	capacity      int                           // max observed number of data points added to the metric.
+	aggDataPoints []float64                     // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.pi.db_load.sql metric with initial data.
+func (m *metricAwsRdsPiDbLoadSQL) init() {
+	m.data.SetName("aws.rds.pi.db_load.sql")
+	m.data.SetDescription("Database load (average active sessions) by tokenized SQL statement, from Performance Insights: the top performance_insights.top statements.")
+	m.data.SetUnit("{session}")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsPiDbLoadSQL) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, awsRdsPiSQLIDAttributeValue string, dbQueryTextAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsPiDbLoadSQLMetricAttributeKeyAwsRdsPiSQLID) {
+		dp.Attributes().PutStr("aws.rds.pi.sql.id", awsRdsPiSQLIDAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsPiDbLoadSQLMetricAttributeKeyDbQueryText) {
+		dp.Attributes().PutStr("db.query.text", dbQueryTextAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetDoubleValue(dpi.DoubleValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.DoubleValue() > val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.DoubleValue() < val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetDoubleValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsPiDbLoadSQL) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsPiDbLoadSQL) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsPiDbLoadSQL(cfg AwsRdsPiDbLoadSQLMetricConfig) metricAwsRdsPiDbLoadSQL {
+	m := metricAwsRdsPiDbLoadSQL{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsPiDbLoadUser struct {
+	data          pmetric.Metric                 // data buffer for generated metric.
+	config        AwsRdsPiDbLoadUserMetricConfig // metric config provided by user.
+	capacity      int                            // max observed number of data points added to the metric.
+	aggDataPoints []float64                      // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.pi.db_load.user metric with initial data.
+func (m *metricAwsRdsPiDbLoadUser) init() {
+	m.data.SetName("aws.rds.pi.db_load.user")
+	m.data.SetDescription("Database load (average active sessions) by database user, from Performance Insights: the top performance_insights.top users.")
+	m.data.SetUnit("{session}")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsPiDbLoadUser) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, dbUserAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsPiDbLoadUserMetricAttributeKeyDbUser) {
+		dp.Attributes().PutStr("db.user", dbUserAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetDoubleValue(dpi.DoubleValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.DoubleValue() > val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.DoubleValue() < val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetDoubleValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsPiDbLoadUser) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsPiDbLoadUser) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsPiDbLoadUser(cfg AwsRdsPiDbLoadUserMetricConfig) metricAwsRdsPiDbLoadUser {
+	m := metricAwsRdsPiDbLoadUser{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsPiDbLoadWaitEvent struct {
+	data          pmetric.Metric                      // data buffer for generated metric.
+	config        AwsRdsPiDbLoadWaitEventMetricConfig // metric config provided by user.
+	capacity      int                                 // max observed number of data points added to the metric.
+	aggDataPoints []float64                           // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.pi.db_load.wait_event metric with initial data.
+func (m *metricAwsRdsPiDbLoadWaitEvent) init() {
+	m.data.SetName("aws.rds.pi.db_load.wait_event")
+	m.data.SetDescription("Database load (average active sessions) by wait event, from Performance Insights: the top performance_insights.top wait events of each period read.")
+	m.data.SetUnit("{session}")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsPiDbLoadWaitEvent) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, awsRdsPiWaitEventNameAttributeValue string, awsRdsPiWaitEventTypeAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsPiDbLoadWaitEventMetricAttributeKeyAwsRdsPiWaitEventName) {
+		dp.Attributes().PutStr("aws.rds.pi.wait_event.name", awsRdsPiWaitEventNameAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsPiDbLoadWaitEventMetricAttributeKeyAwsRdsPiWaitEventType) {
+		dp.Attributes().PutStr("aws.rds.pi.wait_event.type", awsRdsPiWaitEventTypeAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetDoubleValue(dpi.DoubleValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.DoubleValue() > val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.DoubleValue() < val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetDoubleValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsPiDbLoadWaitEvent) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsPiDbLoadWaitEvent) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsPiDbLoadWaitEvent(cfg AwsRdsPiDbLoadWaitEventMetricConfig) metricAwsRdsPiDbLoadWaitEvent {
+	m := metricAwsRdsPiDbLoadWaitEvent{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
 type metricAwsRdsPostgresqlCheckpointLag struct {
 	data     pmetric.Metric                            // data buffer for generated metric.
 	config   AwsRdsPostgresqlCheckpointLagMetricConfig // metric config provided by user.
@@ -5268,6 +5744,11 @@ type MetricsBuilder struct {
 	metricAwsRdsMysqlReplicationChannelLag                  metricAwsRdsMysqlReplicationChannelLag
 	metricAwsRdsNetworkReceiveThroughput                    metricAwsRdsNetworkReceiveThroughput
 	metricAwsRdsNetworkTransmitThroughput                   metricAwsRdsNetworkTransmitThroughput
+	metricAwsRdsPiCounter                                   metricAwsRdsPiCounter
+	metricAwsRdsPiDbLoadHost                                metricAwsRdsPiDbLoadHost
+	metricAwsRdsPiDbLoadSQL                                 metricAwsRdsPiDbLoadSQL
+	metricAwsRdsPiDbLoadUser                                metricAwsRdsPiDbLoadUser
+	metricAwsRdsPiDbLoadWaitEvent                           metricAwsRdsPiDbLoadWaitEvent
 	metricAwsRdsPostgresqlCheckpointLag                     metricAwsRdsPostgresqlCheckpointLag
 	metricAwsRdsPostgresqlLogicalReplicationSlotOldestLag   metricAwsRdsPostgresqlLogicalReplicationSlotOldestLag
 	metricAwsRdsPostgresqlReplicationSlotDiskUsage          metricAwsRdsPostgresqlReplicationSlotDiskUsage
@@ -5384,6 +5865,11 @@ func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, opt
 		metricAwsRdsMysqlReplicationChannelLag:                  newMetricAwsRdsMysqlReplicationChannelLag(mbc.Metrics.AwsRdsMysqlReplicationChannelLag),
 		metricAwsRdsNetworkReceiveThroughput:                    newMetricAwsRdsNetworkReceiveThroughput(mbc.Metrics.AwsRdsNetworkReceiveThroughput),
 		metricAwsRdsNetworkTransmitThroughput:                   newMetricAwsRdsNetworkTransmitThroughput(mbc.Metrics.AwsRdsNetworkTransmitThroughput),
+		metricAwsRdsPiCounter:                                   newMetricAwsRdsPiCounter(mbc.Metrics.AwsRdsPiCounter),
+		metricAwsRdsPiDbLoadHost:                                newMetricAwsRdsPiDbLoadHost(mbc.Metrics.AwsRdsPiDbLoadHost),
+		metricAwsRdsPiDbLoadSQL:                                 newMetricAwsRdsPiDbLoadSQL(mbc.Metrics.AwsRdsPiDbLoadSQL),
+		metricAwsRdsPiDbLoadUser:                                newMetricAwsRdsPiDbLoadUser(mbc.Metrics.AwsRdsPiDbLoadUser),
+		metricAwsRdsPiDbLoadWaitEvent:                           newMetricAwsRdsPiDbLoadWaitEvent(mbc.Metrics.AwsRdsPiDbLoadWaitEvent),
 		metricAwsRdsPostgresqlCheckpointLag:                     newMetricAwsRdsPostgresqlCheckpointLag(mbc.Metrics.AwsRdsPostgresqlCheckpointLag),
 		metricAwsRdsPostgresqlLogicalReplicationSlotOldestLag:   newMetricAwsRdsPostgresqlLogicalReplicationSlotOldestLag(mbc.Metrics.AwsRdsPostgresqlLogicalReplicationSlotOldestLag),
 		metricAwsRdsPostgresqlReplicationSlotDiskUsage:          newMetricAwsRdsPostgresqlReplicationSlotDiskUsage(mbc.Metrics.AwsRdsPostgresqlReplicationSlotDiskUsage),
@@ -5655,6 +6141,11 @@ func (mb *MetricsBuilder) EmitForResource(options ...ResourceMetricsOption) {
 	mb.metricAwsRdsMysqlReplicationChannelLag.emit(ils.Metrics())
 	mb.metricAwsRdsNetworkReceiveThroughput.emit(ils.Metrics())
 	mb.metricAwsRdsNetworkTransmitThroughput.emit(ils.Metrics())
+	mb.metricAwsRdsPiCounter.emit(ils.Metrics())
+	mb.metricAwsRdsPiDbLoadHost.emit(ils.Metrics())
+	mb.metricAwsRdsPiDbLoadSQL.emit(ils.Metrics())
+	mb.metricAwsRdsPiDbLoadUser.emit(ils.Metrics())
+	mb.metricAwsRdsPiDbLoadWaitEvent.emit(ils.Metrics())
 	mb.metricAwsRdsPostgresqlCheckpointLag.emit(ils.Metrics())
 	mb.metricAwsRdsPostgresqlLogicalReplicationSlotOldestLag.emit(ils.Metrics())
 	mb.metricAwsRdsPostgresqlReplicationSlotDiskUsage.emit(ils.Metrics())
@@ -6055,6 +6546,31 @@ func (mb *MetricsBuilder) RecordAwsRdsNetworkReceiveThroughputDataPoint(ts pcomm
 // RecordAwsRdsNetworkTransmitThroughputDataPoint adds a data point to aws.rds.network.transmit.throughput metric.
 func (mb *MetricsBuilder) RecordAwsRdsNetworkTransmitThroughputDataPoint(ts pcommon.Timestamp, val float64) {
 	mb.metricAwsRdsNetworkTransmitThroughput.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsPiCounterDataPoint adds a data point to aws.rds.pi.counter metric.
+func (mb *MetricsBuilder) RecordAwsRdsPiCounterDataPoint(ts pcommon.Timestamp, val float64, awsRdsPiCounterNameAttributeValue string) {
+	mb.metricAwsRdsPiCounter.recordDataPoint(mb.startTime, ts, val, awsRdsPiCounterNameAttributeValue)
+}
+
+// RecordAwsRdsPiDbLoadHostDataPoint adds a data point to aws.rds.pi.db_load.host metric.
+func (mb *MetricsBuilder) RecordAwsRdsPiDbLoadHostDataPoint(ts pcommon.Timestamp, val float64, clientAddressAttributeValue string) {
+	mb.metricAwsRdsPiDbLoadHost.recordDataPoint(mb.startTime, ts, val, clientAddressAttributeValue)
+}
+
+// RecordAwsRdsPiDbLoadSQLDataPoint adds a data point to aws.rds.pi.db_load.sql metric.
+func (mb *MetricsBuilder) RecordAwsRdsPiDbLoadSQLDataPoint(ts pcommon.Timestamp, val float64, awsRdsPiSQLIDAttributeValue string, dbQueryTextAttributeValue string) {
+	mb.metricAwsRdsPiDbLoadSQL.recordDataPoint(mb.startTime, ts, val, awsRdsPiSQLIDAttributeValue, dbQueryTextAttributeValue)
+}
+
+// RecordAwsRdsPiDbLoadUserDataPoint adds a data point to aws.rds.pi.db_load.user metric.
+func (mb *MetricsBuilder) RecordAwsRdsPiDbLoadUserDataPoint(ts pcommon.Timestamp, val float64, dbUserAttributeValue string) {
+	mb.metricAwsRdsPiDbLoadUser.recordDataPoint(mb.startTime, ts, val, dbUserAttributeValue)
+}
+
+// RecordAwsRdsPiDbLoadWaitEventDataPoint adds a data point to aws.rds.pi.db_load.wait_event metric.
+func (mb *MetricsBuilder) RecordAwsRdsPiDbLoadWaitEventDataPoint(ts pcommon.Timestamp, val float64, awsRdsPiWaitEventNameAttributeValue string, awsRdsPiWaitEventTypeAttributeValue string) {
+	mb.metricAwsRdsPiDbLoadWaitEvent.recordDataPoint(mb.startTime, ts, val, awsRdsPiWaitEventNameAttributeValue, awsRdsPiWaitEventTypeAttributeValue)
 }
 
 // RecordAwsRdsPostgresqlCheckpointLagDataPoint adds a data point to aws.rds.postgresql.checkpoint.lag metric.

@@ -68,6 +68,11 @@ func TestMetricsBuilder(t *testing.T) {
 			mb := NewMetricsBuilder(loadMetricsBuilderConfig(t, tt.name), settings, WithStartTime(start))
 			aggMap := make(map[string]string) // contains the aggregation strategies for each metric name
 			aggMap["aws.rds.instance.status"] = mb.metricAwsRdsInstanceStatus.config.AggregationStrategy
+			aggMap["aws.rds.pi.counter"] = mb.metricAwsRdsPiCounter.config.AggregationStrategy
+			aggMap["aws.rds.pi.db_load.host"] = mb.metricAwsRdsPiDbLoadHost.config.AggregationStrategy
+			aggMap["aws.rds.pi.db_load.sql"] = mb.metricAwsRdsPiDbLoadSQL.config.AggregationStrategy
+			aggMap["aws.rds.pi.db_load.user"] = mb.metricAwsRdsPiDbLoadUser.config.AggregationStrategy
+			aggMap["aws.rds.pi.db_load.wait_event"] = mb.metricAwsRdsPiDbLoadWaitEvent.config.AggregationStrategy
 			aggMap["aws.rds.slow_query.count"] = mb.metricAwsRdsSlowQueryCount.config.AggregationStrategy
 			aggMap["aws.rds.slow_query.duration"] = mb.metricAwsRdsSlowQueryDuration.config.AggregationStrategy
 			aggMap["aws.rds.slow_query.duration.max"] = mb.metricAwsRdsSlowQueryDurationMax.config.AggregationStrategy
@@ -295,6 +300,36 @@ func TestMetricsBuilder(t *testing.T) {
 			mb.RecordAwsRdsNetworkTransmitThroughputDataPoint(ts, 1)
 			defaultMetricsCount++
 			allMetricsCount++
+			mb.RecordAwsRdsPiCounterDataPoint(ts, 1, "aws.rds.pi.counter.name-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsPiCounterDataPoint(ts, 3, "aws.rds.pi.counter.name-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsPiDbLoadHostDataPoint(ts, 1, "client.address-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsPiDbLoadHostDataPoint(ts, 3, "client.address-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsPiDbLoadSQLDataPoint(ts, 1, "aws.rds.pi.sql.id-val", "db.query.text-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsPiDbLoadSQLDataPoint(ts, 3, "aws.rds.pi.sql.id-val-2", "db.query.text-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsPiDbLoadUserDataPoint(ts, 1, "db.user-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsPiDbLoadUserDataPoint(ts, 3, "db.user-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsPiDbLoadWaitEventDataPoint(ts, 1, "aws.rds.pi.wait_event.name-val", "aws.rds.pi.wait_event.type-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsPiDbLoadWaitEventDataPoint(ts, 3, "aws.rds.pi.wait_event.name-val-2", "aws.rds.pi.wait_event.type-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
 			mb.RecordAwsRdsPostgresqlCheckpointLagDataPoint(ts, 1)
 
 			allMetricsCount++
@@ -392,6 +427,11 @@ func TestMetricsBuilder(t *testing.T) {
 			metrics := mb.Emit(WithResource(res))
 			if tt.name == "reaggregate_set" {
 				assert.Empty(t, mb.metricAwsRdsInstanceStatus.aggDataPoints)
+				assert.Empty(t, mb.metricAwsRdsPiCounter.aggDataPoints)
+				assert.Empty(t, mb.metricAwsRdsPiDbLoadHost.aggDataPoints)
+				assert.Empty(t, mb.metricAwsRdsPiDbLoadSQL.aggDataPoints)
+				assert.Empty(t, mb.metricAwsRdsPiDbLoadUser.aggDataPoints)
+				assert.Empty(t, mb.metricAwsRdsPiDbLoadWaitEvent.aggDataPoints)
 				assert.Empty(t, mb.metricAwsRdsSlowQueryCount.aggDataPoints)
 				assert.Empty(t, mb.metricAwsRdsSlowQueryDuration.aggDataPoints)
 				assert.Empty(t, mb.metricAwsRdsSlowQueryDurationMax.aggDataPoints)
@@ -1291,6 +1331,216 @@ func TestMetricsBuilder(t *testing.T) {
 					assert.Equal(t, ts, dp.Timestamp())
 					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
 					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "aws.rds.pi.counter":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.pi.counter"], "Found a duplicate in the metrics slice: aws.rds.pi.counter")
+						validatedMetrics["aws.rds.pi.counter"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "A Performance Insights counter (average over the period) that CloudWatch does not publish; which ones depends on the engine (README, Performance Insights).", mi.Description())
+						assert.Equal(t, "1", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						awsRdsPiCounterNameAttrVal, ok := dp.Attributes().Get("aws.rds.pi.counter.name")
+						assert.True(t, ok)
+						assert.Equal(t, "aws.rds.pi.counter.name-val", awsRdsPiCounterNameAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.pi.counter"], "Found a duplicate in the metrics slice: aws.rds.pi.counter")
+						validatedMetrics["aws.rds.pi.counter"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "A Performance Insights counter (average over the period) that CloudWatch does not publish; which ones depends on the engine (README, Performance Insights).", mi.Description())
+						assert.Equal(t, "1", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						switch aggMap["aws.rds.pi.counter"] {
+						case "sum":
+							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
+						case "avg":
+							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
+						case "min":
+							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						case "max":
+							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
+						}
+						_, ok := dp.Attributes().Get("aws.rds.pi.counter.name")
+						assert.False(t, ok)
+					}
+				case "aws.rds.pi.db_load.host":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.pi.db_load.host"], "Found a duplicate in the metrics slice: aws.rds.pi.db_load.host")
+						validatedMetrics["aws.rds.pi.db_load.host"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Database load (average active sessions) by client host, from Performance Insights: the top performance_insights.top hosts.", mi.Description())
+						assert.Equal(t, "{session}", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						clientAddressAttrVal, ok := dp.Attributes().Get("client.address")
+						assert.True(t, ok)
+						assert.Equal(t, "client.address-val", clientAddressAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.pi.db_load.host"], "Found a duplicate in the metrics slice: aws.rds.pi.db_load.host")
+						validatedMetrics["aws.rds.pi.db_load.host"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Database load (average active sessions) by client host, from Performance Insights: the top performance_insights.top hosts.", mi.Description())
+						assert.Equal(t, "{session}", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						switch aggMap["aws.rds.pi.db_load.host"] {
+						case "sum":
+							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
+						case "avg":
+							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
+						case "min":
+							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						case "max":
+							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
+						}
+						_, ok := dp.Attributes().Get("client.address")
+						assert.False(t, ok)
+					}
+				case "aws.rds.pi.db_load.sql":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.pi.db_load.sql"], "Found a duplicate in the metrics slice: aws.rds.pi.db_load.sql")
+						validatedMetrics["aws.rds.pi.db_load.sql"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Database load (average active sessions) by tokenized SQL statement, from Performance Insights: the top performance_insights.top statements.", mi.Description())
+						assert.Equal(t, "{session}", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						awsRdsPiSQLIDAttrVal, ok := dp.Attributes().Get("aws.rds.pi.sql.id")
+						assert.True(t, ok)
+						assert.Equal(t, "aws.rds.pi.sql.id-val", awsRdsPiSQLIDAttrVal.Str())
+						dbQueryTextAttrVal, ok := dp.Attributes().Get("db.query.text")
+						assert.True(t, ok)
+						assert.Equal(t, "db.query.text-val", dbQueryTextAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.pi.db_load.sql"], "Found a duplicate in the metrics slice: aws.rds.pi.db_load.sql")
+						validatedMetrics["aws.rds.pi.db_load.sql"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Database load (average active sessions) by tokenized SQL statement, from Performance Insights: the top performance_insights.top statements.", mi.Description())
+						assert.Equal(t, "{session}", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						switch aggMap["aws.rds.pi.db_load.sql"] {
+						case "sum":
+							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
+						case "avg":
+							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
+						case "min":
+							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						case "max":
+							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
+						}
+						_, ok := dp.Attributes().Get("aws.rds.pi.sql.id")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("db.query.text")
+						assert.False(t, ok)
+					}
+				case "aws.rds.pi.db_load.user":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.pi.db_load.user"], "Found a duplicate in the metrics slice: aws.rds.pi.db_load.user")
+						validatedMetrics["aws.rds.pi.db_load.user"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Database load (average active sessions) by database user, from Performance Insights: the top performance_insights.top users.", mi.Description())
+						assert.Equal(t, "{session}", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						dbUserAttrVal, ok := dp.Attributes().Get("db.user")
+						assert.True(t, ok)
+						assert.Equal(t, "db.user-val", dbUserAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.pi.db_load.user"], "Found a duplicate in the metrics slice: aws.rds.pi.db_load.user")
+						validatedMetrics["aws.rds.pi.db_load.user"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Database load (average active sessions) by database user, from Performance Insights: the top performance_insights.top users.", mi.Description())
+						assert.Equal(t, "{session}", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						switch aggMap["aws.rds.pi.db_load.user"] {
+						case "sum":
+							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
+						case "avg":
+							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
+						case "min":
+							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						case "max":
+							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
+						}
+						_, ok := dp.Attributes().Get("db.user")
+						assert.False(t, ok)
+					}
+				case "aws.rds.pi.db_load.wait_event":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.pi.db_load.wait_event"], "Found a duplicate in the metrics slice: aws.rds.pi.db_load.wait_event")
+						validatedMetrics["aws.rds.pi.db_load.wait_event"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Database load (average active sessions) by wait event, from Performance Insights: the top performance_insights.top wait events of each period read.", mi.Description())
+						assert.Equal(t, "{session}", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						awsRdsPiWaitEventNameAttrVal, ok := dp.Attributes().Get("aws.rds.pi.wait_event.name")
+						assert.True(t, ok)
+						assert.Equal(t, "aws.rds.pi.wait_event.name-val", awsRdsPiWaitEventNameAttrVal.Str())
+						awsRdsPiWaitEventTypeAttrVal, ok := dp.Attributes().Get("aws.rds.pi.wait_event.type")
+						assert.True(t, ok)
+						assert.Equal(t, "aws.rds.pi.wait_event.type-val", awsRdsPiWaitEventTypeAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.pi.db_load.wait_event"], "Found a duplicate in the metrics slice: aws.rds.pi.db_load.wait_event")
+						validatedMetrics["aws.rds.pi.db_load.wait_event"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Database load (average active sessions) by wait event, from Performance Insights: the top performance_insights.top wait events of each period read.", mi.Description())
+						assert.Equal(t, "{session}", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						switch aggMap["aws.rds.pi.db_load.wait_event"] {
+						case "sum":
+							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
+						case "avg":
+							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
+						case "min":
+							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						case "max":
+							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
+						}
+						_, ok := dp.Attributes().Get("aws.rds.pi.wait_event.name")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("aws.rds.pi.wait_event.type")
+						assert.False(t, ok)
+					}
 				case "aws.rds.postgresql.checkpoint.lag":
 					assert.False(t, validatedMetrics["aws.rds.postgresql.checkpoint.lag"], "Found a duplicate in the metrics slice: aws.rds.postgresql.checkpoint.lag")
 					validatedMetrics["aws.rds.postgresql.checkpoint.lag"] = true

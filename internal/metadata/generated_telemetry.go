@@ -40,6 +40,7 @@ type TelemetryBuilder struct {
 	ReceiverAwsrdsLogRecords                      metric.Int64Counter
 	ReceiverAwsrdsMetricsRequested                metric.Int64Counter
 	ReceiverAwsrdsMetricsRequestedHourlyProjected metric.Float64Gauge
+	ReceiverAwsrdsPiRequestsMonthlyProjected      metric.Float64Gauge
 	ReceiverAwsrdsSlowQueryMalformed              metric.Int64Counter
 	ReceiverAwsrdsSQLQueryDuration                metric.Float64Histogram
 	ReceiverAwsrdsSQLQueryRuns                    metric.Int64Counter
@@ -161,6 +162,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_receiver_awsrds_metrics_requested_hourly_projected",
 		metric.WithDescription("Metrics that would be requested from GetMetricData per hour at the configured collection_interval, before the cost governor. [Development]"),
 		metric.WithUnit("{metric}/h"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ReceiverAwsrdsPiRequestsMonthlyProjected, err = builder.meter.Float64Gauge(
+		"otelcol_receiver_awsrds_pi_requests_monthly_projected",
+		metric.WithDescription("Performance Insights GetResourceMetrics calls per month at the current fleet and collection_interval (the first 1,000,000 a month are free, then $0.01 per 1,000). [Development]"),
+		metric.WithUnit("{request}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ReceiverAwsrdsSlowQueryMalformed, err = builder.meter.Int64Counter(

@@ -231,6 +231,20 @@ func AssertEqualReceiverAwsrdsMetricsRequestedHourlyProjected(t *testing.T, tt *
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
+func AssertEqualReceiverAwsrdsPiRequestsMonthlyProjected(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[float64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_receiver_awsrds_pi_requests_monthly_projected",
+		Description: "Performance Insights GetResourceMetrics calls per month at the current fleet and collection_interval (the first 1,000,000 a month are free, then $0.01 per 1,000). [Development]",
+		Unit:        "{request}",
+		Data: metricdata.Gauge[float64]{
+			DataPoints: dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_receiver_awsrds_pi_requests_monthly_projected")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
 func AssertEqualReceiverAwsrdsSlowQueryMalformed(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_receiver_awsrds_slow_query_malformed",

@@ -33,6 +33,7 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.ReceiverAwsrdsLogRecords.Add(context.Background(), 1)
 	tb.ReceiverAwsrdsMetricsRequested.Add(context.Background(), 1)
 	tb.ReceiverAwsrdsMetricsRequestedHourlyProjected.Record(context.Background(), 1)
+	tb.ReceiverAwsrdsPiRequestsMonthlyProjected.Record(context.Background(), 1)
 	tb.ReceiverAwsrdsSlowQueryMalformed.Add(context.Background(), 1)
 	tb.ReceiverAwsrdsSQLQueryDuration.Record(context.Background(), 1)
 	tb.ReceiverAwsrdsSQLQueryRuns.Add(context.Background(), 1)
@@ -81,6 +82,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualReceiverAwsrdsMetricsRequestedHourlyProjected(t, testTel,
+		[]metricdata.DataPoint[float64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverAwsrdsPiRequestsMonthlyProjected(t, testTel,
 		[]metricdata.DataPoint[float64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualReceiverAwsrdsSlowQueryMalformed(t, testTel,

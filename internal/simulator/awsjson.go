@@ -28,6 +28,7 @@ var jsonServices = []*jsonService{
 	{service: "cloudwatch", targetPrefix: "GraniteServiceVersion20100801.", version: "1.0",
 		errorNamespace: cloudWatchErrorNamespace, queryCompatible: true},
 	{service: "logs", targetPrefix: "Logs_20140328.", version: "1.1"},
+	{service: "pi", targetPrefix: "PerformanceInsightsv20180227.", version: "1.1"},
 }
 
 // decodeJSON decodes an awsJson call; the service comes from the X-Amz-Target prefix.

@@ -52,6 +52,10 @@ type Counters struct {
 	// ResultsByStatus counts the MetricDataResults returned, by StatusCode (Complete,
 	// PartialData, Forbidden, InternalError).
 	ResultsByStatus map[string]int64 `json:"results_by_status"`
+	// PICallsByIdentifier counts Performance Insights calls by their Identifier,
+	// whatever their outcome; PIDatapoints counts the data points they returned.
+	PICallsByIdentifier map[string]int64 `json:"pi_calls_by_identifier"`
+	PIDatapoints        int64            `json:"pi_datapoints"`
 }
 
 // QueriesFor is how many metric queries named identifier, over all its metrics.
@@ -96,6 +100,7 @@ func (c *counters) reset() {
 
 		InactiveQueriesByIdentifier: map[string]int64{},
 		ResultsByStatus:             map[string]int64{},
+		PICallsByIdentifier:         map[string]int64{},
 	}
 	c.ph = map[PhantomQuery]int64{}
 }
@@ -184,6 +189,7 @@ func (c *counters) snapshot() Counters {
 	out.SeriesQueries = copyMap2(c.c.SeriesQueries)
 	out.InactiveQueriesByIdentifier = maps.Clone(c.c.InactiveQueriesByIdentifier)
 	out.ResultsByStatus = maps.Clone(c.c.ResultsByStatus)
+	out.PICallsByIdentifier = maps.Clone(c.c.PICallsByIdentifier)
 	out.Phantoms = make([]PhantomQuery, 0, len(c.ph))
 	for p, n := range c.ph {
 		p.Count = n

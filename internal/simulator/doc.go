@@ -2,7 +2,8 @@
 // that the receiver calls: DescribeDBInstances, DescribeDBClusters and GetMetricData
 // (Smithy RPC v2 CBOR, awsJson1_0 and awsQuery), plus minimal GetMetricStatistics,
 // ListMetrics and ListTagsForResource, and the RDS logs published to CloudWatch Logs
-// (FilterLogEvents, DescribeLogGroups, GetLogEvents over awsJson1_1; see logs.go). The
+// (FilterLogEvents, DescribeLogGroups, GetLogEvents over awsJson1_1; see logs.go), and
+// Performance Insights GetResourceMetrics (awsJson1_1; see pi.go, ground truth PILoad). The
 // real aws-sdk-go-v2 clients and boto3 talk to it over HTTP exactly as to AWS; SigV4
 // signatures are accepted unchecked.
 //

@@ -56,7 +56,7 @@ func errInvalidNextToken() *apiError {
 // Throttling for RDS and CloudWatch, the modeled ThrottlingException for CloudWatch
 // Logs. The SDKs' standard retryers retry both.
 func errThrottling(service string) *apiError {
-	if service == "logs" {
+	if service == "logs" || service == "pi" {
 		return newAPIError(http.StatusBadRequest, "ThrottlingException", "ThrottlingException", "Rate exceeded")
 	}
 	return newAPIError(http.StatusBadRequest, "Throttling", "", "Rate exceeded")
@@ -72,6 +72,9 @@ func errServiceFailure(service string) *apiError {
 	if service == "logs" {
 		return newAPIError(http.StatusInternalServerError, "ServiceUnavailableException", "ServiceUnavailableException",
 			"The service cannot complete the request.")
+	}
+	if service == "pi" {
+		return newAPIError(http.StatusInternalServerError, "InternalServiceError", "InternalServiceError", "The request failed due to an unknown error.")
 	}
 	return errInternalFailure()
 }

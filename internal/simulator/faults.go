@@ -119,7 +119,8 @@ func (s *Server) FailNext(operation string, n int) {
 
 // FailQueriesFor makes every GetMetricData call that queries identifier (as any
 // dimension value) fail with InternalFailure, retries included, so exactly the batches
-// holding it fail. It lasts until ClearFaults or Reset.
+// holding it fail; Performance Insights calls for a DbiResourceId fail alike. It lasts
+// until ClearFaults or Reset.
 func (s *Server) FailQueriesFor(identifier string) {
 	s.faults.mu.Lock()
 	defer s.faults.mu.Unlock()

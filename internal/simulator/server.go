@@ -290,6 +290,7 @@ var handlers = map[string]map[string]handler{
 		"FilterLogEvents":   (*Server).filterLogEvents,
 		"GetLogEvents":      (*Server).getLogEvents,
 	},
+	"pi": {"GetResourceMetrics": (*Server).getResourceMetrics},
 }
 
 const maxBody = 16 << 20
