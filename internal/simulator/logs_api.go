@@ -102,6 +102,9 @@ func (s *Server) logGroupName(id string) string {
 
 // storedBytes estimates the group's size from the events ingested by now.
 func (s *Server) storedBytes(g *logGroup, now time.Time) int64 {
+	if g.name == EMLogGroup {
+		return s.emStoredBytes(now)
+	}
 	var n int64
 	for _, r := range ranges(g.streams, 0, floorDiv(now.UnixNano(), int64(logSlot)), s.logLag, now) {
 		if r.hi >= r.lo {
@@ -195,6 +198,9 @@ func (s *Server) filterLogEvents(c *call) (object, *apiError) {
 	g, aerr := s.findLogGroup(p)
 	if aerr != nil {
 		return nil, aerr
+	}
+	if g.name == EMLogGroup {
+		return s.filterEM(c)
 	}
 	if pat, _ := asString(p["filterPattern"]); strings.TrimSpace(pat) != "" {
 		return nil, errLogsInvalidParameter("filterPattern %q is not supported by the simulator: only an empty filterPattern (every event) is.", pat)
@@ -321,6 +327,9 @@ func (s *Server) getLogEvents(c *call) (object, *apiError) {
 	name, _ := asString(p["logStreamName"])
 	if name == "" {
 		return nil, errLogsInvalidParameter("1 validation error detected: Value null at 'logStreamName' failed to satisfy constraint: Member must not be null")
+	}
+	if g.name == EMLogGroup {
+		return s.getEM(c, name)
 	}
 	var st *logStream
 	for _, x := range g.streams {
