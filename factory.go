@@ -48,6 +48,7 @@ func createDefaultConfig() component.Config {
 			RequestsPerSecond:     4, // of the account's 5, leaving room for other clients
 			MaxConcurrentRequests: 4,
 		},
+		EnhancedMonitoring: defaultEnhancedMonitoringConfig(),
 	}
 }
 

@@ -40,6 +40,8 @@ type rdsScraper struct {
 	now           func() time.Time
 	// state keeps the regions' windows in the storage extension; nil without one.
 	state *stateStore
+	// em reads Enhanced Monitoring; nil when enhanced_monitoring.enabled is false.
+	em *emCollector
 	// pending is true while a scrape's output is on its way through the pipeline: its
 	// marks are committed when the pipeline accepts it, rolled back when it refuses it.
 	pending bool
@@ -122,6 +124,12 @@ func (s *rdsScraper) start(ctx context.Context, host component.Host) error {
 			r.win, r.restored = s.state.load(ctx, r.name, s.logger)
 		}
 		s.regions = append(s.regions, r)
+		if s.cfg.EnhancedMonitoring.Enabled {
+			if s.em == nil {
+				s.em = newEMCollector(s.cfg.EnhancedMonitoring, s.mb, s.tb, s.logger)
+			}
+			s.em.addRegion(ctx, r.name, clients.Logs, r.planner.resourceBuilder, s.state)
+		}
 		if s.sql == nil && len(s.cfg.SQL.Queries) > 0 {
 			// The SDK's credential chain is the same in every region; tokens name their region.
 			s.sql = sqlquery.NewCollector(s.cfg.SQL, s.cfg.CollectionInterval, s.tb, s.logger, clients.Credentials)
@@ -172,6 +180,7 @@ func (s *rdsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 			s.newRecorder(r, window.Cycle{}, 0, pcommon.NewTimestampFromTime(now)).finish()
 		}
 	}
+	s.em.collect(ctx, now, &errs)
 	md := s.mb.Emit()
 	s.appendSQL(md, <-sqlDone, &errs)
 	err := errs.Combine()
@@ -193,6 +202,7 @@ func (s *rdsScraper) discover(ctx context.Context, r *region, now time.Time, err
 	if refreshed {
 		old := r.plan
 		r.plan = r.planner.plan(fleet, old, r.restored)
+		s.em.setFleet(r.name, fleet)
 		r.restored = nil
 		if old == nil || len(old.resources) != len(r.plan.resources) || old.Len() != r.plan.Len() {
 			s.logPlan(r, len(fleet.Instances), len(fleet.Clusters))
@@ -237,6 +247,7 @@ func (r *region) save() {
 // rollBack returns every region read in the last scrape to its state before it: the
 // pipeline did not take the points, so they are read again.
 func (s *rdsScraper) rollBack() {
+	s.em.rollBack()
 	for _, r := range s.regions {
 		if r.read && r.plan == r.saved.plan {
 			copy(r.plan.marks, r.saved.marks)
@@ -258,6 +269,7 @@ func (s *rdsScraper) delivered(ctx context.Context, err error) {
 		s.rollBack()
 		return
 	}
+	s.em.delivered(ctx, nil)
 	if s.state == nil {
 		return
 	}

@@ -317,3 +317,6 @@ func (r *Reader) markMissing(s Stream, now time.Time, res *Result, mu *sync.Mute
 	res.Problems = append(res.Problems, Problem{Stream: s, Err: ErrStreamMissing})
 	mu.Unlock()
 }
+
+// Limiter is the rate limiter of the reader's calls (tests lift it).
+func (r *Reader) Limiter() *rate.Limiter { return r.limiter }

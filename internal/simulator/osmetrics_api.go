@@ -50,34 +50,10 @@ func (s *Server) emSlots(st *emStream, startMs, endMs int64, now time.Time) (lo,
 	return lo, hi
 }
 
-func (s *Server) filterEM(c *call) (object, *apiError) {
-	p := c.params
-	if pat, _ := asString(p["filterPattern"]); strings.TrimSpace(pat) != "" {
-		return nil, errLogsInvalidParameter("filterPattern %q is not supported by the simulator: only an empty filterPattern (every event) is.", pat)
-	}
-	limit, aerr := logLimit(p, maxLogEventsPage)
-	if aerr != nil {
-		return nil, aerr
-	}
-	startMs, endMs, hasEnd, aerr := logTimeRange(p)
-	if aerr != nil {
-		return nil, aerr
-	}
+func (s *Server) filterEM(req filterRequest, p map[string]any) (object, *apiError) {
+	limit, startMs, endMs, hasEnd, prefix, rawNames := req.limit, req.startMs, req.endMs, req.hasEnd, req.prefix, req.rawNames
 	if !hasEnd {
 		endMs = math.MaxInt64 / 2
-	} else if endMs < startMs {
-		return nil, errLogsInvalidParameter("endTime (%d) must not be less than startTime (%d).", endMs, startMs)
-	}
-	prefix, _ := asString(p["logStreamNamePrefix"])
-	rawNames, err := asList(p["logStreamNames"])
-	if err != nil {
-		return nil, errLogsInvalidParameter("logStreamNames: %v", err)
-	}
-	if prefix != "" && len(rawNames) > 0 {
-		return nil, errLogsInvalidParameter("logStreamNames and logStreamNamePrefix are mutually exclusive. Specify only one of them.")
-	}
-	if len(rawNames) > 100 {
-		return nil, errLogsInvalidParameter("logStreamNames holds %d names; at most 100 are allowed.", len(rawNames))
 	}
 	cat := s.current().em
 	var streams []*emStream
