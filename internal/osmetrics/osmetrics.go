@@ -120,7 +120,9 @@ const kb = 1024
 
 // Parse reads one document.
 func Parse(message []byte) (Sample, error) {
-	var top map[string]json.RawMessage
+	// One decode into plain values: decoding each field again from raw bytes costs
+	// several times more (a document is ~7 KB with dozens of process rows).
+	var top map[string]any
 	if err := json.Unmarshal(message, &top); err != nil {
 		return Sample{}, fmt.Errorf("not an Enhanced Monitoring document: %w", err)
 	}
@@ -130,9 +132,9 @@ func Parse(message []byte) (Sample, error) {
 	if !ok {
 		return Sample{}, fmt.Errorf("no timestamp")
 	}
-	var tss string
-	if err := json.Unmarshal(ts, &tss); err != nil {
-		return Sample{}, fmt.Errorf("timestamp: %w", err)
+	tss, ok := ts.(string)
+	if !ok {
+		return Sample{}, fmt.Errorf("timestamp: %v is not a string", ts)
 	}
 	t, err := time.Parse(time.RFC3339Nano, tss)
 	if err != nil {
@@ -182,7 +184,7 @@ func Parse(message []byte) (Sample, error) {
 			})
 		case "loadAverageMinute":
 			p.group(raw, func(k string, v float64) bool {
-				name := map[string]string{"one": "1m", "five": "5m", "fifteen": "15m"}[k]
+				name := loadNames[k]
 				if name != "" {
 					s.Load = append(s.Load, Value{name, v})
 				}
@@ -223,9 +225,9 @@ func Parse(message []byte) (Sample, error) {
 		case "network":
 			p.list(raw, p.network)
 		case "diskIO":
-			p.list(raw, func(e map[string]json.RawMessage) { p.disk(e, false) })
+			p.list(raw, func(e map[string]any) { p.disk(e, false) })
 		case "physicalDeviceIO":
-			p.list(raw, func(e map[string]json.RawMessage) { p.disk(e, true) })
+			p.list(raw, func(e map[string]any) { p.disk(e, true) })
 		case "fileSys":
 			p.list(raw, p.fileSys)
 		case "disks":
@@ -241,18 +243,20 @@ func Parse(message []byte) (Sample, error) {
 
 type parser struct{ s *Sample }
 
-func (p parser) str(raw json.RawMessage, dst *string) bool {
-	if json.Unmarshal(raw, dst) != nil {
+func (p parser) str(raw any, dst *string) bool {
+	s, ok := raw.(string)
+	if !ok {
 		p.s.Unknown++
 		return false
 	}
+	*dst = s
 	return true
 }
 
 // num reads a number; anything else (null, "unlimited") is counted as unknown.
-func (p parser) num(raw json.RawMessage) *float64 {
-	var v float64
-	if json.Unmarshal(raw, &v) != nil {
+func (p parser) num(raw any) *float64 {
+	v, ok := raw.(float64)
+	if !ok {
 		p.s.Unknown++
 		return nil
 	}
@@ -260,9 +264,9 @@ func (p parser) num(raw json.RawMessage) *float64 {
 }
 
 // group reads an object of numbers; known reports whether fn took the field.
-func (p parser) group(raw json.RawMessage, known func(k string, v float64) bool) {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(raw, &m) != nil {
+func (p parser) group(raw any, known func(k string, v float64) bool) {
+	m, ok := raw.(map[string]any)
+	if !ok {
 		p.s.Unknown++
 		return
 	}
@@ -274,62 +278,69 @@ func (p parser) group(raw json.RawMessage, known func(k string, v float64) bool)
 	}
 }
 
-func (p parser) list(raw json.RawMessage, fn func(map[string]json.RawMessage)) {
-	var l []map[string]json.RawMessage
-	if json.Unmarshal(raw, &l) != nil {
+func (p parser) list(raw any, fn func(map[string]any)) {
+	l, ok := raw.([]any)
+	if !ok {
 		p.s.Unknown++
 		return
 	}
-	for _, e := range l {
-		fn(e)
-	}
-}
-
-// fields reads the named fields of an entry into their targets (scaled) and counts the
-// others, except those in skip (strings the caller reads itself).
-func (p parser) fields(e map[string]json.RawMessage, targets map[string]target, skip ...string) {
-	for _, k := range sortedKeys(e) {
-		if contains(skip, k) {
-			continue
-		}
-		t, ok := targets[k]
+	for _, x := range l {
+		e, ok := x.(map[string]any)
 		if !ok {
 			p.s.Unknown++
 			continue
 		}
-		if v := p.num(e[k]); v != nil && t.dst != nil {
-			x := *v * t.scale
-			*t.dst = &x
+		fn(e)
+	}
+}
+
+// spec says where a numeric field of an entry goes in T, and its scale.
+type spec[T any] struct {
+	at    func(*T) **float64
+	scale float64
+}
+
+// fields reads the numeric fields of an entry into dst by specs and counts the others,
+// except those in skip (strings the caller reads itself).
+func fields[T any](p parser, e map[string]any, dst *T, specs map[string]spec[T], skip ...string) {
+	for k, raw := range e {
+		if contains(skip, k) {
+			continue
+		}
+		sp, ok := specs[k]
+		if !ok {
+			p.s.Unknown++
+			continue
+		}
+		if v := p.num(raw); v != nil {
+			x := *v * sp.scale
+			*sp.at(dst) = &x
 		}
 	}
 }
 
-type target struct {
-	dst   **float64
-	scale float64
+var memoryNames = map[string]string{
+	// Linux, kilobytes.
+	"active": "active", "buffers": "buffers", "cached": "cached", "dirty": "dirty", "free": "free",
+	"inactive": "inactive", "mapped": "mapped", "pageTables": "page_tables", "slab": "slab",
+	"total": "total", "writeback": "writeback", "hugePagesSize": "huge_page_size",
+	// Windows, kilobytes.
+	"commitTotKb": "commit_total", "commitLimitKb": "commit_limit", "commitPeakKb": "commit_peak",
+	"kernTotKb": "kernel_total", "kernPagedKb": "kernel_paged", "kernNonpagedKb": "kernel_nonpaged",
+	"physTotKb": "physical_total", "physAvailKb": "physical_available", "sqlServerTotKb": "sql_server_total",
+	"sysCacheKb": "system_cache",
 }
 
-func to(dst **float64) target                { return target{dst, 1} }
-func scaled(dst **float64, f float64) target { return target{dst, f} }
+var hugePageNames = map[string]string{"hugePagesFree": "free", "hugePagesRsvd": "reserved", "hugePagesSurp": "surplus", "hugePagesTotal": "total"}
+
+var loadNames = map[string]string{"one": "1m", "five": "5m", "fifteen": "15m"}
 
 func (p parser) memory(k string, v float64) bool {
-	names := map[string]string{
-		// Linux, kilobytes.
-		"active": "active", "buffers": "buffers", "cached": "cached", "dirty": "dirty", "free": "free",
-		"inactive": "inactive", "mapped": "mapped", "pageTables": "page_tables", "slab": "slab",
-		"total": "total", "writeback": "writeback", "hugePagesSize": "huge_page_size",
-		// Windows, kilobytes.
-		"commitTotKb": "commit_total", "commitLimitKb": "commit_limit", "commitPeakKb": "commit_peak",
-		"kernTotKb": "kernel_total", "kernPagedKb": "kernel_paged", "kernNonpagedKb": "kernel_nonpaged",
-		"physTotKb": "physical_total", "physAvailKb": "physical_available", "sqlServerTotKb": "sql_server_total",
-		"sysCacheKb": "system_cache",
-	}
-	if n, ok := names[k]; ok {
+	if n, ok := memoryNames[k]; ok {
 		p.s.Memory = append(p.s.Memory, Value{n, v * kb})
 		return true
 	}
-	huge := map[string]string{"hugePagesFree": "free", "hugePagesRsvd": "reserved", "hugePagesSurp": "surplus", "hugePagesTotal": "total"}
-	if n, ok := huge[k]; ok {
+	if n, ok := hugePageNames[k]; ok {
 		p.s.HugePages = append(p.s.HugePages, Value{n, v})
 		return true
 	}
@@ -340,89 +351,151 @@ func (p parser) memory(k string, v float64) bool {
 	return false
 }
 
-func (p parser) network(e map[string]json.RawMessage) {
+var interfaceSpecs = map[string]spec[Interface]{
+	"rx":        {func(i *Interface) **float64 { return &i.Receive }, 1}, // Linux, bytes per second
+	"tx":        {func(i *Interface) **float64 { return &i.Transmit }, 1},
+	"rdBytesPS": {func(i *Interface) **float64 { return &i.Receive }, 1}, // Windows
+	"wrBytesPS": {func(i *Interface) **float64 { return &i.Transmit }, 1},
+}
+
+func (p parser) network(e map[string]any) {
 	var in Interface
 	p.str(e["interface"], &in.Name)
-	p.fields(e, map[string]target{
-		"rx": to(&in.Receive), "tx": to(&in.Transmit), // Linux, bytes per second
-		"rdBytesPS": to(&in.Receive), "wrBytesPS": to(&in.Transmit), // Windows
-	}, "interface")
+	fields(p, e, &in, interfaceSpecs, "interface")
 	p.s.Network = append(p.s.Network, in)
 }
 
 // auroraDisks reports whether diskIO has an entry without a device (Aurora's storage).
-func (p parser) auroraDisks(raw json.RawMessage) bool {
-	var l []map[string]json.RawMessage
-	if raw == nil || json.Unmarshal(raw, &l) != nil {
-		return false
-	}
-	for _, e := range l {
-		if _, ok := e["device"]; !ok {
+func (p parser) auroraDisks(raw any) bool {
+	l, _ := raw.([]any)
+	for _, x := range l {
+		if e, ok := x.(map[string]any); ok && e["device"] == nil {
 			return true
 		}
 	}
 	return false
 }
 
-func (p parser) disk(e map[string]json.RawMessage, physical bool) {
+const ms = 1e-3
+
+func diskField(at func(*Disk) **float64, scale float64) spec[Disk] { return spec[Disk]{at, scale} }
+
+var diskSpecs = map[string]spec[Disk]{
+	"readIOsPS":       diskField(func(d *Disk) **float64 { return &d.ReadOps }, 1),
+	"writeIOsPS":      diskField(func(d *Disk) **float64 { return &d.WriteOps }, 1),
+	"readKbPS":        diskField(func(d *Disk) **float64 { return &d.ReadBytes }, kb),
+	"writeKbPS":       diskField(func(d *Disk) **float64 { return &d.WriteBytes }, kb),
+	"readThroughput":  diskField(func(d *Disk) **float64 { return &d.ReadBytes }, 1),
+	"writeThroughput": diskField(func(d *Disk) **float64 { return &d.WriteBytes }, 1),
+	"rrqmPS":          diskField(func(d *Disk) **float64 { return &d.ReadMerged }, 1),
+	"wrqmPS":          diskField(func(d *Disk) **float64 { return &d.WriteMerged }, 1),
+	"tps":             diskField(func(d *Disk) **float64 { return &d.Transfers }, 1),
+	"readKb":          diskField(func(d *Disk) **float64 { return &d.ReadTotal }, kb),
+	"writeKb":         diskField(func(d *Disk) **float64 { return &d.WriteTotal }, kb),
+	"avgQueueLen":     diskField(func(d *Disk) **float64 { return &d.QueueLength }, 1),
+	"diskQueueDepth":  diskField(func(d *Disk) **float64 { return &d.QueueLength }, 1),
+	"avgReqSz":        diskField(func(d *Disk) **float64 { return &d.RequestSize }, kb),
+	"await":           diskField(func(d *Disk) **float64 { return &d.Await }, ms),
+	"readLatency":     diskField(func(d *Disk) **float64 { return &d.ReadLatency }, ms),
+	"writeLatency":    diskField(func(d *Disk) **float64 { return &d.WriteLatency }, ms),
+	"util":            diskField(func(d *Disk) **float64 { return &d.Utilization }, 1),
+}
+
+func (p parser) disk(e map[string]any, physical bool) {
 	d := Disk{Device: AuroraStorage, Physical: physical}
 	if raw, ok := e["device"]; ok {
 		p.str(raw, &d.Device)
 	}
-	const ms = 1e-3
-	p.fields(e, map[string]target{
-		"readIOsPS": to(&d.ReadOps), "writeIOsPS": to(&d.WriteOps),
-		"readKbPS": scaled(&d.ReadBytes, kb), "writeKbPS": scaled(&d.WriteBytes, kb),
-		"readThroughput": to(&d.ReadBytes), "writeThroughput": to(&d.WriteBytes),
-		"rrqmPS": to(&d.ReadMerged), "wrqmPS": to(&d.WriteMerged), "tps": to(&d.Transfers),
-		"readKb": scaled(&d.ReadTotal, kb), "writeKb": scaled(&d.WriteTotal, kb),
-		"avgQueueLen": to(&d.QueueLength), "diskQueueDepth": to(&d.QueueLength),
-		"avgReqSz": scaled(&d.RequestSize, kb), "await": scaled(&d.Await, ms),
-		"readLatency": scaled(&d.ReadLatency, ms), "writeLatency": scaled(&d.WriteLatency, ms),
-		"util": to(&d.Utilization),
-	}, "device")
+	fields(p, e, &d, diskSpecs, "device")
 	p.s.Disks = append(p.s.Disks, d)
 }
 
-func (p parser) fileSys(e map[string]json.RawMessage) {
+func fsField(at func(*FileSystem) **float64, scale float64) spec[FileSystem] {
+	return spec[FileSystem]{at, scale}
+}
+
+var fileSysSpecs = map[string]spec[FileSystem]{
+	"total":           fsField(func(f *FileSystem) **float64 { return &f.Total }, kb),
+	"used":            fsField(func(f *FileSystem) **float64 { return &f.Used }, kb),
+	"usedPercent":     fsField(func(f *FileSystem) **float64 { return &f.UsedPercent }, 1),
+	"maxFiles":        fsField(func(f *FileSystem) **float64 { return &f.MaxFiles }, 1),
+	"usedFiles":       fsField(func(f *FileSystem) **float64 { return &f.UsedFiles }, 1),
+	"usedFilePercent": fsField(func(f *FileSystem) **float64 { return &f.UsedFilePercent }, 1),
+}
+
+func (p parser) fileSys(e map[string]any) {
 	var f FileSystem
 	p.str(e["name"], &f.Name)
 	p.str(e["mountPoint"], &f.MountPoint)
-	p.fields(e, map[string]target{
-		"total": scaled(&f.Total, kb), "used": scaled(&f.Used, kb), "usedPercent": to(&f.UsedPercent),
-		"maxFiles": to(&f.MaxFiles), "usedFiles": to(&f.UsedFiles), "usedFilePercent": to(&f.UsedFilePercent),
-	}, "name", "mountPoint")
+	fields(p, e, &f, fileSysSpecs, "name", "mountPoint")
 	p.s.FileSystems = append(p.s.FileSystems, f)
+}
+
+// windowsDiskEntry is a SQL Server disks entry: its I/O and its space.
+type windowsDiskEntry struct {
+	d       Disk
+	f       FileSystem
+	availPc *float64 // 100 - usedPc: not a metric of its own
+}
+
+func wdField(at func(*windowsDiskEntry) **float64, scale float64) spec[windowsDiskEntry] {
+	return spec[windowsDiskEntry]{at, scale}
+}
+
+var windowsDiskSpecs = map[string]spec[windowsDiskEntry]{
+	"rdCountPS": wdField(func(w *windowsDiskEntry) **float64 { return &w.d.ReadOps }, 1),
+	"wrCountPS": wdField(func(w *windowsDiskEntry) **float64 { return &w.d.WriteOps }, 1),
+	"rdBytesPS": wdField(func(w *windowsDiskEntry) **float64 { return &w.d.ReadBytes }, 1),
+	"wrBytesPS": wdField(func(w *windowsDiskEntry) **float64 { return &w.d.WriteBytes }, 1),
+	"totalKb":   wdField(func(w *windowsDiskEntry) **float64 { return &w.f.Total }, kb),
+	"usedKb":    wdField(func(w *windowsDiskEntry) **float64 { return &w.f.Used }, kb),
+	"availKb":   wdField(func(w *windowsDiskEntry) **float64 { return &w.f.Available }, kb),
+	"usedPc":    wdField(func(w *windowsDiskEntry) **float64 { return &w.f.UsedPercent }, 1),
+	"availPc":   wdField(func(w *windowsDiskEntry) **float64 { return &w.availPc }, 1),
 }
 
 // windowsDisk splits a disks entry into its I/O (Disks) and its space (FileSystems).
-func (p parser) windowsDisk(e map[string]json.RawMessage) {
+func (p parser) windowsDisk(e map[string]any) {
 	var name string
 	p.str(e["name"], &name)
-	d := Disk{Device: name}
-	f := FileSystem{Name: name, MountPoint: name}
-	var availPc *float64
-	p.fields(e, map[string]target{
-		"rdCountPS": to(&d.ReadOps), "wrCountPS": to(&d.WriteOps),
-		"rdBytesPS": to(&d.ReadBytes), "wrBytesPS": to(&d.WriteBytes),
-		"totalKb": scaled(&f.Total, kb), "usedKb": scaled(&f.Used, kb), "availKb": scaled(&f.Available, kb),
-		"usedPc": to(&f.UsedPercent), "availPc": to(&availPc), // availPc is 100 - usedPc
-	}, "name")
-	p.s.Disks = append(p.s.Disks, d)
-	p.s.FileSystems = append(p.s.FileSystems, f)
+	w := windowsDiskEntry{d: Disk{Device: name}, f: FileSystem{Name: name, MountPoint: name}}
+	fields(p, e, &w, windowsDiskSpecs, "name")
+	p.s.Disks = append(p.s.Disks, w.d)
+	p.s.FileSystems = append(p.s.FileSystems, w.f)
 }
 
-func (p parser) process(e map[string]json.RawMessage) {
-	var pr Process
-	p.str(e["name"], &pr.Name)
-	var id, tgid, parent, pid, ppid, tid *float64
-	p.fields(e, map[string]target{
-		"cpuUsedPc": to(&pr.CPUPercent), "memoryUsedPc": to(&pr.MemoryPercent), "memUsedPc": to(&pr.MemoryPercent),
-		"rss": scaled(&pr.RSS, kb), "vss": scaled(&pr.Virtual, kb),
-		"workingSetKb": scaled(&pr.RSS, kb), "virtKb": scaled(&pr.Virtual, kb),
-		"workingSetPrivKb": scaled(&pr.Private, kb), "workingSetShareableKb": scaled(&pr.Shareable, kb),
-		"id": to(&id), "tgid": to(&tgid), "parentID": to(&parent), "pid": to(&pid), "ppid": to(&ppid), "tid": to(&tid),
-	}, "name", "vmlimit") // vmlimit is 0 or "unlimited": not a metric
+// processEntry is a processList row with its ids before they are resolved.
+type processEntry struct {
+	p                                Process
+	id, tgid, parent, pid, ppid, tid *float64
+}
+
+func peField(at func(*processEntry) **float64, scale float64) spec[processEntry] {
+	return spec[processEntry]{at, scale}
+}
+
+var processSpecs = map[string]spec[processEntry]{
+	"cpuUsedPc":             peField(func(e *processEntry) **float64 { return &e.p.CPUPercent }, 1),
+	"memoryUsedPc":          peField(func(e *processEntry) **float64 { return &e.p.MemoryPercent }, 1),
+	"memUsedPc":             peField(func(e *processEntry) **float64 { return &e.p.MemoryPercent }, 1),
+	"rss":                   peField(func(e *processEntry) **float64 { return &e.p.RSS }, kb),
+	"vss":                   peField(func(e *processEntry) **float64 { return &e.p.Virtual }, kb),
+	"workingSetKb":          peField(func(e *processEntry) **float64 { return &e.p.RSS }, kb),
+	"virtKb":                peField(func(e *processEntry) **float64 { return &e.p.Virtual }, kb),
+	"workingSetPrivKb":      peField(func(e *processEntry) **float64 { return &e.p.Private }, kb),
+	"workingSetShareableKb": peField(func(e *processEntry) **float64 { return &e.p.Shareable }, kb),
+	"id":                    peField(func(e *processEntry) **float64 { return &e.id }, 1),
+	"tgid":                  peField(func(e *processEntry) **float64 { return &e.tgid }, 1),
+	"parentID":              peField(func(e *processEntry) **float64 { return &e.parent }, 1),
+	"pid":                   peField(func(e *processEntry) **float64 { return &e.pid }, 1),
+	"ppid":                  peField(func(e *processEntry) **float64 { return &e.ppid }, 1),
+	"tid":                   peField(func(e *processEntry) **float64 { return &e.tid }, 1),
+}
+
+func (p parser) process(e map[string]any) {
+	var pe processEntry
+	p.str(e["name"], &pe.p.Name)
+	fields(p, e, &pe, processSpecs, "name", "vmlimit") // vmlimit is 0 or "unlimited": not a metric
 	first := func(xs ...*float64) int64 {
 		for _, x := range xs {
 			if x != nil {
@@ -431,9 +504,10 @@ func (p parser) process(e map[string]json.RawMessage) {
 		}
 		return 0
 	}
-	pr.PID = first(tgid, pid, id)
-	pr.Thread = first(id, tid)
-	pr.ParentPID = first(parent, ppid)
+	pr := pe.p
+	pr.PID = first(pe.tgid, pe.pid, pe.id)
+	pr.Thread = first(pe.id, pe.tid)
+	pr.ParentPID = first(pe.parent, pe.ppid)
 	pr.Summary = pr.Name == OSProcesses || pr.Name == RDSProcesses
 	p.s.Processes = append(p.s.Processes, pr)
 }
@@ -453,7 +527,7 @@ func parseUptime(s string) (float64, bool) {
 	return n(m[1])*86400 + n(m[2])*3600 + n(m[3])*60 + n(m[4]), true
 }
 
-func sortedKeys(m map[string]json.RawMessage) []string {
+func sortedKeys(m map[string]any) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
