@@ -160,9 +160,12 @@ func getLogEventsCycle(ctx context.Context, api *cloudwatchlogs.Client, streams 
 			defer wg.Done()
 			for st := range work {
 				for {
+					mu.Lock()
+					from := next[st.Name]
+					mu.Unlock()
 					out, err := api.GetLogEvents(ctx, &cloudwatchlogs.GetLogEventsInput{LogGroupName: aws.String(emreader.LogGroup),
 						LogStreamName: aws.String(st.Name), StartFromHead: aws.Bool(true),
-						StartTime: aws.Int64(next[st.Name]), EndTime: aws.Int64(now.UnixMilli())})
+						StartTime: aws.Int64(from), EndTime: aws.Int64(now.UnixMilli())})
 					mu.Lock()
 					calls++
 					if err != nil && first == nil {
