@@ -1,6 +1,7 @@
 package awsrdsreceiver
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,18 +11,27 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	logtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/golden"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/pmetrictest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/receiver/receivertest"
+	"go.opentelemetry.io/collector/scraper/scrapererror"
 
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
+	"go.uber.org/zap"
 	"golang.org/x/time/rate"
 
+	"github.com/otelcol-rds/awsrdsreceiver/internal/emreader"
+	"github.com/otelcol-rds/awsrdsreceiver/internal/metadata"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/metadatatest"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/simulator"
 )
@@ -451,4 +461,46 @@ func TestEnhancedMonitoringSurvivesRestart(t *testing.T) {
 			assert.True(t, ok, "%s at %v", id, e.Timestamp)
 		}
 	}
+}
+
+// fakeLogs answers FilterLogEvents with fixed events (a unit test of what the collector does
+// with odd documents; the simulator only writes well-formed ones).
+type fakeLogs struct{ events []logtypes.FilteredLogEvent }
+
+func (f fakeLogs) FilterLogEvents(context.Context, *cloudwatchlogs.FilterLogEventsInput, ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.FilterLogEventsOutput, error) {
+	return &cloudwatchlogs.FilterLogEventsOutput{Events: f.events}, nil
+}
+
+// TestEnhancedMonitoringOddDocuments: unknown fields are counted and the rest recorded; an
+// unreadable document is a partial error naming the instance, the others are delivered.
+func TestEnhancedMonitoringOddDocuments(t *testing.T) {
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	settings := receivertest.NewNopSettings(metadata.Type)
+	settings.TelemetrySettings = tel.NewTelemetrySettings()
+	tb, err := metadata.NewTelemetryBuilder(settings.TelemetrySettings)
+	require.NoError(t, err)
+	mb := metadata.NewMetricsBuilder(metadata.NewDefaultMetricsBuilderConfig(), settings)
+	ts := t0.Add(-time.Minute)
+	ev := func(ms int64, msg string) logtypes.FilteredLogEvent {
+		return logtypes.FilteredLogEvent{LogStreamName: aws.String("db-ODD"), Timestamp: aws.Int64(ms), Message: aws.String(msg)}
+	}
+	api := fakeLogs{events: []logtypes.FilteredLogEvent{
+		ev(ts.UnixMilli(), `{"timestamp":"`+ts.Format(time.RFC3339)+`","cpuUtilization":{"user":12.5,"quantum":1},"futureGroup":{}}`),
+		ev(ts.UnixMilli()+1000, `{"timestamp": oops`),
+	}}
+	c := newEMCollector(defaultEnhancedMonitoringConfig(), mb, tb, zap.NewNop())
+	c.addRegion(context.Background(), "us-east-1", api, resourceBuilder{region: "us-east-1", newRB: mb.NewResourceBuilder}, nil)
+	c.regions["us-east-1"].streams = []emreader.Stream{{Name: "db-ODD", Instance: "odd-1"}}
+	c.regions["us-east-1"].resources = map[string]pcommon.Resource{"db-ODD": pcommon.NewResource()}
+	var errs scrapererror.ScrapeErrors
+	c.collect(context.Background(), t0, &errs)
+	err = errs.Combine()
+	require.Error(t, err)
+	assert.True(t, scrapererror.IsPartialScrapeError(err))
+	assert.Contains(t, err.Error(), "instance odd-1: 1 documents unreadable")
+	got, rep := map[emPoint]float64{}, map[emPoint]int{}
+	emPoints(mb.Emit(), got, rep)
+	assert.Equal(t, map[emPoint]float64{{"", "aws.rds.os.cpu.utilization", "cpu.mode=user", ts}: 12.5}, got)
+	metadatatest.AssertEqualReceiverAwsrdsEmUnknownFields(t, tel, []metricdata.DataPoint[int64]{{Value: 2}}, metricdatatest.IgnoreTimestamp())
 }
