@@ -25,6 +25,7 @@ import (
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.opentelemetry.io/collector/scraper/scrapererror"
 
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 	"go.uber.org/zap"
@@ -391,6 +392,10 @@ func TestEnhancedMonitoringMissingStreams(t *testing.T) {
 		checked++
 	}
 	assert.Equal(t, 88, checked, "89 readable instances less the one turned off")
+	region := attribute.NewSet(attribute.String("region", "us-east-1"))
+	metadatatest.AssertEqualReceiverAwsrdsEmStreamsMissing(t, h.tel, []metricdata.DataPoint[int64]{{Value: 11, Attributes: region}}, metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualReceiverAwsrdsEmCalls(t, h.tel, []metricdata.DataPoint[int64]{{Value: h.sim.Counters().Calls["FilterLogEvents"], Attributes: region}},
+		metricdatatest.IgnoreTimestamp())
 	// The instance turned off got what it wrote while on.
 	off := h.sim.EMEvents(turnedOff, t0.Add(-2*time.Minute), last)
 	for _, e := range off {
