@@ -49,6 +49,10 @@ type Options struct {
 	MaxPages int
 	// RecheckMissing is how often a missing stream is tried again (default 10 min).
 	RecheckMissing time.Duration
+	// Overlap re-reads the end of a stream's previous read, for documents ingested late
+	// (default 2 min). A stream that writes nothing (instance stopped) is read back only
+	// this far, not to its last document.
+	Overlap time.Duration
 }
 
 // Stream is one instance's stream.
@@ -97,6 +101,7 @@ type Reader struct {
 
 	mu      sync.Mutex
 	marks   map[string]int64     // stream -> timestamp (ms) of the newest event returned
+	ends    map[string]int64     // stream -> end (ms) of its last complete read
 	missing map[string]time.Time // stream -> when it was last found missing
 }
 
@@ -118,7 +123,10 @@ func NewReader(api API, o Options) *Reader {
 	if o.RecheckMissing <= 0 {
 		o.RecheckMissing = 10 * time.Minute
 	}
-	return &Reader{api: api, opts: o, limiter: o.Limiter, marks: map[string]int64{}, missing: map[string]time.Time{}}
+	if o.Overlap <= 0 {
+		o.Overlap = 2 * time.Minute
+	}
+	return &Reader{api: api, opts: o, limiter: o.Limiter, marks: map[string]int64{}, ends: map[string]int64{}, missing: map[string]time.Time{}}
 }
 
 // Marks returns a copy of the high-water marks (for storage and roll-back).
@@ -163,6 +171,11 @@ func (r *Reader) Read(ctx context.Context, streams []Stream, now time.Time) Resu
 	for k := range r.marks {
 		if _, ok := byName[k]; !ok {
 			delete(r.marks, k)
+		}
+	}
+	for k := range r.ends {
+		if _, ok := byName[k]; !ok {
+			delete(r.ends, k)
 		}
 	}
 	for k, at := range r.missing {
@@ -224,6 +237,10 @@ func (r *Reader) readBatch(ctx context.Context, names []string, byName map[strin
 		if m, ok := r.marks[n]; ok {
 			from = m + 1
 		}
+		if e, ok := r.ends[n]; ok {
+			// Read up to e already: only documents ingested late can be older than that.
+			from = max(from, e-r.opts.Overlap.Milliseconds())
+		}
 		if start < 0 || from < start {
 			start = from
 		}
@@ -264,6 +281,11 @@ func (r *Reader) readBatch(ctx context.Context, names []string, byName map[strin
 		r.take(names, out.Events, byName, res, mu)
 		next := aws.ToString(out.NextToken)
 		if next == "" || (in.NextToken != nil && next == *in.NextToken) {
+			r.mu.Lock()
+			for _, n := range names {
+				r.ends[n] = *in.EndTime
+			}
+			r.mu.Unlock()
 			return
 		}
 		in.NextToken = aws.String(next)

@@ -169,3 +169,33 @@ func TestCallErrorsAreReturnedAndRetried(t *testing.T) {
 	assert.Len(t, res.Events[streams[0].Name], len(s.EMEvents("db-001", t0.Add(-time.Minute), t0.Add(-s.LogIngestionLag()+time.Millisecond))))
 	assert.Empty(t, res.Problems, "a failed call is not a missing stream")
 }
+
+// TestSilentStreamCostsNoRereads: a stream that stops writing (instance stopped, EM off but
+// still asked for) does not make its batch re-read everything since its last document.
+func TestSilentStreamCostsNoRereads(t *testing.T) {
+	var f simulator.Fleet
+	var ids []string
+	for i := range 100 {
+		id := fmt.Sprintf("db-%03d", i)
+		ids = append(ids, id)
+		f.Instances = append(f.Instances, simulator.Instance{Identifier: id, Engine: simulator.EngineMySQL, Class: "db.r6g.large", MonitoringInterval: 60})
+	}
+	s, api, clk := serve(t, f)
+	streams := streamsOf(s, ids)
+	r := NewReader(api, Options{Limiter: rate.NewLimiter(rate.Inf, 1), InitialLookback: time.Minute})
+	ctx := context.Background()
+	r.Read(ctx, streams, clk.Now())
+	require.NoError(t, s.StopEnhancedMonitoring("db-000"))
+	var calls []int
+	for range 10 {
+		clk.Advance(time.Minute)
+		res := r.Read(ctx, streams, clk.Now())
+		require.Empty(t, res.Errs)
+		calls = append(calls, res.Calls)
+	}
+	// The batch reads back the overlap (2 min) for the silent stream, not to its last
+	// document: 3 minutes of 100 documents of ~7 KB, 3 calls, every cycle. Without the
+	// bound the calls would grow by one about every 1.5 minutes.
+	assert.Equal(t, 3, calls[len(calls)-1], "calls per cycle: %v", calls)
+	assert.Equal(t, calls[3], calls[len(calls)-1], "no growth: %v", calls)
+}
