@@ -82,6 +82,7 @@ bench: dist build
 	$(GO) build -o $(BENCH_DIR)/rdsbench ./cmd/rdsbench
 	$(BENCH_DIR)/rdsbench machine > $(BENCH_DIR)/machine.md
 	$(BENCH_DIR)/rdsbench fleet -bin $(CURDIR)/$(DIST) -workdir $(BENCH_DIR)/fleet -out $(BENCH_DIR)/fleet.md
+	$(BENCH_DIR)/rdsbench em -out $(BENCH_DIR)/em.md
 	@echo "micro-benchmarks: go test $(BENCH_FLAGS) ./... > $(BENCH_DIR)/micro.txt (a few minutes)"
 	@$(GO) test $(BENCH_FLAGS) ./... > $(BENCH_DIR)/micro.txt 2>&1 || { tail -40 $(BENCH_DIR)/micro.txt; exit 1; }
 	$(GO) run $(BENCHSTAT) -confidence 0.9 $(BENCH_DIR)/micro.txt > $(BENCH_DIR)/benchstat.txt 2> $(BENCH_DIR)/benchstat.err || \
@@ -89,5 +90,5 @@ bench: dist build
 	$(BENCH_DIR)/rdsbench micro -in $(BENCH_DIR)/micro.txt -benchstat $(BENCH_DIR)/benchstat.txt \
 		-command "go test $(BENCH_FLAGS) ./..." > $(BENCH_DIR)/micro.md
 	mkdir -p docs
-	cat cmd/rdsbench/header.md $(BENCH_DIR)/machine.md $(BENCH_DIR)/fleet.md $(BENCH_DIR)/micro.md > docs/performance.md
+	cat cmd/rdsbench/header.md $(BENCH_DIR)/machine.md $(BENCH_DIR)/fleet.md $(BENCH_DIR)/em.md $(BENCH_DIR)/micro.md > docs/performance.md
 	@echo "docs/performance.md written"

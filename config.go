@@ -61,6 +61,9 @@ type Config struct {
 	// Logs reads the RDS logs published to CloudWatch Logs when the receiver is in a logs pipeline.
 	Logs LogsConfig `mapstructure:"logs"`
 
+	// EnhancedMonitoring reads the OS metrics of instances with Enhanced Monitoring on.
+	EnhancedMonitoring EnhancedMonitoringConfig `mapstructure:"enhanced_monitoring"`
+
 	// SQL declares queries whose rows become metrics, run on discovered instances and
 	// static targets. Its own Validate is called by the collector's config walk.
 	SQL sqlquery.Config `mapstructure:"sql"`
@@ -219,6 +222,7 @@ func (c *Config) Validate() error {
 	add(c.CloudWatch.validate(c.CollectionInterval))
 	add(c.Logs.validate())
 	add(c.PerformanceInsights.validate())
+	add(c.EnhancedMonitoring.validate())
 	add(prefixed("sql.", c.SQL.ValidateAgainst(c.CollectionInterval)))
 	return errors.Join(errs...)
 }

@@ -44,6 +44,8 @@ type rdsScraper struct {
 	now  func() time.Time
 	// state keeps the regions' windows in the storage extension; nil without one.
 	state *stateStore
+	// em reads Enhanced Monitoring; nil when enhanced_monitoring.enabled is false.
+	em *emCollector
 	// pending is true while a scrape's output is on its way through the pipeline: its
 	// marks are committed when the pipeline accepts it, rolled back when it refuses it.
 	pending bool
@@ -137,6 +139,12 @@ func (s *rdsScraper) start(ctx context.Context, host component.Host) error {
 			s.state.loadPI(ctx, r, s.logger)
 		}
 		s.regions = append(s.regions, r)
+		if s.cfg.EnhancedMonitoring.Enabled {
+			if s.em == nil {
+				s.em = newEMCollector(s.cfg.EnhancedMonitoring, s.mb, s.tb, s.logger)
+			}
+			s.em.addRegion(ctx, r.name, clients.Logs, r.planner.resourceBuilder, s.state)
+		}
 		if s.sql == nil && len(s.cfg.SQL.Queries)+len(s.cfg.SQL.Packs) > 0 {
 			// The SDK's credential chain is the same in every region; tokens name their region.
 			s.sql = sqlquery.NewCollector(s.cfg.SQL, s.cfg.CollectionInterval, s.tb, s.logger, clients.Credentials)
@@ -198,6 +206,7 @@ func (s *rdsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 			s.collectPI(ctx, r, now, &errs)
 		}
 	}
+	s.em.collect(ctx, now, &errs)
 	md := s.mb.Emit()
 	s.appendSQL(md, <-sqlDone, &errs)
 	s.slow.appendTo(md, now)
@@ -220,6 +229,7 @@ func (s *rdsScraper) discover(ctx context.Context, r *region, now time.Time, err
 	if refreshed {
 		old := r.plan
 		r.plan = r.planner.plan(fleet, old, r.restored)
+		s.em.setFleet(r.name, fleet)
 		r.restored = nil
 		if old == nil || len(old.resources) != len(r.plan.resources) || old.Len() != r.plan.Len() {
 			s.logPlan(r, len(fleet.Instances), len(fleet.Clusters))
@@ -264,6 +274,7 @@ func (r *region) save() {
 // rollBack returns every region read in the last scrape to its state before it: the
 // pipeline did not take the points, so they are read again.
 func (s *rdsScraper) rollBack() {
+	s.em.rollBack()
 	for _, r := range s.regions {
 		if r.read && r.plan == r.saved.plan {
 			copy(r.plan.marks, r.saved.marks)
@@ -286,6 +297,7 @@ func (s *rdsScraper) delivered(ctx context.Context, err error) {
 		s.rollBack()
 		return
 	}
+	s.em.delivered(ctx, nil)
 	if s.state == nil {
 		return
 	}

@@ -368,6 +368,8 @@ func stackConfig(simURL string, expPort, telPort, contribPort int, maria, pg *te
     endpoints: {rds: %[1]s, cloudwatch: %[1]s, logs: %[1]s, pi: %[1]s}
     discovery: {refresh_interval: 30s}
     performance_insights: {enabled: true}
+    # mysql-a and pg-a have Enhanced Monitoring: the dashboard's OS panels need its series.
+    enhanced_monitoring: {enabled: true}
     # Injected failures then exhaust the retries quickly.
     cloudwatch: {max_attempts: 2, max_backoff: 1s}
     resource_tags: [env, team]

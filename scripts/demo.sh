@@ -81,6 +81,9 @@ metrics_url="http://127.0.0.1:$prom_port/metrics"
 echo "otelcol-rds: Prometheus endpoint $metrics_url, health http://$HEALTH_ENDPOINT/ (logs in $workdir/)"
 echo "receiver state (file_storage): $STATE_DIRECTORY/"
 
+# Enhanced Monitoring: every instance with a MonitoringInterval gets aws_rds_os_* series.
+em_instances=$(curl -fsS "$RDSSIM_ENDPOINT/_sim/fleet" | python3 -c 'import json,sys; print("\n".join(sorted(i["identifier"] for i in json.load(sys.stdin)["instances"] if i.get("monitoring_interval", 0) > 0)))')
+
 # Wait at most two collection intervals (2 x 60 s) for every instance's series.
 deadline=$((SECONDS + 125))
 while :; do
@@ -88,6 +91,9 @@ while :; do
   missing=()
   for id in $instances; do
     grep -q "^aws_rds_.*aws_rds_db_instance_identifier=\"$id\"" "$workdir/metrics.txt" || missing+=("$id")
+  done
+  for id in $em_instances; do
+    grep -q "^aws_rds_os_.*aws_rds_db_instance_identifier=\"$id\"" "$workdir/metrics.txt" || missing+=("$id (Enhanced Monitoring: aws_rds_os_*)")
   done
   [ ${#missing[@]} -eq 0 ] && break
   if [ $SECONDS -ge $deadline ]; then
@@ -128,11 +134,16 @@ if [ -n "$pi_ids" ]; then
   done
   grep -q '^aws_rds_pi_db_load_wait_event' "$workdir/metrics.txt" || { echo "FAIL: no Performance Insights series" >&2; exit 1; }
 fi
+echo "Enhanced Monitoring (OS metrics from RDSOSMetrics) of $(echo $em_instances | wc -w) instances, e.g.:"
+for id in $em_instances; do
+  printf '  %-20s %3d aws_rds_os_* series\n' "$id" "$(grep -c "^aws_rds_os_.*aws_rds_db_instance_identifier=\"$id\"" "$workdir/metrics.txt")"
+done
+grep -m2 '^aws_rds_os_cpu_utilization.*cpu_mode="steal"' "$workdir/metrics.txt" | sed 's/^/  /' || true
 for _ in $(seq 20); do grep -q 'LogRecord #' "$workdir/otelcol-rds.log" && break; sleep 1; done
 echo "RDS logs from the simulated CloudWatch Logs: $(grep -c 'LogRecord #' "$workdir/otelcol-rds.log") records so far (debug exporter, $workdir/otelcol-rds.log), e.g.:"
 grep -m4 -E '^(SeverityText|Body):' "$workdir/otelcol-rds.log" | cut -c1-150 | sed 's/^/  /' || true
 echo "receiver's own telemetry (http://127.0.0.1:$telemetry_port/metrics):"
-curl -fsS "http://127.0.0.1:$telemetry_port/metrics" | grep -E '^otelcol_receiver_awsrds_(api_calls|api_retries|metrics_requested|collection_cost|pi_requests)' | sed 's/^/  /' || true
+curl -fsS "http://127.0.0.1:$telemetry_port/metrics" | grep -E '^otelcol_receiver_awsrds_(api_calls|api_retries|metrics_requested|collection_cost|pi_requests|em_)' | sed 's/^/  /' || true
 echo "simulator counters: $(curl -fsS "$RDSSIM_ENDPOINT/_sim/counters" | head -c 300)"
 
 if [ -n "${DEMO_DURATION:-}" ]; then

@@ -33,7 +33,7 @@ func main() {
 	}
 }
 
-const usage = "usage: rdsbench machine | fleet [flags] | micro [flags] (-h for the flags)"
+const usage = "usage: rdsbench machine | fleet [flags] | em [flags] | micro [flags] (-h for the flags)"
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -44,6 +44,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return writeMachine(stdout)
 	case "fleet":
 		return runFleet(ctx, args[1:], stdout, stderr)
+	case "em":
+		return runEM(ctx, args[1:], stdout, stderr)
 	case "micro":
 		return runMicro(args[1:], stdout, stderr)
 	}

@@ -22,7 +22,8 @@ import (
 // inventory metrics come from DescribeDBInstances/DescribeDBClusters, not CloudWatch.
 func isInventory(name string) bool {
 	return strings.HasPrefix(name, "aws.rds.instance.") || name == "aws.rds.cluster.members" ||
-		strings.HasPrefix(name, "aws.rds.slow_query.") // from slow query logs, not CloudWatch
+		strings.HasPrefix(name, "aws.rds.slow_query.") || // from slow query logs, not CloudWatch
+		strings.HasPrefix(name, "aws.rds.os.") // Enhanced Monitoring, not CloudWatch
 }
 
 // metadataMetricNames lists the metric names of the generated default config.

@@ -1437,6 +1437,1486 @@ func (ms *AwsRdsNetworkTransmitThroughputMetricConfig) Unmarshal(parser *confmap
 	return nil
 }
 
+// AwsRdsOsCPUCountMetricConfig provides config for the aws.rds.os.cpu.count metric.
+type AwsRdsOsCPUCountMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *AwsRdsOsCPUCountMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// AwsRdsOsCPUUtilizationMetricAttributeKey specifies the key of an attribute for the aws.rds.os.cpu.utilization metric.
+type AwsRdsOsCPUUtilizationMetricAttributeKey string
+
+const (
+	AwsRdsOsCPUUtilizationMetricAttributeKeyOsCPUMode AwsRdsOsCPUUtilizationMetricAttributeKey = "cpu.mode"
+)
+
+// AwsRdsOsCPUUtilizationMetricConfig provides config for the aws.rds.os.cpu.utilization metric.
+type AwsRdsOsCPUUtilizationMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                     `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsRdsOsCPUUtilizationMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsRdsOsCPUUtilizationMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsRdsOsCPUUtilizationMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsRdsOsCPUUtilizationMetricAttributeKeyOsCPUMode:
+		default:
+			return fmt.Errorf("metric aws.rds.os.cpu.utilization doesn't have an attribute %v, valid attributes: [cpu.mode]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsRdsOsDiskAwaitMetricAttributeKey specifies the key of an attribute for the aws.rds.os.disk.await metric.
+type AwsRdsOsDiskAwaitMetricAttributeKey string
+
+const (
+	AwsRdsOsDiskAwaitMetricAttributeKeyOsDevice    AwsRdsOsDiskAwaitMetricAttributeKey = "device"
+	AwsRdsOsDiskAwaitMetricAttributeKeyOsDiskLayer AwsRdsOsDiskAwaitMetricAttributeKey = "disk.layer"
+)
+
+// AwsRdsOsDiskAwaitMetricConfig provides config for the aws.rds.os.disk.await metric.
+type AwsRdsOsDiskAwaitMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsRdsOsDiskAwaitMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsRdsOsDiskAwaitMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsRdsOsDiskAwaitMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsRdsOsDiskAwaitMetricAttributeKeyOsDevice, AwsRdsOsDiskAwaitMetricAttributeKeyOsDiskLayer:
+		default:
+			return fmt.Errorf("metric aws.rds.os.disk.await doesn't have an attribute %v, valid attributes: [device, disk.layer]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsRdsOsDiskIoMetricAttributeKey specifies the key of an attribute for the aws.rds.os.disk.io metric.
+type AwsRdsOsDiskIoMetricAttributeKey string
+
+const (
+	AwsRdsOsDiskIoMetricAttributeKeyOsDevice        AwsRdsOsDiskIoMetricAttributeKey = "device"
+	AwsRdsOsDiskIoMetricAttributeKeyOsDiskLayer     AwsRdsOsDiskIoMetricAttributeKey = "disk.layer"
+	AwsRdsOsDiskIoMetricAttributeKeyOsDiskDirection AwsRdsOsDiskIoMetricAttributeKey = "disk.io.direction"
+)
+
+// AwsRdsOsDiskIoMetricConfig provides config for the aws.rds.os.disk.io metric.
+type AwsRdsOsDiskIoMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                             `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsRdsOsDiskIoMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsRdsOsDiskIoMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsRdsOsDiskIoMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsRdsOsDiskIoMetricAttributeKeyOsDevice, AwsRdsOsDiskIoMetricAttributeKeyOsDiskLayer, AwsRdsOsDiskIoMetricAttributeKeyOsDiskDirection:
+		default:
+			return fmt.Errorf("metric aws.rds.os.disk.io doesn't have an attribute %v, valid attributes: [device, disk.layer, disk.io.direction]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsRdsOsDiskLatencyMetricAttributeKey specifies the key of an attribute for the aws.rds.os.disk.latency metric.
+type AwsRdsOsDiskLatencyMetricAttributeKey string
+
+const (
+	AwsRdsOsDiskLatencyMetricAttributeKeyOsDevice        AwsRdsOsDiskLatencyMetricAttributeKey = "device"
+	AwsRdsOsDiskLatencyMetricAttributeKeyOsDiskLayer     AwsRdsOsDiskLatencyMetricAttributeKey = "disk.layer"
+	AwsRdsOsDiskLatencyMetricAttributeKeyOsDiskDirection AwsRdsOsDiskLatencyMetricAttributeKey = "disk.io.direction"
+)
+
+// AwsRdsOsDiskLatencyMetricConfig provides config for the aws.rds.os.disk.latency metric.
+type AwsRdsOsDiskLatencyMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                  `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsRdsOsDiskLatencyMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsRdsOsDiskLatencyMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsRdsOsDiskLatencyMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsRdsOsDiskLatencyMetricAttributeKeyOsDevice, AwsRdsOsDiskLatencyMetricAttributeKeyOsDiskLayer, AwsRdsOsDiskLatencyMetricAttributeKeyOsDiskDirection:
+		default:
+			return fmt.Errorf("metric aws.rds.os.disk.latency doesn't have an attribute %v, valid attributes: [device, disk.layer, disk.io.direction]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsRdsOsDiskMergedMetricAttributeKey specifies the key of an attribute for the aws.rds.os.disk.merged metric.
+type AwsRdsOsDiskMergedMetricAttributeKey string
+
+const (
+	AwsRdsOsDiskMergedMetricAttributeKeyOsDevice        AwsRdsOsDiskMergedMetricAttributeKey = "device"
+	AwsRdsOsDiskMergedMetricAttributeKeyOsDiskLayer     AwsRdsOsDiskMergedMetricAttributeKey = "disk.layer"
+	AwsRdsOsDiskMergedMetricAttributeKeyOsDiskDirection AwsRdsOsDiskMergedMetricAttributeKey = "disk.io.direction"
+)
+
+// AwsRdsOsDiskMergedMetricConfig provides config for the aws.rds.os.disk.merged metric.
+type AwsRdsOsDiskMergedMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                 `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsRdsOsDiskMergedMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsRdsOsDiskMergedMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsRdsOsDiskMergedMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsRdsOsDiskMergedMetricAttributeKeyOsDevice, AwsRdsOsDiskMergedMetricAttributeKeyOsDiskLayer, AwsRdsOsDiskMergedMetricAttributeKeyOsDiskDirection:
+		default:
+			return fmt.Errorf("metric aws.rds.os.disk.merged doesn't have an attribute %v, valid attributes: [device, disk.layer, disk.io.direction]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsRdsOsDiskOperationsMetricAttributeKey specifies the key of an attribute for the aws.rds.os.disk.operations metric.
+type AwsRdsOsDiskOperationsMetricAttributeKey string
+
+const (
+	AwsRdsOsDiskOperationsMetricAttributeKeyOsDevice        AwsRdsOsDiskOperationsMetricAttributeKey = "device"
+	AwsRdsOsDiskOperationsMetricAttributeKeyOsDiskLayer     AwsRdsOsDiskOperationsMetricAttributeKey = "disk.layer"
+	AwsRdsOsDiskOperationsMetricAttributeKeyOsDiskDirection AwsRdsOsDiskOperationsMetricAttributeKey = "disk.io.direction"
+)
+
+// AwsRdsOsDiskOperationsMetricConfig provides config for the aws.rds.os.disk.operations metric.
+type AwsRdsOsDiskOperationsMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                     `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsRdsOsDiskOperationsMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsRdsOsDiskOperationsMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsRdsOsDiskOperationsMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsRdsOsDiskOperationsMetricAttributeKeyOsDevice, AwsRdsOsDiskOperationsMetricAttributeKeyOsDiskLayer, AwsRdsOsDiskOperationsMetricAttributeKeyOsDiskDirection:
+		default:
+			return fmt.Errorf("metric aws.rds.os.disk.operations doesn't have an attribute %v, valid attributes: [device, disk.layer, disk.io.direction]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsRdsOsDiskQueueLengthMetricAttributeKey specifies the key of an attribute for the aws.rds.os.disk.queue_length metric.
+type AwsRdsOsDiskQueueLengthMetricAttributeKey string
+
+const (
+	AwsRdsOsDiskQueueLengthMetricAttributeKeyOsDevice    AwsRdsOsDiskQueueLengthMetricAttributeKey = "device"
+	AwsRdsOsDiskQueueLengthMetricAttributeKeyOsDiskLayer AwsRdsOsDiskQueueLengthMetricAttributeKey = "disk.layer"
+)
+
+// AwsRdsOsDiskQueueLengthMetricConfig provides config for the aws.rds.os.disk.queue_length metric.
+type AwsRdsOsDiskQueueLengthMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                      `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsRdsOsDiskQueueLengthMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsRdsOsDiskQueueLengthMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsRdsOsDiskQueueLengthMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsRdsOsDiskQueueLengthMetricAttributeKeyOsDevice, AwsRdsOsDiskQueueLengthMetricAttributeKeyOsDiskLayer:
+		default:
+			return fmt.Errorf("metric aws.rds.os.disk.queue_length doesn't have an attribute %v, valid attributes: [device, disk.layer]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsRdsOsDiskRequestSizeMetricAttributeKey specifies the key of an attribute for the aws.rds.os.disk.request_size metric.
+type AwsRdsOsDiskRequestSizeMetricAttributeKey string
+
+const (
+	AwsRdsOsDiskRequestSizeMetricAttributeKeyOsDevice    AwsRdsOsDiskRequestSizeMetricAttributeKey = "device"
+	AwsRdsOsDiskRequestSizeMetricAttributeKeyOsDiskLayer AwsRdsOsDiskRequestSizeMetricAttributeKey = "disk.layer"
+)
+
+// AwsRdsOsDiskRequestSizeMetricConfig provides config for the aws.rds.os.disk.request_size metric.
+type AwsRdsOsDiskRequestSizeMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                      `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsRdsOsDiskRequestSizeMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsRdsOsDiskRequestSizeMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsRdsOsDiskRequestSizeMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsRdsOsDiskRequestSizeMetricAttributeKeyOsDevice, AwsRdsOsDiskRequestSizeMetricAttributeKeyOsDiskLayer:
+		default:
+			return fmt.Errorf("metric aws.rds.os.disk.request_size doesn't have an attribute %v, valid attributes: [device, disk.layer]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsRdsOsDiskTransferredMetricAttributeKey specifies the key of an attribute for the aws.rds.os.disk.transferred metric.
+type AwsRdsOsDiskTransferredMetricAttributeKey string
+
+const (
+	AwsRdsOsDiskTransferredMetricAttributeKeyOsDevice        AwsRdsOsDiskTransferredMetricAttributeKey = "device"
+	AwsRdsOsDiskTransferredMetricAttributeKeyOsDiskLayer     AwsRdsOsDiskTransferredMetricAttributeKey = "disk.layer"
+	AwsRdsOsDiskTransferredMetricAttributeKeyOsDiskDirection AwsRdsOsDiskTransferredMetricAttributeKey = "disk.io.direction"
+)
+
+// AwsRdsOsDiskTransferredMetricConfig provides config for the aws.rds.os.disk.transferred metric.
+type AwsRdsOsDiskTransferredMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                      `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsRdsOsDiskTransferredMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsRdsOsDiskTransferredMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsRdsOsDiskTransferredMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsRdsOsDiskTransferredMetricAttributeKeyOsDevice, AwsRdsOsDiskTransferredMetricAttributeKeyOsDiskLayer, AwsRdsOsDiskTransferredMetricAttributeKeyOsDiskDirection:
+		default:
+			return fmt.Errorf("metric aws.rds.os.disk.transferred doesn't have an attribute %v, valid attributes: [device, disk.layer, disk.io.direction]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsRdsOsDiskTransfersMetricAttributeKey specifies the key of an attribute for the aws.rds.os.disk.transfers metric.
+type AwsRdsOsDiskTransfersMetricAttributeKey string
+
+const (
+	AwsRdsOsDiskTransfersMetricAttributeKeyOsDevice    AwsRdsOsDiskTransfersMetricAttributeKey = "device"
+	AwsRdsOsDiskTransfersMetricAttributeKeyOsDiskLayer AwsRdsOsDiskTransfersMetricAttributeKey = "disk.layer"
+)
+
+// AwsRdsOsDiskTransfersMetricConfig provides config for the aws.rds.os.disk.transfers metric.
+type AwsRdsOsDiskTransfersMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                    `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsRdsOsDiskTransfersMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsRdsOsDiskTransfersMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsRdsOsDiskTransfersMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsRdsOsDiskTransfersMetricAttributeKeyOsDevice, AwsRdsOsDiskTransfersMetricAttributeKeyOsDiskLayer:
+		default:
+			return fmt.Errorf("metric aws.rds.os.disk.transfers doesn't have an attribute %v, valid attributes: [device, disk.layer]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsRdsOsDiskUtilizationMetricAttributeKey specifies the key of an attribute for the aws.rds.os.disk.utilization metric.
+type AwsRdsOsDiskUtilizationMetricAttributeKey string
+
+const (
+	AwsRdsOsDiskUtilizationMetricAttributeKeyOsDevice    AwsRdsOsDiskUtilizationMetricAttributeKey = "device"
+	AwsRdsOsDiskUtilizationMetricAttributeKeyOsDiskLayer AwsRdsOsDiskUtilizationMetricAttributeKey = "disk.layer"
+)
+
+// AwsRdsOsDiskUtilizationMetricConfig provides config for the aws.rds.os.disk.utilization metric.
+type AwsRdsOsDiskUtilizationMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                      `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsRdsOsDiskUtilizationMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsRdsOsDiskUtilizationMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsRdsOsDiskUtilizationMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsRdsOsDiskUtilizationMetricAttributeKeyOsDevice, AwsRdsOsDiskUtilizationMetricAttributeKeyOsDiskLayer:
+		default:
+			return fmt.Errorf("metric aws.rds.os.disk.utilization doesn't have an attribute %v, valid attributes: [device, disk.layer]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsRdsOsFilesystemInodesLimitMetricAttributeKey specifies the key of an attribute for the aws.rds.os.filesystem.inodes.limit metric.
+type AwsRdsOsFilesystemInodesLimitMetricAttributeKey string
+
+const (
+	AwsRdsOsFilesystemInodesLimitMetricAttributeKeyOsMountpoint AwsRdsOsFilesystemInodesLimitMetricAttributeKey = "system.filesystem.mountpoint"
+	AwsRdsOsFilesystemInodesLimitMetricAttributeKeyOsDevice     AwsRdsOsFilesystemInodesLimitMetricAttributeKey = "device"
+)
+
+// AwsRdsOsFilesystemInodesLimitMetricConfig provides config for the aws.rds.os.filesystem.inodes.limit metric.
+type AwsRdsOsFilesystemInodesLimitMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                            `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsRdsOsFilesystemInodesLimitMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsRdsOsFilesystemInodesLimitMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsRdsOsFilesystemInodesLimitMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsRdsOsFilesystemInodesLimitMetricAttributeKeyOsMountpoint, AwsRdsOsFilesystemInodesLimitMetricAttributeKeyOsDevice:
+		default:
+			return fmt.Errorf("metric aws.rds.os.filesystem.inodes.limit doesn't have an attribute %v, valid attributes: [system.filesystem.mountpoint, device]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsRdsOsFilesystemInodesUsageMetricAttributeKey specifies the key of an attribute for the aws.rds.os.filesystem.inodes.usage metric.
+type AwsRdsOsFilesystemInodesUsageMetricAttributeKey string
+
+const (
+	AwsRdsOsFilesystemInodesUsageMetricAttributeKeyOsMountpoint AwsRdsOsFilesystemInodesUsageMetricAttributeKey = "system.filesystem.mountpoint"
+	AwsRdsOsFilesystemInodesUsageMetricAttributeKeyOsDevice     AwsRdsOsFilesystemInodesUsageMetricAttributeKey = "device"
+)
+
+// AwsRdsOsFilesystemInodesUsageMetricConfig provides config for the aws.rds.os.filesystem.inodes.usage metric.
+type AwsRdsOsFilesystemInodesUsageMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                            `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsRdsOsFilesystemInodesUsageMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsRdsOsFilesystemInodesUsageMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsRdsOsFilesystemInodesUsageMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsRdsOsFilesystemInodesUsageMetricAttributeKeyOsMountpoint, AwsRdsOsFilesystemInodesUsageMetricAttributeKeyOsDevice:
+		default:
+			return fmt.Errorf("metric aws.rds.os.filesystem.inodes.usage doesn't have an attribute %v, valid attributes: [system.filesystem.mountpoint, device]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsRdsOsFilesystemInodesUtilizationMetricAttributeKey specifies the key of an attribute for the aws.rds.os.filesystem.inodes.utilization metric.
+type AwsRdsOsFilesystemInodesUtilizationMetricAttributeKey string
+
+const (
+	AwsRdsOsFilesystemInodesUtilizationMetricAttributeKeyOsMountpoint AwsRdsOsFilesystemInodesUtilizationMetricAttributeKey = "system.filesystem.mountpoint"
+	AwsRdsOsFilesystemInodesUtilizationMetricAttributeKeyOsDevice     AwsRdsOsFilesystemInodesUtilizationMetricAttributeKey = "device"
+)
+
+// AwsRdsOsFilesystemInodesUtilizationMetricConfig provides config for the aws.rds.os.filesystem.inodes.utilization metric.
+type AwsRdsOsFilesystemInodesUtilizationMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                                  `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsRdsOsFilesystemInodesUtilizationMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsRdsOsFilesystemInodesUtilizationMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsRdsOsFilesystemInodesUtilizationMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsRdsOsFilesystemInodesUtilizationMetricAttributeKeyOsMountpoint, AwsRdsOsFilesystemInodesUtilizationMetricAttributeKeyOsDevice:
+		default:
+			return fmt.Errorf("metric aws.rds.os.filesystem.inodes.utilization doesn't have an attribute %v, valid attributes: [system.filesystem.mountpoint, device]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsRdsOsFilesystemLimitMetricAttributeKey specifies the key of an attribute for the aws.rds.os.filesystem.limit metric.
+type AwsRdsOsFilesystemLimitMetricAttributeKey string
+
+const (
+	AwsRdsOsFilesystemLimitMetricAttributeKeyOsMountpoint AwsRdsOsFilesystemLimitMetricAttributeKey = "system.filesystem.mountpoint"
+	AwsRdsOsFilesystemLimitMetricAttributeKeyOsDevice     AwsRdsOsFilesystemLimitMetricAttributeKey = "device"
+)
+
+// AwsRdsOsFilesystemLimitMetricConfig provides config for the aws.rds.os.filesystem.limit metric.
+type AwsRdsOsFilesystemLimitMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                      `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsRdsOsFilesystemLimitMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsRdsOsFilesystemLimitMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsRdsOsFilesystemLimitMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsRdsOsFilesystemLimitMetricAttributeKeyOsMountpoint, AwsRdsOsFilesystemLimitMetricAttributeKeyOsDevice:
+		default:
+			return fmt.Errorf("metric aws.rds.os.filesystem.limit doesn't have an attribute %v, valid attributes: [system.filesystem.mountpoint, device]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsRdsOsFilesystemUsageMetricAttributeKey specifies the key of an attribute for the aws.rds.os.filesystem.usage metric.
+type AwsRdsOsFilesystemUsageMetricAttributeKey string
+
+const (
+	AwsRdsOsFilesystemUsageMetricAttributeKeyOsMountpoint AwsRdsOsFilesystemUsageMetricAttributeKey = "system.filesystem.mountpoint"
+	AwsRdsOsFilesystemUsageMetricAttributeKeyOsDevice     AwsRdsOsFilesystemUsageMetricAttributeKey = "device"
+	AwsRdsOsFilesystemUsageMetricAttributeKeyOsState      AwsRdsOsFilesystemUsageMetricAttributeKey = "state"
+)
+
+// AwsRdsOsFilesystemUsageMetricConfig provides config for the aws.rds.os.filesystem.usage metric.
+type AwsRdsOsFilesystemUsageMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                      `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsRdsOsFilesystemUsageMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsRdsOsFilesystemUsageMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsRdsOsFilesystemUsageMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsRdsOsFilesystemUsageMetricAttributeKeyOsMountpoint, AwsRdsOsFilesystemUsageMetricAttributeKeyOsDevice, AwsRdsOsFilesystemUsageMetricAttributeKeyOsState:
+		default:
+			return fmt.Errorf("metric aws.rds.os.filesystem.usage doesn't have an attribute %v, valid attributes: [system.filesystem.mountpoint, device, state]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsRdsOsFilesystemUtilizationMetricAttributeKey specifies the key of an attribute for the aws.rds.os.filesystem.utilization metric.
+type AwsRdsOsFilesystemUtilizationMetricAttributeKey string
+
+const (
+	AwsRdsOsFilesystemUtilizationMetricAttributeKeyOsMountpoint AwsRdsOsFilesystemUtilizationMetricAttributeKey = "system.filesystem.mountpoint"
+	AwsRdsOsFilesystemUtilizationMetricAttributeKeyOsDevice     AwsRdsOsFilesystemUtilizationMetricAttributeKey = "device"
+)
+
+// AwsRdsOsFilesystemUtilizationMetricConfig provides config for the aws.rds.os.filesystem.utilization metric.
+type AwsRdsOsFilesystemUtilizationMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                            `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsRdsOsFilesystemUtilizationMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsRdsOsFilesystemUtilizationMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsRdsOsFilesystemUtilizationMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsRdsOsFilesystemUtilizationMetricAttributeKeyOsMountpoint, AwsRdsOsFilesystemUtilizationMetricAttributeKeyOsDevice:
+		default:
+			return fmt.Errorf("metric aws.rds.os.filesystem.utilization doesn't have an attribute %v, valid attributes: [system.filesystem.mountpoint, device]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsRdsOsLoadAverage15mMetricConfig provides config for the aws.rds.os.load_average.15m metric.
+type AwsRdsOsLoadAverage15mMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *AwsRdsOsLoadAverage15mMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// AwsRdsOsLoadAverage1mMetricConfig provides config for the aws.rds.os.load_average.1m metric.
+type AwsRdsOsLoadAverage1mMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *AwsRdsOsLoadAverage1mMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// AwsRdsOsLoadAverage5mMetricConfig provides config for the aws.rds.os.load_average.5m metric.
+type AwsRdsOsLoadAverage5mMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *AwsRdsOsLoadAverage5mMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// AwsRdsOsMemoryHugePagesMetricAttributeKey specifies the key of an attribute for the aws.rds.os.memory.huge_pages metric.
+type AwsRdsOsMemoryHugePagesMetricAttributeKey string
+
+const (
+	AwsRdsOsMemoryHugePagesMetricAttributeKeyOsState AwsRdsOsMemoryHugePagesMetricAttributeKey = "state"
+)
+
+// AwsRdsOsMemoryHugePagesMetricConfig provides config for the aws.rds.os.memory.huge_pages metric.
+type AwsRdsOsMemoryHugePagesMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                      `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsRdsOsMemoryHugePagesMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsRdsOsMemoryHugePagesMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsRdsOsMemoryHugePagesMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsRdsOsMemoryHugePagesMetricAttributeKeyOsState:
+		default:
+			return fmt.Errorf("metric aws.rds.os.memory.huge_pages doesn't have an attribute %v, valid attributes: [state]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsRdsOsMemoryUsageMetricAttributeKey specifies the key of an attribute for the aws.rds.os.memory.usage metric.
+type AwsRdsOsMemoryUsageMetricAttributeKey string
+
+const (
+	AwsRdsOsMemoryUsageMetricAttributeKeyOsMemoryState AwsRdsOsMemoryUsageMetricAttributeKey = "state"
+)
+
+// AwsRdsOsMemoryUsageMetricConfig provides config for the aws.rds.os.memory.usage metric.
+type AwsRdsOsMemoryUsageMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                  `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsRdsOsMemoryUsageMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsRdsOsMemoryUsageMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsRdsOsMemoryUsageMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsRdsOsMemoryUsageMetricAttributeKeyOsMemoryState:
+		default:
+			return fmt.Errorf("metric aws.rds.os.memory.usage doesn't have an attribute %v, valid attributes: [state]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsRdsOsNetworkIoMetricAttributeKey specifies the key of an attribute for the aws.rds.os.network.io metric.
+type AwsRdsOsNetworkIoMetricAttributeKey string
+
+const (
+	AwsRdsOsNetworkIoMetricAttributeKeyOsNetworkInterface AwsRdsOsNetworkIoMetricAttributeKey = "network.interface.name"
+	AwsRdsOsNetworkIoMetricAttributeKeyOsNetworkDirection AwsRdsOsNetworkIoMetricAttributeKey = "network.io.direction"
+)
+
+// AwsRdsOsNetworkIoMetricConfig provides config for the aws.rds.os.network.io metric.
+type AwsRdsOsNetworkIoMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsRdsOsNetworkIoMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsRdsOsNetworkIoMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsRdsOsNetworkIoMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsRdsOsNetworkIoMetricAttributeKeyOsNetworkInterface, AwsRdsOsNetworkIoMetricAttributeKeyOsNetworkDirection:
+		default:
+			return fmt.Errorf("metric aws.rds.os.network.io doesn't have an attribute %v, valid attributes: [network.interface.name, network.io.direction]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsRdsOsProcessCPUUtilizationMetricAttributeKey specifies the key of an attribute for the aws.rds.os.process.cpu.utilization metric.
+type AwsRdsOsProcessCPUUtilizationMetricAttributeKey string
+
+const (
+	AwsRdsOsProcessCPUUtilizationMetricAttributeKeyOsProcessCommand   AwsRdsOsProcessCPUUtilizationMetricAttributeKey = "process.command"
+	AwsRdsOsProcessCPUUtilizationMetricAttributeKeyOsProcessPid       AwsRdsOsProcessCPUUtilizationMetricAttributeKey = "process.pid"
+	AwsRdsOsProcessCPUUtilizationMetricAttributeKeyOsProcessParentPid AwsRdsOsProcessCPUUtilizationMetricAttributeKey = "process.parent_pid"
+	AwsRdsOsProcessCPUUtilizationMetricAttributeKeyOsThreadID         AwsRdsOsProcessCPUUtilizationMetricAttributeKey = "thread.id"
+)
+
+// AwsRdsOsProcessCPUUtilizationMetricConfig provides config for the aws.rds.os.process.cpu.utilization metric.
+type AwsRdsOsProcessCPUUtilizationMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                            `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsRdsOsProcessCPUUtilizationMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsRdsOsProcessCPUUtilizationMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsRdsOsProcessCPUUtilizationMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsRdsOsProcessCPUUtilizationMetricAttributeKeyOsProcessCommand, AwsRdsOsProcessCPUUtilizationMetricAttributeKeyOsProcessPid, AwsRdsOsProcessCPUUtilizationMetricAttributeKeyOsProcessParentPid, AwsRdsOsProcessCPUUtilizationMetricAttributeKeyOsThreadID:
+		default:
+			return fmt.Errorf("metric aws.rds.os.process.cpu.utilization doesn't have an attribute %v, valid attributes: [process.command, process.pid, process.parent_pid, thread.id]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsRdsOsProcessMemoryUsageMetricAttributeKey specifies the key of an attribute for the aws.rds.os.process.memory.usage metric.
+type AwsRdsOsProcessMemoryUsageMetricAttributeKey string
+
+const (
+	AwsRdsOsProcessMemoryUsageMetricAttributeKeyOsProcessCommand     AwsRdsOsProcessMemoryUsageMetricAttributeKey = "process.command"
+	AwsRdsOsProcessMemoryUsageMetricAttributeKeyOsProcessPid         AwsRdsOsProcessMemoryUsageMetricAttributeKey = "process.pid"
+	AwsRdsOsProcessMemoryUsageMetricAttributeKeyOsProcessParentPid   AwsRdsOsProcessMemoryUsageMetricAttributeKey = "process.parent_pid"
+	AwsRdsOsProcessMemoryUsageMetricAttributeKeyOsThreadID           AwsRdsOsProcessMemoryUsageMetricAttributeKey = "thread.id"
+	AwsRdsOsProcessMemoryUsageMetricAttributeKeyOsProcessMemoryState AwsRdsOsProcessMemoryUsageMetricAttributeKey = "state"
+)
+
+// AwsRdsOsProcessMemoryUsageMetricConfig provides config for the aws.rds.os.process.memory.usage metric.
+type AwsRdsOsProcessMemoryUsageMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                         `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsRdsOsProcessMemoryUsageMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsRdsOsProcessMemoryUsageMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsRdsOsProcessMemoryUsageMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsRdsOsProcessMemoryUsageMetricAttributeKeyOsProcessCommand, AwsRdsOsProcessMemoryUsageMetricAttributeKeyOsProcessPid, AwsRdsOsProcessMemoryUsageMetricAttributeKeyOsProcessParentPid, AwsRdsOsProcessMemoryUsageMetricAttributeKeyOsThreadID, AwsRdsOsProcessMemoryUsageMetricAttributeKeyOsProcessMemoryState:
+		default:
+			return fmt.Errorf("metric aws.rds.os.process.memory.usage doesn't have an attribute %v, valid attributes: [process.command, process.pid, process.parent_pid, thread.id, state]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsRdsOsProcessMemoryUtilizationMetricAttributeKey specifies the key of an attribute for the aws.rds.os.process.memory.utilization metric.
+type AwsRdsOsProcessMemoryUtilizationMetricAttributeKey string
+
+const (
+	AwsRdsOsProcessMemoryUtilizationMetricAttributeKeyOsProcessCommand   AwsRdsOsProcessMemoryUtilizationMetricAttributeKey = "process.command"
+	AwsRdsOsProcessMemoryUtilizationMetricAttributeKeyOsProcessPid       AwsRdsOsProcessMemoryUtilizationMetricAttributeKey = "process.pid"
+	AwsRdsOsProcessMemoryUtilizationMetricAttributeKeyOsProcessParentPid AwsRdsOsProcessMemoryUtilizationMetricAttributeKey = "process.parent_pid"
+	AwsRdsOsProcessMemoryUtilizationMetricAttributeKeyOsThreadID         AwsRdsOsProcessMemoryUtilizationMetricAttributeKey = "thread.id"
+)
+
+// AwsRdsOsProcessMemoryUtilizationMetricConfig provides config for the aws.rds.os.process.memory.utilization metric.
+type AwsRdsOsProcessMemoryUtilizationMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                               `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsRdsOsProcessMemoryUtilizationMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsRdsOsProcessMemoryUtilizationMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsRdsOsProcessMemoryUtilizationMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsRdsOsProcessMemoryUtilizationMetricAttributeKeyOsProcessCommand, AwsRdsOsProcessMemoryUtilizationMetricAttributeKeyOsProcessPid, AwsRdsOsProcessMemoryUtilizationMetricAttributeKeyOsProcessParentPid, AwsRdsOsProcessMemoryUtilizationMetricAttributeKeyOsThreadID:
+		default:
+			return fmt.Errorf("metric aws.rds.os.process.memory.utilization doesn't have an attribute %v, valid attributes: [process.command, process.pid, process.parent_pid, thread.id]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsRdsOsProcessMemoryVirtualMetricAttributeKey specifies the key of an attribute for the aws.rds.os.process.memory.virtual metric.
+type AwsRdsOsProcessMemoryVirtualMetricAttributeKey string
+
+const (
+	AwsRdsOsProcessMemoryVirtualMetricAttributeKeyOsProcessCommand   AwsRdsOsProcessMemoryVirtualMetricAttributeKey = "process.command"
+	AwsRdsOsProcessMemoryVirtualMetricAttributeKeyOsProcessPid       AwsRdsOsProcessMemoryVirtualMetricAttributeKey = "process.pid"
+	AwsRdsOsProcessMemoryVirtualMetricAttributeKeyOsProcessParentPid AwsRdsOsProcessMemoryVirtualMetricAttributeKey = "process.parent_pid"
+	AwsRdsOsProcessMemoryVirtualMetricAttributeKeyOsThreadID         AwsRdsOsProcessMemoryVirtualMetricAttributeKey = "thread.id"
+)
+
+// AwsRdsOsProcessMemoryVirtualMetricConfig provides config for the aws.rds.os.process.memory.virtual metric.
+type AwsRdsOsProcessMemoryVirtualMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                           `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsRdsOsProcessMemoryVirtualMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsRdsOsProcessMemoryVirtualMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsRdsOsProcessMemoryVirtualMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsRdsOsProcessMemoryVirtualMetricAttributeKeyOsProcessCommand, AwsRdsOsProcessMemoryVirtualMetricAttributeKeyOsProcessPid, AwsRdsOsProcessMemoryVirtualMetricAttributeKeyOsProcessParentPid, AwsRdsOsProcessMemoryVirtualMetricAttributeKeyOsThreadID:
+		default:
+			return fmt.Errorf("metric aws.rds.os.process.memory.virtual doesn't have an attribute %v, valid attributes: [process.command, process.pid, process.parent_pid, thread.id]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsRdsOsSwapIoMetricAttributeKey specifies the key of an attribute for the aws.rds.os.swap.io metric.
+type AwsRdsOsSwapIoMetricAttributeKey string
+
+const (
+	AwsRdsOsSwapIoMetricAttributeKeyOsPagingDirection AwsRdsOsSwapIoMetricAttributeKey = "system.paging.direction"
+)
+
+// AwsRdsOsSwapIoMetricConfig provides config for the aws.rds.os.swap.io metric.
+type AwsRdsOsSwapIoMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                             `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsRdsOsSwapIoMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsRdsOsSwapIoMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsRdsOsSwapIoMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsRdsOsSwapIoMetricAttributeKeyOsPagingDirection:
+		default:
+			return fmt.Errorf("metric aws.rds.os.swap.io doesn't have an attribute %v, valid attributes: [system.paging.direction]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsRdsOsSwapUsageMetricAttributeKey specifies the key of an attribute for the aws.rds.os.swap.usage metric.
+type AwsRdsOsSwapUsageMetricAttributeKey string
+
+const (
+	AwsRdsOsSwapUsageMetricAttributeKeyOsState AwsRdsOsSwapUsageMetricAttributeKey = "state"
+)
+
+// AwsRdsOsSwapUsageMetricConfig provides config for the aws.rds.os.swap.usage metric.
+type AwsRdsOsSwapUsageMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsRdsOsSwapUsageMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsRdsOsSwapUsageMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsRdsOsSwapUsageMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsRdsOsSwapUsageMetricAttributeKeyOsState:
+		default:
+			return fmt.Errorf("metric aws.rds.os.swap.usage doesn't have an attribute %v, valid attributes: [state]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsRdsOsSystemObjectsMetricAttributeKey specifies the key of an attribute for the aws.rds.os.system.objects metric.
+type AwsRdsOsSystemObjectsMetricAttributeKey string
+
+const (
+	AwsRdsOsSystemObjectsMetricAttributeKeyOsObjectType AwsRdsOsSystemObjectsMetricAttributeKey = "object.type"
+)
+
+// AwsRdsOsSystemObjectsMetricConfig provides config for the aws.rds.os.system.objects metric.
+type AwsRdsOsSystemObjectsMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                    `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsRdsOsSystemObjectsMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsRdsOsSystemObjectsMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsRdsOsSystemObjectsMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsRdsOsSystemObjectsMetricAttributeKeyOsObjectType:
+		default:
+			return fmt.Errorf("metric aws.rds.os.system.objects doesn't have an attribute %v, valid attributes: [object.type]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsRdsOsTasksMetricAttributeKey specifies the key of an attribute for the aws.rds.os.tasks metric.
+type AwsRdsOsTasksMetricAttributeKey string
+
+const (
+	AwsRdsOsTasksMetricAttributeKeyOsState AwsRdsOsTasksMetricAttributeKey = "state"
+)
+
+// AwsRdsOsTasksMetricConfig provides config for the aws.rds.os.tasks metric.
+type AwsRdsOsTasksMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                            `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsRdsOsTasksMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsRdsOsTasksMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsRdsOsTasksMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsRdsOsTasksMetricAttributeKeyOsState:
+		default:
+			return fmt.Errorf("metric aws.rds.os.tasks doesn't have an attribute %v, valid attributes: [state]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsRdsOsUptimeMetricConfig provides config for the aws.rds.os.uptime metric.
+type AwsRdsOsUptimeMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *AwsRdsOsUptimeMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
 // AwsRdsPiCounterMetricAttributeKey specifies the key of an attribute for the aws.rds.pi.counter metric.
 type AwsRdsPiCounterMetricAttributeKey string
 
@@ -2283,6 +3763,39 @@ type MetricsConfig struct {
 	AwsRdsMysqlReplicationChannelLag                  AwsRdsMysqlReplicationChannelLagMetricConfig                  `mapstructure:"aws.rds.mysql.replication_channel.lag"`
 	AwsRdsNetworkReceiveThroughput                    AwsRdsNetworkReceiveThroughputMetricConfig                    `mapstructure:"aws.rds.network.receive.throughput"`
 	AwsRdsNetworkTransmitThroughput                   AwsRdsNetworkTransmitThroughputMetricConfig                   `mapstructure:"aws.rds.network.transmit.throughput"`
+	AwsRdsOsCPUCount                                  AwsRdsOsCPUCountMetricConfig                                  `mapstructure:"aws.rds.os.cpu.count"`
+	AwsRdsOsCPUUtilization                            AwsRdsOsCPUUtilizationMetricConfig                            `mapstructure:"aws.rds.os.cpu.utilization"`
+	AwsRdsOsDiskAwait                                 AwsRdsOsDiskAwaitMetricConfig                                 `mapstructure:"aws.rds.os.disk.await"`
+	AwsRdsOsDiskIo                                    AwsRdsOsDiskIoMetricConfig                                    `mapstructure:"aws.rds.os.disk.io"`
+	AwsRdsOsDiskLatency                               AwsRdsOsDiskLatencyMetricConfig                               `mapstructure:"aws.rds.os.disk.latency"`
+	AwsRdsOsDiskMerged                                AwsRdsOsDiskMergedMetricConfig                                `mapstructure:"aws.rds.os.disk.merged"`
+	AwsRdsOsDiskOperations                            AwsRdsOsDiskOperationsMetricConfig                            `mapstructure:"aws.rds.os.disk.operations"`
+	AwsRdsOsDiskQueueLength                           AwsRdsOsDiskQueueLengthMetricConfig                           `mapstructure:"aws.rds.os.disk.queue_length"`
+	AwsRdsOsDiskRequestSize                           AwsRdsOsDiskRequestSizeMetricConfig                           `mapstructure:"aws.rds.os.disk.request_size"`
+	AwsRdsOsDiskTransferred                           AwsRdsOsDiskTransferredMetricConfig                           `mapstructure:"aws.rds.os.disk.transferred"`
+	AwsRdsOsDiskTransfers                             AwsRdsOsDiskTransfersMetricConfig                             `mapstructure:"aws.rds.os.disk.transfers"`
+	AwsRdsOsDiskUtilization                           AwsRdsOsDiskUtilizationMetricConfig                           `mapstructure:"aws.rds.os.disk.utilization"`
+	AwsRdsOsFilesystemInodesLimit                     AwsRdsOsFilesystemInodesLimitMetricConfig                     `mapstructure:"aws.rds.os.filesystem.inodes.limit"`
+	AwsRdsOsFilesystemInodesUsage                     AwsRdsOsFilesystemInodesUsageMetricConfig                     `mapstructure:"aws.rds.os.filesystem.inodes.usage"`
+	AwsRdsOsFilesystemInodesUtilization               AwsRdsOsFilesystemInodesUtilizationMetricConfig               `mapstructure:"aws.rds.os.filesystem.inodes.utilization"`
+	AwsRdsOsFilesystemLimit                           AwsRdsOsFilesystemLimitMetricConfig                           `mapstructure:"aws.rds.os.filesystem.limit"`
+	AwsRdsOsFilesystemUsage                           AwsRdsOsFilesystemUsageMetricConfig                           `mapstructure:"aws.rds.os.filesystem.usage"`
+	AwsRdsOsFilesystemUtilization                     AwsRdsOsFilesystemUtilizationMetricConfig                     `mapstructure:"aws.rds.os.filesystem.utilization"`
+	AwsRdsOsLoadAverage15m                            AwsRdsOsLoadAverage15mMetricConfig                            `mapstructure:"aws.rds.os.load_average.15m"`
+	AwsRdsOsLoadAverage1m                             AwsRdsOsLoadAverage1mMetricConfig                             `mapstructure:"aws.rds.os.load_average.1m"`
+	AwsRdsOsLoadAverage5m                             AwsRdsOsLoadAverage5mMetricConfig                             `mapstructure:"aws.rds.os.load_average.5m"`
+	AwsRdsOsMemoryHugePages                           AwsRdsOsMemoryHugePagesMetricConfig                           `mapstructure:"aws.rds.os.memory.huge_pages"`
+	AwsRdsOsMemoryUsage                               AwsRdsOsMemoryUsageMetricConfig                               `mapstructure:"aws.rds.os.memory.usage"`
+	AwsRdsOsNetworkIo                                 AwsRdsOsNetworkIoMetricConfig                                 `mapstructure:"aws.rds.os.network.io"`
+	AwsRdsOsProcessCPUUtilization                     AwsRdsOsProcessCPUUtilizationMetricConfig                     `mapstructure:"aws.rds.os.process.cpu.utilization"`
+	AwsRdsOsProcessMemoryUsage                        AwsRdsOsProcessMemoryUsageMetricConfig                        `mapstructure:"aws.rds.os.process.memory.usage"`
+	AwsRdsOsProcessMemoryUtilization                  AwsRdsOsProcessMemoryUtilizationMetricConfig                  `mapstructure:"aws.rds.os.process.memory.utilization"`
+	AwsRdsOsProcessMemoryVirtual                      AwsRdsOsProcessMemoryVirtualMetricConfig                      `mapstructure:"aws.rds.os.process.memory.virtual"`
+	AwsRdsOsSwapIo                                    AwsRdsOsSwapIoMetricConfig                                    `mapstructure:"aws.rds.os.swap.io"`
+	AwsRdsOsSwapUsage                                 AwsRdsOsSwapUsageMetricConfig                                 `mapstructure:"aws.rds.os.swap.usage"`
+	AwsRdsOsSystemObjects                             AwsRdsOsSystemObjectsMetricConfig                             `mapstructure:"aws.rds.os.system.objects"`
+	AwsRdsOsTasks                                     AwsRdsOsTasksMetricConfig                                     `mapstructure:"aws.rds.os.tasks"`
+	AwsRdsOsUptime                                    AwsRdsOsUptimeMetricConfig                                    `mapstructure:"aws.rds.os.uptime"`
 	AwsRdsPiCounter                                   AwsRdsPiCounterMetricConfig                                   `mapstructure:"aws.rds.pi.counter"`
 	AwsRdsPiDbLoadHost                                AwsRdsPiDbLoadHostMetricConfig                                `mapstructure:"aws.rds.pi.db_load.host"`
 	AwsRdsPiDbLoadSQL                                 AwsRdsPiDbLoadSQLMetricConfig                                 `mapstructure:"aws.rds.pi.db_load.sql"`
@@ -2523,6 +4036,161 @@ func DefaultMetricsConfig() MetricsConfig {
 			Enabled: true,
 		},
 		AwsRdsNetworkTransmitThroughput: AwsRdsNetworkTransmitThroughputMetricConfig{
+			Enabled: true,
+		},
+		AwsRdsOsCPUCount: AwsRdsOsCPUCountMetricConfig{
+			Enabled: true,
+		},
+		AwsRdsOsCPUUtilization: AwsRdsOsCPUUtilizationMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsRdsOsCPUUtilizationMetricAttributeKey{AwsRdsOsCPUUtilizationMetricAttributeKeyOsCPUMode},
+		},
+		AwsRdsOsDiskAwait: AwsRdsOsDiskAwaitMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsRdsOsDiskAwaitMetricAttributeKey{AwsRdsOsDiskAwaitMetricAttributeKeyOsDevice, AwsRdsOsDiskAwaitMetricAttributeKeyOsDiskLayer},
+		},
+		AwsRdsOsDiskIo: AwsRdsOsDiskIoMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsRdsOsDiskIoMetricAttributeKey{AwsRdsOsDiskIoMetricAttributeKeyOsDevice, AwsRdsOsDiskIoMetricAttributeKeyOsDiskLayer, AwsRdsOsDiskIoMetricAttributeKeyOsDiskDirection},
+		},
+		AwsRdsOsDiskLatency: AwsRdsOsDiskLatencyMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsRdsOsDiskLatencyMetricAttributeKey{AwsRdsOsDiskLatencyMetricAttributeKeyOsDevice, AwsRdsOsDiskLatencyMetricAttributeKeyOsDiskLayer, AwsRdsOsDiskLatencyMetricAttributeKeyOsDiskDirection},
+		},
+		AwsRdsOsDiskMerged: AwsRdsOsDiskMergedMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsRdsOsDiskMergedMetricAttributeKey{AwsRdsOsDiskMergedMetricAttributeKeyOsDevice, AwsRdsOsDiskMergedMetricAttributeKeyOsDiskLayer, AwsRdsOsDiskMergedMetricAttributeKeyOsDiskDirection},
+		},
+		AwsRdsOsDiskOperations: AwsRdsOsDiskOperationsMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsRdsOsDiskOperationsMetricAttributeKey{AwsRdsOsDiskOperationsMetricAttributeKeyOsDevice, AwsRdsOsDiskOperationsMetricAttributeKeyOsDiskLayer, AwsRdsOsDiskOperationsMetricAttributeKeyOsDiskDirection},
+		},
+		AwsRdsOsDiskQueueLength: AwsRdsOsDiskQueueLengthMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsRdsOsDiskQueueLengthMetricAttributeKey{AwsRdsOsDiskQueueLengthMetricAttributeKeyOsDevice, AwsRdsOsDiskQueueLengthMetricAttributeKeyOsDiskLayer},
+		},
+		AwsRdsOsDiskRequestSize: AwsRdsOsDiskRequestSizeMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsRdsOsDiskRequestSizeMetricAttributeKey{AwsRdsOsDiskRequestSizeMetricAttributeKeyOsDevice, AwsRdsOsDiskRequestSizeMetricAttributeKeyOsDiskLayer},
+		},
+		AwsRdsOsDiskTransferred: AwsRdsOsDiskTransferredMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsRdsOsDiskTransferredMetricAttributeKey{AwsRdsOsDiskTransferredMetricAttributeKeyOsDevice, AwsRdsOsDiskTransferredMetricAttributeKeyOsDiskLayer, AwsRdsOsDiskTransferredMetricAttributeKeyOsDiskDirection},
+		},
+		AwsRdsOsDiskTransfers: AwsRdsOsDiskTransfersMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsRdsOsDiskTransfersMetricAttributeKey{AwsRdsOsDiskTransfersMetricAttributeKeyOsDevice, AwsRdsOsDiskTransfersMetricAttributeKeyOsDiskLayer},
+		},
+		AwsRdsOsDiskUtilization: AwsRdsOsDiskUtilizationMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsRdsOsDiskUtilizationMetricAttributeKey{AwsRdsOsDiskUtilizationMetricAttributeKeyOsDevice, AwsRdsOsDiskUtilizationMetricAttributeKeyOsDiskLayer},
+		},
+		AwsRdsOsFilesystemInodesLimit: AwsRdsOsFilesystemInodesLimitMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsRdsOsFilesystemInodesLimitMetricAttributeKey{AwsRdsOsFilesystemInodesLimitMetricAttributeKeyOsMountpoint, AwsRdsOsFilesystemInodesLimitMetricAttributeKeyOsDevice},
+		},
+		AwsRdsOsFilesystemInodesUsage: AwsRdsOsFilesystemInodesUsageMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsRdsOsFilesystemInodesUsageMetricAttributeKey{AwsRdsOsFilesystemInodesUsageMetricAttributeKeyOsMountpoint, AwsRdsOsFilesystemInodesUsageMetricAttributeKeyOsDevice},
+		},
+		AwsRdsOsFilesystemInodesUtilization: AwsRdsOsFilesystemInodesUtilizationMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsRdsOsFilesystemInodesUtilizationMetricAttributeKey{AwsRdsOsFilesystemInodesUtilizationMetricAttributeKeyOsMountpoint, AwsRdsOsFilesystemInodesUtilizationMetricAttributeKeyOsDevice},
+		},
+		AwsRdsOsFilesystemLimit: AwsRdsOsFilesystemLimitMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsRdsOsFilesystemLimitMetricAttributeKey{AwsRdsOsFilesystemLimitMetricAttributeKeyOsMountpoint, AwsRdsOsFilesystemLimitMetricAttributeKeyOsDevice},
+		},
+		AwsRdsOsFilesystemUsage: AwsRdsOsFilesystemUsageMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsRdsOsFilesystemUsageMetricAttributeKey{AwsRdsOsFilesystemUsageMetricAttributeKeyOsMountpoint, AwsRdsOsFilesystemUsageMetricAttributeKeyOsDevice, AwsRdsOsFilesystemUsageMetricAttributeKeyOsState},
+		},
+		AwsRdsOsFilesystemUtilization: AwsRdsOsFilesystemUtilizationMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsRdsOsFilesystemUtilizationMetricAttributeKey{AwsRdsOsFilesystemUtilizationMetricAttributeKeyOsMountpoint, AwsRdsOsFilesystemUtilizationMetricAttributeKeyOsDevice},
+		},
+		AwsRdsOsLoadAverage15m: AwsRdsOsLoadAverage15mMetricConfig{
+			Enabled: true,
+		},
+		AwsRdsOsLoadAverage1m: AwsRdsOsLoadAverage1mMetricConfig{
+			Enabled: true,
+		},
+		AwsRdsOsLoadAverage5m: AwsRdsOsLoadAverage5mMetricConfig{
+			Enabled: true,
+		},
+		AwsRdsOsMemoryHugePages: AwsRdsOsMemoryHugePagesMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsRdsOsMemoryHugePagesMetricAttributeKey{AwsRdsOsMemoryHugePagesMetricAttributeKeyOsState},
+		},
+		AwsRdsOsMemoryUsage: AwsRdsOsMemoryUsageMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsRdsOsMemoryUsageMetricAttributeKey{AwsRdsOsMemoryUsageMetricAttributeKeyOsMemoryState},
+		},
+		AwsRdsOsNetworkIo: AwsRdsOsNetworkIoMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsRdsOsNetworkIoMetricAttributeKey{AwsRdsOsNetworkIoMetricAttributeKeyOsNetworkInterface, AwsRdsOsNetworkIoMetricAttributeKeyOsNetworkDirection},
+		},
+		AwsRdsOsProcessCPUUtilization: AwsRdsOsProcessCPUUtilizationMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsRdsOsProcessCPUUtilizationMetricAttributeKey{AwsRdsOsProcessCPUUtilizationMetricAttributeKeyOsProcessCommand, AwsRdsOsProcessCPUUtilizationMetricAttributeKeyOsProcessPid, AwsRdsOsProcessCPUUtilizationMetricAttributeKeyOsProcessParentPid, AwsRdsOsProcessCPUUtilizationMetricAttributeKeyOsThreadID},
+		},
+		AwsRdsOsProcessMemoryUsage: AwsRdsOsProcessMemoryUsageMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsRdsOsProcessMemoryUsageMetricAttributeKey{AwsRdsOsProcessMemoryUsageMetricAttributeKeyOsProcessCommand, AwsRdsOsProcessMemoryUsageMetricAttributeKeyOsProcessPid, AwsRdsOsProcessMemoryUsageMetricAttributeKeyOsProcessParentPid, AwsRdsOsProcessMemoryUsageMetricAttributeKeyOsThreadID, AwsRdsOsProcessMemoryUsageMetricAttributeKeyOsProcessMemoryState},
+		},
+		AwsRdsOsProcessMemoryUtilization: AwsRdsOsProcessMemoryUtilizationMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsRdsOsProcessMemoryUtilizationMetricAttributeKey{AwsRdsOsProcessMemoryUtilizationMetricAttributeKeyOsProcessCommand, AwsRdsOsProcessMemoryUtilizationMetricAttributeKeyOsProcessPid, AwsRdsOsProcessMemoryUtilizationMetricAttributeKeyOsProcessParentPid, AwsRdsOsProcessMemoryUtilizationMetricAttributeKeyOsThreadID},
+		},
+		AwsRdsOsProcessMemoryVirtual: AwsRdsOsProcessMemoryVirtualMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsRdsOsProcessMemoryVirtualMetricAttributeKey{AwsRdsOsProcessMemoryVirtualMetricAttributeKeyOsProcessCommand, AwsRdsOsProcessMemoryVirtualMetricAttributeKeyOsProcessPid, AwsRdsOsProcessMemoryVirtualMetricAttributeKeyOsProcessParentPid, AwsRdsOsProcessMemoryVirtualMetricAttributeKeyOsThreadID},
+		},
+		AwsRdsOsSwapIo: AwsRdsOsSwapIoMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsRdsOsSwapIoMetricAttributeKey{AwsRdsOsSwapIoMetricAttributeKeyOsPagingDirection},
+		},
+		AwsRdsOsSwapUsage: AwsRdsOsSwapUsageMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsRdsOsSwapUsageMetricAttributeKey{AwsRdsOsSwapUsageMetricAttributeKeyOsState},
+		},
+		AwsRdsOsSystemObjects: AwsRdsOsSystemObjectsMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsRdsOsSystemObjectsMetricAttributeKey{AwsRdsOsSystemObjectsMetricAttributeKeyOsObjectType},
+		},
+		AwsRdsOsTasks: AwsRdsOsTasksMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsRdsOsTasksMetricAttributeKey{AwsRdsOsTasksMetricAttributeKeyOsState},
+		},
+		AwsRdsOsUptime: AwsRdsOsUptimeMetricConfig{
 			Enabled: true,
 		},
 		AwsRdsPiCounter: AwsRdsPiCounterMetricConfig{

@@ -238,6 +238,161 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					AwsRdsNetworkTransmitThroughput: AwsRdsNetworkTransmitThroughputMetricConfig{
 						Enabled: true,
 					},
+					AwsRdsOsCPUCount: AwsRdsOsCPUCountMetricConfig{
+						Enabled: true,
+					},
+					AwsRdsOsCPUUtilization: AwsRdsOsCPUUtilizationMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsCPUUtilizationMetricAttributeKey{AwsRdsOsCPUUtilizationMetricAttributeKeyOsCPUMode},
+					},
+					AwsRdsOsDiskAwait: AwsRdsOsDiskAwaitMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsDiskAwaitMetricAttributeKey{AwsRdsOsDiskAwaitMetricAttributeKeyOsDevice, AwsRdsOsDiskAwaitMetricAttributeKeyOsDiskLayer},
+					},
+					AwsRdsOsDiskIo: AwsRdsOsDiskIoMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsDiskIoMetricAttributeKey{AwsRdsOsDiskIoMetricAttributeKeyOsDevice, AwsRdsOsDiskIoMetricAttributeKeyOsDiskLayer, AwsRdsOsDiskIoMetricAttributeKeyOsDiskDirection},
+					},
+					AwsRdsOsDiskLatency: AwsRdsOsDiskLatencyMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsDiskLatencyMetricAttributeKey{AwsRdsOsDiskLatencyMetricAttributeKeyOsDevice, AwsRdsOsDiskLatencyMetricAttributeKeyOsDiskLayer, AwsRdsOsDiskLatencyMetricAttributeKeyOsDiskDirection},
+					},
+					AwsRdsOsDiskMerged: AwsRdsOsDiskMergedMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsDiskMergedMetricAttributeKey{AwsRdsOsDiskMergedMetricAttributeKeyOsDevice, AwsRdsOsDiskMergedMetricAttributeKeyOsDiskLayer, AwsRdsOsDiskMergedMetricAttributeKeyOsDiskDirection},
+					},
+					AwsRdsOsDiskOperations: AwsRdsOsDiskOperationsMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsDiskOperationsMetricAttributeKey{AwsRdsOsDiskOperationsMetricAttributeKeyOsDevice, AwsRdsOsDiskOperationsMetricAttributeKeyOsDiskLayer, AwsRdsOsDiskOperationsMetricAttributeKeyOsDiskDirection},
+					},
+					AwsRdsOsDiskQueueLength: AwsRdsOsDiskQueueLengthMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsDiskQueueLengthMetricAttributeKey{AwsRdsOsDiskQueueLengthMetricAttributeKeyOsDevice, AwsRdsOsDiskQueueLengthMetricAttributeKeyOsDiskLayer},
+					},
+					AwsRdsOsDiskRequestSize: AwsRdsOsDiskRequestSizeMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsDiskRequestSizeMetricAttributeKey{AwsRdsOsDiskRequestSizeMetricAttributeKeyOsDevice, AwsRdsOsDiskRequestSizeMetricAttributeKeyOsDiskLayer},
+					},
+					AwsRdsOsDiskTransferred: AwsRdsOsDiskTransferredMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsDiskTransferredMetricAttributeKey{AwsRdsOsDiskTransferredMetricAttributeKeyOsDevice, AwsRdsOsDiskTransferredMetricAttributeKeyOsDiskLayer, AwsRdsOsDiskTransferredMetricAttributeKeyOsDiskDirection},
+					},
+					AwsRdsOsDiskTransfers: AwsRdsOsDiskTransfersMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsDiskTransfersMetricAttributeKey{AwsRdsOsDiskTransfersMetricAttributeKeyOsDevice, AwsRdsOsDiskTransfersMetricAttributeKeyOsDiskLayer},
+					},
+					AwsRdsOsDiskUtilization: AwsRdsOsDiskUtilizationMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsDiskUtilizationMetricAttributeKey{AwsRdsOsDiskUtilizationMetricAttributeKeyOsDevice, AwsRdsOsDiskUtilizationMetricAttributeKeyOsDiskLayer},
+					},
+					AwsRdsOsFilesystemInodesLimit: AwsRdsOsFilesystemInodesLimitMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsFilesystemInodesLimitMetricAttributeKey{AwsRdsOsFilesystemInodesLimitMetricAttributeKeyOsMountpoint, AwsRdsOsFilesystemInodesLimitMetricAttributeKeyOsDevice},
+					},
+					AwsRdsOsFilesystemInodesUsage: AwsRdsOsFilesystemInodesUsageMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsFilesystemInodesUsageMetricAttributeKey{AwsRdsOsFilesystemInodesUsageMetricAttributeKeyOsMountpoint, AwsRdsOsFilesystemInodesUsageMetricAttributeKeyOsDevice},
+					},
+					AwsRdsOsFilesystemInodesUtilization: AwsRdsOsFilesystemInodesUtilizationMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsFilesystemInodesUtilizationMetricAttributeKey{AwsRdsOsFilesystemInodesUtilizationMetricAttributeKeyOsMountpoint, AwsRdsOsFilesystemInodesUtilizationMetricAttributeKeyOsDevice},
+					},
+					AwsRdsOsFilesystemLimit: AwsRdsOsFilesystemLimitMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsFilesystemLimitMetricAttributeKey{AwsRdsOsFilesystemLimitMetricAttributeKeyOsMountpoint, AwsRdsOsFilesystemLimitMetricAttributeKeyOsDevice},
+					},
+					AwsRdsOsFilesystemUsage: AwsRdsOsFilesystemUsageMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsFilesystemUsageMetricAttributeKey{AwsRdsOsFilesystemUsageMetricAttributeKeyOsMountpoint, AwsRdsOsFilesystemUsageMetricAttributeKeyOsDevice, AwsRdsOsFilesystemUsageMetricAttributeKeyOsState},
+					},
+					AwsRdsOsFilesystemUtilization: AwsRdsOsFilesystemUtilizationMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsFilesystemUtilizationMetricAttributeKey{AwsRdsOsFilesystemUtilizationMetricAttributeKeyOsMountpoint, AwsRdsOsFilesystemUtilizationMetricAttributeKeyOsDevice},
+					},
+					AwsRdsOsLoadAverage15m: AwsRdsOsLoadAverage15mMetricConfig{
+						Enabled: true,
+					},
+					AwsRdsOsLoadAverage1m: AwsRdsOsLoadAverage1mMetricConfig{
+						Enabled: true,
+					},
+					AwsRdsOsLoadAverage5m: AwsRdsOsLoadAverage5mMetricConfig{
+						Enabled: true,
+					},
+					AwsRdsOsMemoryHugePages: AwsRdsOsMemoryHugePagesMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsMemoryHugePagesMetricAttributeKey{AwsRdsOsMemoryHugePagesMetricAttributeKeyOsState},
+					},
+					AwsRdsOsMemoryUsage: AwsRdsOsMemoryUsageMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsMemoryUsageMetricAttributeKey{AwsRdsOsMemoryUsageMetricAttributeKeyOsMemoryState},
+					},
+					AwsRdsOsNetworkIo: AwsRdsOsNetworkIoMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsNetworkIoMetricAttributeKey{AwsRdsOsNetworkIoMetricAttributeKeyOsNetworkInterface, AwsRdsOsNetworkIoMetricAttributeKeyOsNetworkDirection},
+					},
+					AwsRdsOsProcessCPUUtilization: AwsRdsOsProcessCPUUtilizationMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsProcessCPUUtilizationMetricAttributeKey{AwsRdsOsProcessCPUUtilizationMetricAttributeKeyOsProcessCommand, AwsRdsOsProcessCPUUtilizationMetricAttributeKeyOsProcessPid, AwsRdsOsProcessCPUUtilizationMetricAttributeKeyOsProcessParentPid, AwsRdsOsProcessCPUUtilizationMetricAttributeKeyOsThreadID},
+					},
+					AwsRdsOsProcessMemoryUsage: AwsRdsOsProcessMemoryUsageMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsProcessMemoryUsageMetricAttributeKey{AwsRdsOsProcessMemoryUsageMetricAttributeKeyOsProcessCommand, AwsRdsOsProcessMemoryUsageMetricAttributeKeyOsProcessPid, AwsRdsOsProcessMemoryUsageMetricAttributeKeyOsProcessParentPid, AwsRdsOsProcessMemoryUsageMetricAttributeKeyOsThreadID, AwsRdsOsProcessMemoryUsageMetricAttributeKeyOsProcessMemoryState},
+					},
+					AwsRdsOsProcessMemoryUtilization: AwsRdsOsProcessMemoryUtilizationMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsProcessMemoryUtilizationMetricAttributeKey{AwsRdsOsProcessMemoryUtilizationMetricAttributeKeyOsProcessCommand, AwsRdsOsProcessMemoryUtilizationMetricAttributeKeyOsProcessPid, AwsRdsOsProcessMemoryUtilizationMetricAttributeKeyOsProcessParentPid, AwsRdsOsProcessMemoryUtilizationMetricAttributeKeyOsThreadID},
+					},
+					AwsRdsOsProcessMemoryVirtual: AwsRdsOsProcessMemoryVirtualMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsProcessMemoryVirtualMetricAttributeKey{AwsRdsOsProcessMemoryVirtualMetricAttributeKeyOsProcessCommand, AwsRdsOsProcessMemoryVirtualMetricAttributeKeyOsProcessPid, AwsRdsOsProcessMemoryVirtualMetricAttributeKeyOsProcessParentPid, AwsRdsOsProcessMemoryVirtualMetricAttributeKeyOsThreadID},
+					},
+					AwsRdsOsSwapIo: AwsRdsOsSwapIoMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsSwapIoMetricAttributeKey{AwsRdsOsSwapIoMetricAttributeKeyOsPagingDirection},
+					},
+					AwsRdsOsSwapUsage: AwsRdsOsSwapUsageMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsSwapUsageMetricAttributeKey{AwsRdsOsSwapUsageMetricAttributeKeyOsState},
+					},
+					AwsRdsOsSystemObjects: AwsRdsOsSystemObjectsMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsSystemObjectsMetricAttributeKey{AwsRdsOsSystemObjectsMetricAttributeKeyOsObjectType},
+					},
+					AwsRdsOsTasks: AwsRdsOsTasksMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsTasksMetricAttributeKey{AwsRdsOsTasksMetricAttributeKeyOsState},
+					},
+					AwsRdsOsUptime: AwsRdsOsUptimeMetricConfig{
+						Enabled: true,
+					},
 					AwsRdsPiCounter: AwsRdsPiCounterMetricConfig{
 						Enabled:             true,
 						AggregationStrategy: AggregationStrategyAvg,
@@ -573,6 +728,161 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					AwsRdsNetworkTransmitThroughput: AwsRdsNetworkTransmitThroughputMetricConfig{
 						Enabled: false,
 					},
+					AwsRdsOsCPUCount: AwsRdsOsCPUCountMetricConfig{
+						Enabled: false,
+					},
+					AwsRdsOsCPUUtilization: AwsRdsOsCPUUtilizationMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsCPUUtilizationMetricAttributeKey{AwsRdsOsCPUUtilizationMetricAttributeKeyOsCPUMode},
+					},
+					AwsRdsOsDiskAwait: AwsRdsOsDiskAwaitMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsDiskAwaitMetricAttributeKey{AwsRdsOsDiskAwaitMetricAttributeKeyOsDevice, AwsRdsOsDiskAwaitMetricAttributeKeyOsDiskLayer},
+					},
+					AwsRdsOsDiskIo: AwsRdsOsDiskIoMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsDiskIoMetricAttributeKey{AwsRdsOsDiskIoMetricAttributeKeyOsDevice, AwsRdsOsDiskIoMetricAttributeKeyOsDiskLayer, AwsRdsOsDiskIoMetricAttributeKeyOsDiskDirection},
+					},
+					AwsRdsOsDiskLatency: AwsRdsOsDiskLatencyMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsDiskLatencyMetricAttributeKey{AwsRdsOsDiskLatencyMetricAttributeKeyOsDevice, AwsRdsOsDiskLatencyMetricAttributeKeyOsDiskLayer, AwsRdsOsDiskLatencyMetricAttributeKeyOsDiskDirection},
+					},
+					AwsRdsOsDiskMerged: AwsRdsOsDiskMergedMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsDiskMergedMetricAttributeKey{AwsRdsOsDiskMergedMetricAttributeKeyOsDevice, AwsRdsOsDiskMergedMetricAttributeKeyOsDiskLayer, AwsRdsOsDiskMergedMetricAttributeKeyOsDiskDirection},
+					},
+					AwsRdsOsDiskOperations: AwsRdsOsDiskOperationsMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsDiskOperationsMetricAttributeKey{AwsRdsOsDiskOperationsMetricAttributeKeyOsDevice, AwsRdsOsDiskOperationsMetricAttributeKeyOsDiskLayer, AwsRdsOsDiskOperationsMetricAttributeKeyOsDiskDirection},
+					},
+					AwsRdsOsDiskQueueLength: AwsRdsOsDiskQueueLengthMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsDiskQueueLengthMetricAttributeKey{AwsRdsOsDiskQueueLengthMetricAttributeKeyOsDevice, AwsRdsOsDiskQueueLengthMetricAttributeKeyOsDiskLayer},
+					},
+					AwsRdsOsDiskRequestSize: AwsRdsOsDiskRequestSizeMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsDiskRequestSizeMetricAttributeKey{AwsRdsOsDiskRequestSizeMetricAttributeKeyOsDevice, AwsRdsOsDiskRequestSizeMetricAttributeKeyOsDiskLayer},
+					},
+					AwsRdsOsDiskTransferred: AwsRdsOsDiskTransferredMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsDiskTransferredMetricAttributeKey{AwsRdsOsDiskTransferredMetricAttributeKeyOsDevice, AwsRdsOsDiskTransferredMetricAttributeKeyOsDiskLayer, AwsRdsOsDiskTransferredMetricAttributeKeyOsDiskDirection},
+					},
+					AwsRdsOsDiskTransfers: AwsRdsOsDiskTransfersMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsDiskTransfersMetricAttributeKey{AwsRdsOsDiskTransfersMetricAttributeKeyOsDevice, AwsRdsOsDiskTransfersMetricAttributeKeyOsDiskLayer},
+					},
+					AwsRdsOsDiskUtilization: AwsRdsOsDiskUtilizationMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsDiskUtilizationMetricAttributeKey{AwsRdsOsDiskUtilizationMetricAttributeKeyOsDevice, AwsRdsOsDiskUtilizationMetricAttributeKeyOsDiskLayer},
+					},
+					AwsRdsOsFilesystemInodesLimit: AwsRdsOsFilesystemInodesLimitMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsFilesystemInodesLimitMetricAttributeKey{AwsRdsOsFilesystemInodesLimitMetricAttributeKeyOsMountpoint, AwsRdsOsFilesystemInodesLimitMetricAttributeKeyOsDevice},
+					},
+					AwsRdsOsFilesystemInodesUsage: AwsRdsOsFilesystemInodesUsageMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsFilesystemInodesUsageMetricAttributeKey{AwsRdsOsFilesystemInodesUsageMetricAttributeKeyOsMountpoint, AwsRdsOsFilesystemInodesUsageMetricAttributeKeyOsDevice},
+					},
+					AwsRdsOsFilesystemInodesUtilization: AwsRdsOsFilesystemInodesUtilizationMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsFilesystemInodesUtilizationMetricAttributeKey{AwsRdsOsFilesystemInodesUtilizationMetricAttributeKeyOsMountpoint, AwsRdsOsFilesystemInodesUtilizationMetricAttributeKeyOsDevice},
+					},
+					AwsRdsOsFilesystemLimit: AwsRdsOsFilesystemLimitMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsFilesystemLimitMetricAttributeKey{AwsRdsOsFilesystemLimitMetricAttributeKeyOsMountpoint, AwsRdsOsFilesystemLimitMetricAttributeKeyOsDevice},
+					},
+					AwsRdsOsFilesystemUsage: AwsRdsOsFilesystemUsageMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsFilesystemUsageMetricAttributeKey{AwsRdsOsFilesystemUsageMetricAttributeKeyOsMountpoint, AwsRdsOsFilesystemUsageMetricAttributeKeyOsDevice, AwsRdsOsFilesystemUsageMetricAttributeKeyOsState},
+					},
+					AwsRdsOsFilesystemUtilization: AwsRdsOsFilesystemUtilizationMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsFilesystemUtilizationMetricAttributeKey{AwsRdsOsFilesystemUtilizationMetricAttributeKeyOsMountpoint, AwsRdsOsFilesystemUtilizationMetricAttributeKeyOsDevice},
+					},
+					AwsRdsOsLoadAverage15m: AwsRdsOsLoadAverage15mMetricConfig{
+						Enabled: false,
+					},
+					AwsRdsOsLoadAverage1m: AwsRdsOsLoadAverage1mMetricConfig{
+						Enabled: false,
+					},
+					AwsRdsOsLoadAverage5m: AwsRdsOsLoadAverage5mMetricConfig{
+						Enabled: false,
+					},
+					AwsRdsOsMemoryHugePages: AwsRdsOsMemoryHugePagesMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsMemoryHugePagesMetricAttributeKey{AwsRdsOsMemoryHugePagesMetricAttributeKeyOsState},
+					},
+					AwsRdsOsMemoryUsage: AwsRdsOsMemoryUsageMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsMemoryUsageMetricAttributeKey{AwsRdsOsMemoryUsageMetricAttributeKeyOsMemoryState},
+					},
+					AwsRdsOsNetworkIo: AwsRdsOsNetworkIoMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsNetworkIoMetricAttributeKey{AwsRdsOsNetworkIoMetricAttributeKeyOsNetworkInterface, AwsRdsOsNetworkIoMetricAttributeKeyOsNetworkDirection},
+					},
+					AwsRdsOsProcessCPUUtilization: AwsRdsOsProcessCPUUtilizationMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsProcessCPUUtilizationMetricAttributeKey{AwsRdsOsProcessCPUUtilizationMetricAttributeKeyOsProcessCommand, AwsRdsOsProcessCPUUtilizationMetricAttributeKeyOsProcessPid, AwsRdsOsProcessCPUUtilizationMetricAttributeKeyOsProcessParentPid, AwsRdsOsProcessCPUUtilizationMetricAttributeKeyOsThreadID},
+					},
+					AwsRdsOsProcessMemoryUsage: AwsRdsOsProcessMemoryUsageMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsProcessMemoryUsageMetricAttributeKey{AwsRdsOsProcessMemoryUsageMetricAttributeKeyOsProcessCommand, AwsRdsOsProcessMemoryUsageMetricAttributeKeyOsProcessPid, AwsRdsOsProcessMemoryUsageMetricAttributeKeyOsProcessParentPid, AwsRdsOsProcessMemoryUsageMetricAttributeKeyOsThreadID, AwsRdsOsProcessMemoryUsageMetricAttributeKeyOsProcessMemoryState},
+					},
+					AwsRdsOsProcessMemoryUtilization: AwsRdsOsProcessMemoryUtilizationMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsProcessMemoryUtilizationMetricAttributeKey{AwsRdsOsProcessMemoryUtilizationMetricAttributeKeyOsProcessCommand, AwsRdsOsProcessMemoryUtilizationMetricAttributeKeyOsProcessPid, AwsRdsOsProcessMemoryUtilizationMetricAttributeKeyOsProcessParentPid, AwsRdsOsProcessMemoryUtilizationMetricAttributeKeyOsThreadID},
+					},
+					AwsRdsOsProcessMemoryVirtual: AwsRdsOsProcessMemoryVirtualMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsProcessMemoryVirtualMetricAttributeKey{AwsRdsOsProcessMemoryVirtualMetricAttributeKeyOsProcessCommand, AwsRdsOsProcessMemoryVirtualMetricAttributeKeyOsProcessPid, AwsRdsOsProcessMemoryVirtualMetricAttributeKeyOsProcessParentPid, AwsRdsOsProcessMemoryVirtualMetricAttributeKeyOsThreadID},
+					},
+					AwsRdsOsSwapIo: AwsRdsOsSwapIoMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsSwapIoMetricAttributeKey{AwsRdsOsSwapIoMetricAttributeKeyOsPagingDirection},
+					},
+					AwsRdsOsSwapUsage: AwsRdsOsSwapUsageMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsSwapUsageMetricAttributeKey{AwsRdsOsSwapUsageMetricAttributeKeyOsState},
+					},
+					AwsRdsOsSystemObjects: AwsRdsOsSystemObjectsMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsSystemObjectsMetricAttributeKey{AwsRdsOsSystemObjectsMetricAttributeKeyOsObjectType},
+					},
+					AwsRdsOsTasks: AwsRdsOsTasksMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsOsTasksMetricAttributeKey{AwsRdsOsTasksMetricAttributeKeyOsState},
+					},
+					AwsRdsOsUptime: AwsRdsOsUptimeMetricConfig{
+						Enabled: false,
+					},
 					AwsRdsPiCounter: AwsRdsPiCounterMetricConfig{
 						Enabled:             false,
 						AggregationStrategy: AggregationStrategyAvg,
@@ -696,7 +1006,7 @@ func TestMetricsBuilderConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := loadMetricsBuilderConfig(t, tt.name)
-			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(AwsRdsAuroraBufferCacheHitRatioMetricConfig{}, AwsRdsAuroraCommitLatencyMetricConfig{}, AwsRdsAuroraCommitThroughputMetricConfig{}, AwsRdsAuroraDeadlocksMetricConfig{}, AwsRdsAuroraMysqlBinlogReplicaLagMetricConfig{}, AwsRdsAuroraMysqlDdlLatencyMetricConfig{}, AwsRdsAuroraMysqlDdlThroughputMetricConfig{}, AwsRdsAuroraMysqlDeleteLatencyMetricConfig{}, AwsRdsAuroraMysqlDeleteThroughputMetricConfig{}, AwsRdsAuroraMysqlDmlLatencyMetricConfig{}, AwsRdsAuroraMysqlDmlThroughputMetricConfig{}, AwsRdsAuroraMysqlInsertLatencyMetricConfig{}, AwsRdsAuroraMysqlInsertThroughputMetricConfig{}, AwsRdsAuroraMysqlLoginFailuresMetricConfig{}, AwsRdsAuroraMysqlQueriesMetricConfig{}, AwsRdsAuroraMysqlResultSetCacheHitRatioMetricConfig{}, AwsRdsAuroraMysqlRollbackSegmentHistoryListLengthMetricConfig{}, AwsRdsAuroraMysqlRowLockTimeMetricConfig{}, AwsRdsAuroraMysqlSelectLatencyMetricConfig{}, AwsRdsAuroraMysqlSelectThroughputMetricConfig{}, AwsRdsAuroraMysqlTransactionsActiveMetricConfig{}, AwsRdsAuroraMysqlTransactionsBlockedMetricConfig{}, AwsRdsAuroraMysqlUpdateLatencyMetricConfig{}, AwsRdsAuroraMysqlUpdateThroughputMetricConfig{}, AwsRdsAuroraPostgresqlRdsReplicaLagMetricConfig{}, AwsRdsAuroraPostgresqlTempStorageIopsMetricConfig{}, AwsRdsAuroraPostgresqlTempStorageThroughputMetricConfig{}, AwsRdsAuroraReplicaLagMetricConfig{}, AwsRdsAuroraReplicaMaxLagMetricConfig{}, AwsRdsAuroraReplicaMinLagMetricConfig{}, AwsRdsAuroraStorageNetworkReceiveThroughputMetricConfig{}, AwsRdsAuroraStorageNetworkTransmitThroughputMetricConfig{}, AwsRdsClusterGlobalDbDataTransferMetricConfig{}, AwsRdsClusterGlobalDbReplicatedWriteIoMetricConfig{}, AwsRdsClusterGlobalDbReplicationLagMetricConfig{}, AwsRdsClusterMembersMetricConfig{}, AwsRdsClusterServerlessAcuUtilizationMetricConfig{}, AwsRdsClusterServerlessCapacityMetricConfig{}, AwsRdsClusterVolumeReadOperationsMetricConfig{}, AwsRdsClusterVolumeUsedMetricConfig{}, AwsRdsClusterVolumeWriteOperationsMetricConfig{}, AwsRdsConnectionsMetricConfig{}, AwsRdsCPUCreditBalanceMetricConfig{}, AwsRdsCPUCreditUsageMetricConfig{}, AwsRdsCPUSurplusCreditBalanceMetricConfig{}, AwsRdsCPUSurplusCreditChargedMetricConfig{}, AwsRdsCPUUtilizationMetricConfig{}, AwsRdsDbLoadMetricConfig{}, AwsRdsDbLoadCPUMetricConfig{}, AwsRdsDbLoadNonCPUMetricConfig{}, AwsRdsDbLoadRelativeToVcpusMetricConfig{}, AwsRdsDiskQueueDepthMetricConfig{}, AwsRdsEbsByteBalanceMetricConfig{}, AwsRdsEbsIoBalanceMetricConfig{}, AwsRdsInstanceBackupRetentionPeriodMetricConfig{}, AwsRdsInstanceEnhancedMonitoringIntervalMetricConfig{}, AwsRdsInstanceMultiAzMetricConfig{}, AwsRdsInstancePerformanceInsightsEnabledMetricConfig{}, AwsRdsInstanceStatusMetricConfig{}, AwsRdsInstanceStorageAllocatedMetricConfig{}, AwsRdsInstanceStorageMaxAllocatedMetricConfig{}, AwsRdsInstanceStorageProvisionedIopsMetricConfig{}, AwsRdsInstanceStorageProvisionedThroughputMetricConfig{}, AwsRdsLocalStorageFreeMetricConfig{}, AwsRdsMemoryFreeableMetricConfig{}, AwsRdsMysqlBinlogDiskUsageMetricConfig{}, AwsRdsMysqlConnectionAttemptsMetricConfig{}, AwsRdsMysqlReplicationChannelLagMetricConfig{}, AwsRdsNetworkReceiveThroughputMetricConfig{}, AwsRdsNetworkTransmitThroughputMetricConfig{}, AwsRdsPiCounterMetricConfig{}, AwsRdsPiDbLoadHostMetricConfig{}, AwsRdsPiDbLoadSQLMetricConfig{}, AwsRdsPiDbLoadUserMetricConfig{}, AwsRdsPiDbLoadWaitEventMetricConfig{}, AwsRdsPostgresqlCheckpointLagMetricConfig{}, AwsRdsPostgresqlLogicalReplicationSlotOldestLagMetricConfig{}, AwsRdsPostgresqlReplicationSlotDiskUsageMetricConfig{}, AwsRdsPostgresqlReplicationSlotOldestLagMetricConfig{}, AwsRdsPostgresqlTransactionIdsMaxUsedMetricConfig{}, AwsRdsPostgresqlTransactionLogsDiskUsageMetricConfig{}, AwsRdsPostgresqlTransactionLogsGenerationMetricConfig{}, AwsRdsReadIopsMetricConfig{}, AwsRdsReadLatencyMetricConfig{}, AwsRdsReadThroughputMetricConfig{}, AwsRdsReplicaLagMetricConfig{}, AwsRdsSlowQueryCountMetricConfig{}, AwsRdsSlowQueryDurationMetricConfig{}, AwsRdsSlowQueryDurationMaxMetricConfig{}, AwsRdsSlowQueryRowsExaminedMetricConfig{}, AwsRdsStorageBurstBalanceMetricConfig{}, AwsRdsStorageFreeMetricConfig{}, AwsRdsSwapUsageMetricConfig{}, AwsRdsWriteIopsMetricConfig{}, AwsRdsWriteLatencyMetricConfig{}, AwsRdsWriteThroughputMetricConfig{}, ResourceAttributeConfig{}))
+			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(AwsRdsAuroraBufferCacheHitRatioMetricConfig{}, AwsRdsAuroraCommitLatencyMetricConfig{}, AwsRdsAuroraCommitThroughputMetricConfig{}, AwsRdsAuroraDeadlocksMetricConfig{}, AwsRdsAuroraMysqlBinlogReplicaLagMetricConfig{}, AwsRdsAuroraMysqlDdlLatencyMetricConfig{}, AwsRdsAuroraMysqlDdlThroughputMetricConfig{}, AwsRdsAuroraMysqlDeleteLatencyMetricConfig{}, AwsRdsAuroraMysqlDeleteThroughputMetricConfig{}, AwsRdsAuroraMysqlDmlLatencyMetricConfig{}, AwsRdsAuroraMysqlDmlThroughputMetricConfig{}, AwsRdsAuroraMysqlInsertLatencyMetricConfig{}, AwsRdsAuroraMysqlInsertThroughputMetricConfig{}, AwsRdsAuroraMysqlLoginFailuresMetricConfig{}, AwsRdsAuroraMysqlQueriesMetricConfig{}, AwsRdsAuroraMysqlResultSetCacheHitRatioMetricConfig{}, AwsRdsAuroraMysqlRollbackSegmentHistoryListLengthMetricConfig{}, AwsRdsAuroraMysqlRowLockTimeMetricConfig{}, AwsRdsAuroraMysqlSelectLatencyMetricConfig{}, AwsRdsAuroraMysqlSelectThroughputMetricConfig{}, AwsRdsAuroraMysqlTransactionsActiveMetricConfig{}, AwsRdsAuroraMysqlTransactionsBlockedMetricConfig{}, AwsRdsAuroraMysqlUpdateLatencyMetricConfig{}, AwsRdsAuroraMysqlUpdateThroughputMetricConfig{}, AwsRdsAuroraPostgresqlRdsReplicaLagMetricConfig{}, AwsRdsAuroraPostgresqlTempStorageIopsMetricConfig{}, AwsRdsAuroraPostgresqlTempStorageThroughputMetricConfig{}, AwsRdsAuroraReplicaLagMetricConfig{}, AwsRdsAuroraReplicaMaxLagMetricConfig{}, AwsRdsAuroraReplicaMinLagMetricConfig{}, AwsRdsAuroraStorageNetworkReceiveThroughputMetricConfig{}, AwsRdsAuroraStorageNetworkTransmitThroughputMetricConfig{}, AwsRdsClusterGlobalDbDataTransferMetricConfig{}, AwsRdsClusterGlobalDbReplicatedWriteIoMetricConfig{}, AwsRdsClusterGlobalDbReplicationLagMetricConfig{}, AwsRdsClusterMembersMetricConfig{}, AwsRdsClusterServerlessAcuUtilizationMetricConfig{}, AwsRdsClusterServerlessCapacityMetricConfig{}, AwsRdsClusterVolumeReadOperationsMetricConfig{}, AwsRdsClusterVolumeUsedMetricConfig{}, AwsRdsClusterVolumeWriteOperationsMetricConfig{}, AwsRdsConnectionsMetricConfig{}, AwsRdsCPUCreditBalanceMetricConfig{}, AwsRdsCPUCreditUsageMetricConfig{}, AwsRdsCPUSurplusCreditBalanceMetricConfig{}, AwsRdsCPUSurplusCreditChargedMetricConfig{}, AwsRdsCPUUtilizationMetricConfig{}, AwsRdsDbLoadMetricConfig{}, AwsRdsDbLoadCPUMetricConfig{}, AwsRdsDbLoadNonCPUMetricConfig{}, AwsRdsDbLoadRelativeToVcpusMetricConfig{}, AwsRdsDiskQueueDepthMetricConfig{}, AwsRdsEbsByteBalanceMetricConfig{}, AwsRdsEbsIoBalanceMetricConfig{}, AwsRdsInstanceBackupRetentionPeriodMetricConfig{}, AwsRdsInstanceEnhancedMonitoringIntervalMetricConfig{}, AwsRdsInstanceMultiAzMetricConfig{}, AwsRdsInstancePerformanceInsightsEnabledMetricConfig{}, AwsRdsInstanceStatusMetricConfig{}, AwsRdsInstanceStorageAllocatedMetricConfig{}, AwsRdsInstanceStorageMaxAllocatedMetricConfig{}, AwsRdsInstanceStorageProvisionedIopsMetricConfig{}, AwsRdsInstanceStorageProvisionedThroughputMetricConfig{}, AwsRdsLocalStorageFreeMetricConfig{}, AwsRdsMemoryFreeableMetricConfig{}, AwsRdsMysqlBinlogDiskUsageMetricConfig{}, AwsRdsMysqlConnectionAttemptsMetricConfig{}, AwsRdsMysqlReplicationChannelLagMetricConfig{}, AwsRdsNetworkReceiveThroughputMetricConfig{}, AwsRdsNetworkTransmitThroughputMetricConfig{}, AwsRdsOsCPUCountMetricConfig{}, AwsRdsOsCPUUtilizationMetricConfig{}, AwsRdsOsDiskAwaitMetricConfig{}, AwsRdsOsDiskIoMetricConfig{}, AwsRdsOsDiskLatencyMetricConfig{}, AwsRdsOsDiskMergedMetricConfig{}, AwsRdsOsDiskOperationsMetricConfig{}, AwsRdsOsDiskQueueLengthMetricConfig{}, AwsRdsOsDiskRequestSizeMetricConfig{}, AwsRdsOsDiskTransferredMetricConfig{}, AwsRdsOsDiskTransfersMetricConfig{}, AwsRdsOsDiskUtilizationMetricConfig{}, AwsRdsOsFilesystemInodesLimitMetricConfig{}, AwsRdsOsFilesystemInodesUsageMetricConfig{}, AwsRdsOsFilesystemInodesUtilizationMetricConfig{}, AwsRdsOsFilesystemLimitMetricConfig{}, AwsRdsOsFilesystemUsageMetricConfig{}, AwsRdsOsFilesystemUtilizationMetricConfig{}, AwsRdsOsLoadAverage15mMetricConfig{}, AwsRdsOsLoadAverage1mMetricConfig{}, AwsRdsOsLoadAverage5mMetricConfig{}, AwsRdsOsMemoryHugePagesMetricConfig{}, AwsRdsOsMemoryUsageMetricConfig{}, AwsRdsOsNetworkIoMetricConfig{}, AwsRdsOsProcessCPUUtilizationMetricConfig{}, AwsRdsOsProcessMemoryUsageMetricConfig{}, AwsRdsOsProcessMemoryUtilizationMetricConfig{}, AwsRdsOsProcessMemoryVirtualMetricConfig{}, AwsRdsOsSwapIoMetricConfig{}, AwsRdsOsSwapUsageMetricConfig{}, AwsRdsOsSystemObjectsMetricConfig{}, AwsRdsOsTasksMetricConfig{}, AwsRdsOsUptimeMetricConfig{}, AwsRdsPiCounterMetricConfig{}, AwsRdsPiDbLoadHostMetricConfig{}, AwsRdsPiDbLoadSQLMetricConfig{}, AwsRdsPiDbLoadUserMetricConfig{}, AwsRdsPiDbLoadWaitEventMetricConfig{}, AwsRdsPostgresqlCheckpointLagMetricConfig{}, AwsRdsPostgresqlLogicalReplicationSlotOldestLagMetricConfig{}, AwsRdsPostgresqlReplicationSlotDiskUsageMetricConfig{}, AwsRdsPostgresqlReplicationSlotOldestLagMetricConfig{}, AwsRdsPostgresqlTransactionIdsMaxUsedMetricConfig{}, AwsRdsPostgresqlTransactionLogsDiskUsageMetricConfig{}, AwsRdsPostgresqlTransactionLogsGenerationMetricConfig{}, AwsRdsReadIopsMetricConfig{}, AwsRdsReadLatencyMetricConfig{}, AwsRdsReadThroughputMetricConfig{}, AwsRdsReplicaLagMetricConfig{}, AwsRdsSlowQueryCountMetricConfig{}, AwsRdsSlowQueryDurationMetricConfig{}, AwsRdsSlowQueryDurationMaxMetricConfig{}, AwsRdsSlowQueryRowsExaminedMetricConfig{}, AwsRdsStorageBurstBalanceMetricConfig{}, AwsRdsStorageFreeMetricConfig{}, AwsRdsSwapUsageMetricConfig{}, AwsRdsWriteIopsMetricConfig{}, AwsRdsWriteLatencyMetricConfig{}, AwsRdsWriteThroughputMetricConfig{}, ResourceAttributeConfig{}))
 			require.Emptyf(t, diff, "Config mismatch (-expected +actual):\n%s", diff)
 		})
 	}
@@ -710,6 +1020,342 @@ func TestAwsRdsInstanceStatusMetricsConfig_Validate(t *testing.T) {
 	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.instance.status doesn't have an attribute invalid, valid attributes: [status]")
 
 	cfg = DefaultMetricsConfig().AwsRdsInstanceStatus
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsRdsOsCPUUtilizationMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsRdsOsCPUUtilization
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsRdsOsCPUUtilizationMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.os.cpu.utilization doesn't have an attribute invalid, valid attributes: [cpu.mode]")
+
+	cfg = DefaultMetricsConfig().AwsRdsOsCPUUtilization
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsRdsOsDiskAwaitMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsRdsOsDiskAwait
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsRdsOsDiskAwaitMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.os.disk.await doesn't have an attribute invalid, valid attributes: [device, disk.layer]")
+
+	cfg = DefaultMetricsConfig().AwsRdsOsDiskAwait
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsRdsOsDiskIoMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsRdsOsDiskIo
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsRdsOsDiskIoMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.os.disk.io doesn't have an attribute invalid, valid attributes: [device, disk.layer, disk.io.direction]")
+
+	cfg = DefaultMetricsConfig().AwsRdsOsDiskIo
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsRdsOsDiskLatencyMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsRdsOsDiskLatency
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsRdsOsDiskLatencyMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.os.disk.latency doesn't have an attribute invalid, valid attributes: [device, disk.layer, disk.io.direction]")
+
+	cfg = DefaultMetricsConfig().AwsRdsOsDiskLatency
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsRdsOsDiskMergedMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsRdsOsDiskMerged
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsRdsOsDiskMergedMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.os.disk.merged doesn't have an attribute invalid, valid attributes: [device, disk.layer, disk.io.direction]")
+
+	cfg = DefaultMetricsConfig().AwsRdsOsDiskMerged
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsRdsOsDiskOperationsMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsRdsOsDiskOperations
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsRdsOsDiskOperationsMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.os.disk.operations doesn't have an attribute invalid, valid attributes: [device, disk.layer, disk.io.direction]")
+
+	cfg = DefaultMetricsConfig().AwsRdsOsDiskOperations
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsRdsOsDiskQueueLengthMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsRdsOsDiskQueueLength
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsRdsOsDiskQueueLengthMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.os.disk.queue_length doesn't have an attribute invalid, valid attributes: [device, disk.layer]")
+
+	cfg = DefaultMetricsConfig().AwsRdsOsDiskQueueLength
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsRdsOsDiskRequestSizeMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsRdsOsDiskRequestSize
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsRdsOsDiskRequestSizeMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.os.disk.request_size doesn't have an attribute invalid, valid attributes: [device, disk.layer]")
+
+	cfg = DefaultMetricsConfig().AwsRdsOsDiskRequestSize
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsRdsOsDiskTransferredMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsRdsOsDiskTransferred
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsRdsOsDiskTransferredMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.os.disk.transferred doesn't have an attribute invalid, valid attributes: [device, disk.layer, disk.io.direction]")
+
+	cfg = DefaultMetricsConfig().AwsRdsOsDiskTransferred
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsRdsOsDiskTransfersMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsRdsOsDiskTransfers
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsRdsOsDiskTransfersMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.os.disk.transfers doesn't have an attribute invalid, valid attributes: [device, disk.layer]")
+
+	cfg = DefaultMetricsConfig().AwsRdsOsDiskTransfers
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsRdsOsDiskUtilizationMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsRdsOsDiskUtilization
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsRdsOsDiskUtilizationMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.os.disk.utilization doesn't have an attribute invalid, valid attributes: [device, disk.layer]")
+
+	cfg = DefaultMetricsConfig().AwsRdsOsDiskUtilization
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsRdsOsFilesystemInodesLimitMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsRdsOsFilesystemInodesLimit
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsRdsOsFilesystemInodesLimitMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.os.filesystem.inodes.limit doesn't have an attribute invalid, valid attributes: [system.filesystem.mountpoint, device]")
+
+	cfg = DefaultMetricsConfig().AwsRdsOsFilesystemInodesLimit
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsRdsOsFilesystemInodesUsageMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsRdsOsFilesystemInodesUsage
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsRdsOsFilesystemInodesUsageMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.os.filesystem.inodes.usage doesn't have an attribute invalid, valid attributes: [system.filesystem.mountpoint, device]")
+
+	cfg = DefaultMetricsConfig().AwsRdsOsFilesystemInodesUsage
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsRdsOsFilesystemInodesUtilizationMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsRdsOsFilesystemInodesUtilization
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsRdsOsFilesystemInodesUtilizationMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.os.filesystem.inodes.utilization doesn't have an attribute invalid, valid attributes: [system.filesystem.mountpoint, device]")
+
+	cfg = DefaultMetricsConfig().AwsRdsOsFilesystemInodesUtilization
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsRdsOsFilesystemLimitMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsRdsOsFilesystemLimit
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsRdsOsFilesystemLimitMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.os.filesystem.limit doesn't have an attribute invalid, valid attributes: [system.filesystem.mountpoint, device]")
+
+	cfg = DefaultMetricsConfig().AwsRdsOsFilesystemLimit
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsRdsOsFilesystemUsageMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsRdsOsFilesystemUsage
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsRdsOsFilesystemUsageMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.os.filesystem.usage doesn't have an attribute invalid, valid attributes: [system.filesystem.mountpoint, device, state]")
+
+	cfg = DefaultMetricsConfig().AwsRdsOsFilesystemUsage
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsRdsOsFilesystemUtilizationMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsRdsOsFilesystemUtilization
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsRdsOsFilesystemUtilizationMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.os.filesystem.utilization doesn't have an attribute invalid, valid attributes: [system.filesystem.mountpoint, device]")
+
+	cfg = DefaultMetricsConfig().AwsRdsOsFilesystemUtilization
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsRdsOsMemoryHugePagesMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsRdsOsMemoryHugePages
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsRdsOsMemoryHugePagesMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.os.memory.huge_pages doesn't have an attribute invalid, valid attributes: [state]")
+
+	cfg = DefaultMetricsConfig().AwsRdsOsMemoryHugePages
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsRdsOsMemoryUsageMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsRdsOsMemoryUsage
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsRdsOsMemoryUsageMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.os.memory.usage doesn't have an attribute invalid, valid attributes: [state]")
+
+	cfg = DefaultMetricsConfig().AwsRdsOsMemoryUsage
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsRdsOsNetworkIoMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsRdsOsNetworkIo
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsRdsOsNetworkIoMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.os.network.io doesn't have an attribute invalid, valid attributes: [network.interface.name, network.io.direction]")
+
+	cfg = DefaultMetricsConfig().AwsRdsOsNetworkIo
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsRdsOsProcessCPUUtilizationMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsRdsOsProcessCPUUtilization
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsRdsOsProcessCPUUtilizationMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.os.process.cpu.utilization doesn't have an attribute invalid, valid attributes: [process.command, process.pid, process.parent_pid, thread.id]")
+
+	cfg = DefaultMetricsConfig().AwsRdsOsProcessCPUUtilization
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsRdsOsProcessMemoryUsageMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsRdsOsProcessMemoryUsage
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsRdsOsProcessMemoryUsageMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.os.process.memory.usage doesn't have an attribute invalid, valid attributes: [process.command, process.pid, process.parent_pid, thread.id, state]")
+
+	cfg = DefaultMetricsConfig().AwsRdsOsProcessMemoryUsage
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsRdsOsProcessMemoryUtilizationMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsRdsOsProcessMemoryUtilization
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsRdsOsProcessMemoryUtilizationMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.os.process.memory.utilization doesn't have an attribute invalid, valid attributes: [process.command, process.pid, process.parent_pid, thread.id]")
+
+	cfg = DefaultMetricsConfig().AwsRdsOsProcessMemoryUtilization
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsRdsOsProcessMemoryVirtualMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsRdsOsProcessMemoryVirtual
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsRdsOsProcessMemoryVirtualMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.os.process.memory.virtual doesn't have an attribute invalid, valid attributes: [process.command, process.pid, process.parent_pid, thread.id]")
+
+	cfg = DefaultMetricsConfig().AwsRdsOsProcessMemoryVirtual
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsRdsOsSwapIoMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsRdsOsSwapIo
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsRdsOsSwapIoMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.os.swap.io doesn't have an attribute invalid, valid attributes: [system.paging.direction]")
+
+	cfg = DefaultMetricsConfig().AwsRdsOsSwapIo
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsRdsOsSwapUsageMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsRdsOsSwapUsage
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsRdsOsSwapUsageMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.os.swap.usage doesn't have an attribute invalid, valid attributes: [state]")
+
+	cfg = DefaultMetricsConfig().AwsRdsOsSwapUsage
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsRdsOsSystemObjectsMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsRdsOsSystemObjects
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsRdsOsSystemObjectsMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.os.system.objects doesn't have an attribute invalid, valid attributes: [object.type]")
+
+	cfg = DefaultMetricsConfig().AwsRdsOsSystemObjects
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsRdsOsTasksMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsRdsOsTasks
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsRdsOsTasksMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.os.tasks doesn't have an attribute invalid, valid attributes: [state]")
+
+	cfg = DefaultMetricsConfig().AwsRdsOsTasks
 	cfg.AggregationStrategy = "invalid"
 	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
 }

@@ -269,6 +269,133 @@ var MetricsInfo = metricsInfo{
 	AwsRdsNetworkTransmitThroughput: metricInfo{
 		Name: "aws.rds.network.transmit.throughput",
 	},
+	AwsRdsOsCPUCount: metricInfo{
+		Name: "aws.rds.os.cpu.count",
+	},
+	AwsRdsOsCPUUtilization: metricInfo{
+		Name:       "aws.rds.os.cpu.utilization",
+		Attributes: []string{"os_cpu_mode"},
+	},
+	AwsRdsOsDiskAwait: metricInfo{
+		Name:       "aws.rds.os.disk.await",
+		Attributes: []string{"os_device", "os_disk_layer"},
+	},
+	AwsRdsOsDiskIo: metricInfo{
+		Name:       "aws.rds.os.disk.io",
+		Attributes: []string{"os_device", "os_disk_layer", "os_disk_direction"},
+	},
+	AwsRdsOsDiskLatency: metricInfo{
+		Name:       "aws.rds.os.disk.latency",
+		Attributes: []string{"os_device", "os_disk_layer", "os_disk_direction"},
+	},
+	AwsRdsOsDiskMerged: metricInfo{
+		Name:       "aws.rds.os.disk.merged",
+		Attributes: []string{"os_device", "os_disk_layer", "os_disk_direction"},
+	},
+	AwsRdsOsDiskOperations: metricInfo{
+		Name:       "aws.rds.os.disk.operations",
+		Attributes: []string{"os_device", "os_disk_layer", "os_disk_direction"},
+	},
+	AwsRdsOsDiskQueueLength: metricInfo{
+		Name:       "aws.rds.os.disk.queue_length",
+		Attributes: []string{"os_device", "os_disk_layer"},
+	},
+	AwsRdsOsDiskRequestSize: metricInfo{
+		Name:       "aws.rds.os.disk.request_size",
+		Attributes: []string{"os_device", "os_disk_layer"},
+	},
+	AwsRdsOsDiskTransferred: metricInfo{
+		Name:       "aws.rds.os.disk.transferred",
+		Attributes: []string{"os_device", "os_disk_layer", "os_disk_direction"},
+	},
+	AwsRdsOsDiskTransfers: metricInfo{
+		Name:       "aws.rds.os.disk.transfers",
+		Attributes: []string{"os_device", "os_disk_layer"},
+	},
+	AwsRdsOsDiskUtilization: metricInfo{
+		Name:       "aws.rds.os.disk.utilization",
+		Attributes: []string{"os_device", "os_disk_layer"},
+	},
+	AwsRdsOsFilesystemInodesLimit: metricInfo{
+		Name:       "aws.rds.os.filesystem.inodes.limit",
+		Attributes: []string{"os_mountpoint", "os_device"},
+	},
+	AwsRdsOsFilesystemInodesUsage: metricInfo{
+		Name:       "aws.rds.os.filesystem.inodes.usage",
+		Attributes: []string{"os_mountpoint", "os_device"},
+	},
+	AwsRdsOsFilesystemInodesUtilization: metricInfo{
+		Name:       "aws.rds.os.filesystem.inodes.utilization",
+		Attributes: []string{"os_mountpoint", "os_device"},
+	},
+	AwsRdsOsFilesystemLimit: metricInfo{
+		Name:       "aws.rds.os.filesystem.limit",
+		Attributes: []string{"os_mountpoint", "os_device"},
+	},
+	AwsRdsOsFilesystemUsage: metricInfo{
+		Name:       "aws.rds.os.filesystem.usage",
+		Attributes: []string{"os_mountpoint", "os_device", "os_state"},
+	},
+	AwsRdsOsFilesystemUtilization: metricInfo{
+		Name:       "aws.rds.os.filesystem.utilization",
+		Attributes: []string{"os_mountpoint", "os_device"},
+	},
+	AwsRdsOsLoadAverage15m: metricInfo{
+		Name: "aws.rds.os.load_average.15m",
+	},
+	AwsRdsOsLoadAverage1m: metricInfo{
+		Name: "aws.rds.os.load_average.1m",
+	},
+	AwsRdsOsLoadAverage5m: metricInfo{
+		Name: "aws.rds.os.load_average.5m",
+	},
+	AwsRdsOsMemoryHugePages: metricInfo{
+		Name:       "aws.rds.os.memory.huge_pages",
+		Attributes: []string{"os_state"},
+	},
+	AwsRdsOsMemoryUsage: metricInfo{
+		Name:       "aws.rds.os.memory.usage",
+		Attributes: []string{"os_memory_state"},
+	},
+	AwsRdsOsNetworkIo: metricInfo{
+		Name:       "aws.rds.os.network.io",
+		Attributes: []string{"os_network_interface", "os_network_direction"},
+	},
+	AwsRdsOsProcessCPUUtilization: metricInfo{
+		Name:       "aws.rds.os.process.cpu.utilization",
+		Attributes: []string{"os_process_command", "os_process_pid", "os_process_parent_pid", "os_thread_id"},
+	},
+	AwsRdsOsProcessMemoryUsage: metricInfo{
+		Name:       "aws.rds.os.process.memory.usage",
+		Attributes: []string{"os_process_command", "os_process_pid", "os_process_parent_pid", "os_thread_id", "os_process_memory_state"},
+	},
+	AwsRdsOsProcessMemoryUtilization: metricInfo{
+		Name:       "aws.rds.os.process.memory.utilization",
+		Attributes: []string{"os_process_command", "os_process_pid", "os_process_parent_pid", "os_thread_id"},
+	},
+	AwsRdsOsProcessMemoryVirtual: metricInfo{
+		Name:       "aws.rds.os.process.memory.virtual",
+		Attributes: []string{"os_process_command", "os_process_pid", "os_process_parent_pid", "os_thread_id"},
+	},
+	AwsRdsOsSwapIo: metricInfo{
+		Name:       "aws.rds.os.swap.io",
+		Attributes: []string{"os_paging_direction"},
+	},
+	AwsRdsOsSwapUsage: metricInfo{
+		Name:       "aws.rds.os.swap.usage",
+		Attributes: []string{"os_state"},
+	},
+	AwsRdsOsSystemObjects: metricInfo{
+		Name:       "aws.rds.os.system.objects",
+		Attributes: []string{"os_object_type"},
+	},
+	AwsRdsOsTasks: metricInfo{
+		Name:       "aws.rds.os.tasks",
+		Attributes: []string{"os_state"},
+	},
+	AwsRdsOsUptime: metricInfo{
+		Name: "aws.rds.os.uptime",
+	},
 	AwsRdsPiCounter: metricInfo{
 		Name:       "aws.rds.pi.counter",
 		Attributes: []string{"aws.rds.pi.counter.name"},
@@ -429,6 +556,39 @@ type metricsInfo struct {
 	AwsRdsMysqlReplicationChannelLag                  metricInfo
 	AwsRdsNetworkReceiveThroughput                    metricInfo
 	AwsRdsNetworkTransmitThroughput                   metricInfo
+	AwsRdsOsCPUCount                                  metricInfo
+	AwsRdsOsCPUUtilization                            metricInfo
+	AwsRdsOsDiskAwait                                 metricInfo
+	AwsRdsOsDiskIo                                    metricInfo
+	AwsRdsOsDiskLatency                               metricInfo
+	AwsRdsOsDiskMerged                                metricInfo
+	AwsRdsOsDiskOperations                            metricInfo
+	AwsRdsOsDiskQueueLength                           metricInfo
+	AwsRdsOsDiskRequestSize                           metricInfo
+	AwsRdsOsDiskTransferred                           metricInfo
+	AwsRdsOsDiskTransfers                             metricInfo
+	AwsRdsOsDiskUtilization                           metricInfo
+	AwsRdsOsFilesystemInodesLimit                     metricInfo
+	AwsRdsOsFilesystemInodesUsage                     metricInfo
+	AwsRdsOsFilesystemInodesUtilization               metricInfo
+	AwsRdsOsFilesystemLimit                           metricInfo
+	AwsRdsOsFilesystemUsage                           metricInfo
+	AwsRdsOsFilesystemUtilization                     metricInfo
+	AwsRdsOsLoadAverage15m                            metricInfo
+	AwsRdsOsLoadAverage1m                             metricInfo
+	AwsRdsOsLoadAverage5m                             metricInfo
+	AwsRdsOsMemoryHugePages                           metricInfo
+	AwsRdsOsMemoryUsage                               metricInfo
+	AwsRdsOsNetworkIo                                 metricInfo
+	AwsRdsOsProcessCPUUtilization                     metricInfo
+	AwsRdsOsProcessMemoryUsage                        metricInfo
+	AwsRdsOsProcessMemoryUtilization                  metricInfo
+	AwsRdsOsProcessMemoryVirtual                      metricInfo
+	AwsRdsOsSwapIo                                    metricInfo
+	AwsRdsOsSwapUsage                                 metricInfo
+	AwsRdsOsSystemObjects                             metricInfo
+	AwsRdsOsTasks                                     metricInfo
+	AwsRdsOsUptime                                    metricInfo
 	AwsRdsPiCounter                                   metricInfo
 	AwsRdsPiDbLoadHost                                metricInfo
 	AwsRdsPiDbLoadSQL                                 metricInfo
@@ -4001,6 +4161,2856 @@ func newMetricAwsRdsNetworkTransmitThroughput(cfg AwsRdsNetworkTransmitThroughpu
 	return m
 }
 
+type metricAwsRdsOsCPUCount struct {
+	data     pmetric.Metric               // data buffer for generated metric.
+	config   AwsRdsOsCPUCountMetricConfig // metric config provided by user.
+	capacity int                          // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.os.cpu.count metric with initial data.
+func (m *metricAwsRdsOsCPUCount) init() {
+	m.data.SetName("aws.rds.os.cpu.count")
+	m.data.SetDescription("Number of virtual CPUs the instance's OS sees (`numVCPUs`). Enhanced Monitoring; on the instance's resource.")
+	m.data.SetUnit("{cpu}")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsOsCPUCount) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsOsCPUCount) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsOsCPUCount) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsOsCPUCount(cfg AwsRdsOsCPUCountMetricConfig) metricAwsRdsOsCPUCount {
+	m := metricAwsRdsOsCPUCount{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsOsCPUUtilization struct {
+	data          pmetric.Metric                     // data buffer for generated metric.
+	config        AwsRdsOsCPUUtilizationMetricConfig // metric config provided by user.
+	capacity      int                                // max observed number of data points added to the metric.
+	aggDataPoints []float64                          // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.os.cpu.utilization metric with initial data.
+func (m *metricAwsRdsOsCPUUtilization) init() {
+	m.data.SetName("aws.rds.os.cpu.utilization")
+	m.data.SetDescription("Share of CPU time by mode over the Enhanced Monitoring interval (`cpuUtilization`), in percent; `total` is every mode but `idle`. Enhanced Monitoring; on the instance's resource.")
+	m.data.SetUnit("%")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsOsCPUUtilization) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, osCPUModeAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsCPUUtilizationMetricAttributeKeyOsCPUMode) {
+		dp.Attributes().PutStr("cpu.mode", osCPUModeAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetDoubleValue(dpi.DoubleValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.DoubleValue() > val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.DoubleValue() < val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetDoubleValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsOsCPUUtilization) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsOsCPUUtilization) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsOsCPUUtilization(cfg AwsRdsOsCPUUtilizationMetricConfig) metricAwsRdsOsCPUUtilization {
+	m := metricAwsRdsOsCPUUtilization{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsOsDiskAwait struct {
+	data          pmetric.Metric                // data buffer for generated metric.
+	config        AwsRdsOsDiskAwaitMetricConfig // metric config provided by user.
+	capacity      int                           // max observed number of data points added to the metric.
+	aggDataPoints []float64                     // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.os.disk.await metric with initial data.
+func (m *metricAwsRdsOsDiskAwait) init() {
+	m.data.SetName("aws.rds.os.disk.await")
+	m.data.SetDescription("Average time a request to the device took, queueing included (`diskIO.await`, milliseconds converted to seconds). Enhanced Monitoring; on the instance's resource.")
+	m.data.SetUnit("s")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsOsDiskAwait) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, osDeviceAttributeValue string, osDiskLayerAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsDiskAwaitMetricAttributeKeyOsDevice) {
+		dp.Attributes().PutStr("device", osDeviceAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsDiskAwaitMetricAttributeKeyOsDiskLayer) {
+		dp.Attributes().PutStr("disk.layer", osDiskLayerAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetDoubleValue(dpi.DoubleValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.DoubleValue() > val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.DoubleValue() < val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetDoubleValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsOsDiskAwait) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsOsDiskAwait) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsOsDiskAwait(cfg AwsRdsOsDiskAwaitMetricConfig) metricAwsRdsOsDiskAwait {
+	m := metricAwsRdsOsDiskAwait{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsOsDiskIo struct {
+	data          pmetric.Metric             // data buffer for generated metric.
+	config        AwsRdsOsDiskIoMetricConfig // metric config provided by user.
+	capacity      int                        // max observed number of data points added to the metric.
+	aggDataPoints []float64                  // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.os.disk.io metric with initial data.
+func (m *metricAwsRdsOsDiskIo) init() {
+	m.data.SetName("aws.rds.os.disk.io")
+	m.data.SetDescription("Bytes read and written per second (`readKbPS`/`writeKbPS` converted to bytes; Aurora's `readThroughput`/`writeThroughput`; SQL Server `rdBytesPS`/`wrBytesPS`). Enhanced Monitoring; on the instance's resource.")
+	m.data.SetUnit("By/s")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsOsDiskIo) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, osDeviceAttributeValue string, osDiskLayerAttributeValue string, osDiskDirectionAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsDiskIoMetricAttributeKeyOsDevice) {
+		dp.Attributes().PutStr("device", osDeviceAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsDiskIoMetricAttributeKeyOsDiskLayer) {
+		dp.Attributes().PutStr("disk.layer", osDiskLayerAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsDiskIoMetricAttributeKeyOsDiskDirection) {
+		dp.Attributes().PutStr("disk.io.direction", osDiskDirectionAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetDoubleValue(dpi.DoubleValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.DoubleValue() > val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.DoubleValue() < val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetDoubleValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsOsDiskIo) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsOsDiskIo) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsOsDiskIo(cfg AwsRdsOsDiskIoMetricConfig) metricAwsRdsOsDiskIo {
+	m := metricAwsRdsOsDiskIo{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsOsDiskLatency struct {
+	data          pmetric.Metric                  // data buffer for generated metric.
+	config        AwsRdsOsDiskLatencyMetricConfig // metric config provided by user.
+	capacity      int                             // max observed number of data points added to the metric.
+	aggDataPoints []float64                       // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.os.disk.latency metric with initial data.
+func (m *metricAwsRdsOsDiskLatency) init() {
+	m.data.SetName("aws.rds.os.disk.latency")
+	m.data.SetDescription("Average latency of reads and writes to Aurora's cluster volume (`diskIO.readLatency`/`writeLatency`, milliseconds converted to seconds). Enhanced Monitoring; on the instance's resource.")
+	m.data.SetUnit("s")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsOsDiskLatency) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, osDeviceAttributeValue string, osDiskLayerAttributeValue string, osDiskDirectionAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsDiskLatencyMetricAttributeKeyOsDevice) {
+		dp.Attributes().PutStr("device", osDeviceAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsDiskLatencyMetricAttributeKeyOsDiskLayer) {
+		dp.Attributes().PutStr("disk.layer", osDiskLayerAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsDiskLatencyMetricAttributeKeyOsDiskDirection) {
+		dp.Attributes().PutStr("disk.io.direction", osDiskDirectionAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetDoubleValue(dpi.DoubleValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.DoubleValue() > val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.DoubleValue() < val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetDoubleValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsOsDiskLatency) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsOsDiskLatency) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsOsDiskLatency(cfg AwsRdsOsDiskLatencyMetricConfig) metricAwsRdsOsDiskLatency {
+	m := metricAwsRdsOsDiskLatency{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsOsDiskMerged struct {
+	data          pmetric.Metric                 // data buffer for generated metric.
+	config        AwsRdsOsDiskMergedMetricConfig // metric config provided by user.
+	capacity      int                            // max observed number of data points added to the metric.
+	aggDataPoints []float64                      // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.os.disk.merged metric with initial data.
+func (m *metricAwsRdsOsDiskMerged) init() {
+	m.data.SetName("aws.rds.os.disk.merged")
+	m.data.SetDescription("Read and write requests merged per second (`rrqmPS`/`wrqmPS`). Enhanced Monitoring; on the instance's resource.")
+	m.data.SetUnit("{request}/s")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsOsDiskMerged) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, osDeviceAttributeValue string, osDiskLayerAttributeValue string, osDiskDirectionAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsDiskMergedMetricAttributeKeyOsDevice) {
+		dp.Attributes().PutStr("device", osDeviceAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsDiskMergedMetricAttributeKeyOsDiskLayer) {
+		dp.Attributes().PutStr("disk.layer", osDiskLayerAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsDiskMergedMetricAttributeKeyOsDiskDirection) {
+		dp.Attributes().PutStr("disk.io.direction", osDiskDirectionAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetDoubleValue(dpi.DoubleValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.DoubleValue() > val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.DoubleValue() < val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetDoubleValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsOsDiskMerged) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsOsDiskMerged) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsOsDiskMerged(cfg AwsRdsOsDiskMergedMetricConfig) metricAwsRdsOsDiskMerged {
+	m := metricAwsRdsOsDiskMerged{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsOsDiskOperations struct {
+	data          pmetric.Metric                     // data buffer for generated metric.
+	config        AwsRdsOsDiskOperationsMetricConfig // metric config provided by user.
+	capacity      int                                // max observed number of data points added to the metric.
+	aggDataPoints []float64                          // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.os.disk.operations metric with initial data.
+func (m *metricAwsRdsOsDiskOperations) init() {
+	m.data.SetName("aws.rds.os.disk.operations")
+	m.data.SetDescription("Read and write operations per second (`readIOsPS`/`writeIOsPS`; SQL Server `rdCountPS`/`wrCountPS`). Enhanced Monitoring; on the instance's resource.")
+	m.data.SetUnit("{operation}/s")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsOsDiskOperations) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, osDeviceAttributeValue string, osDiskLayerAttributeValue string, osDiskDirectionAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsDiskOperationsMetricAttributeKeyOsDevice) {
+		dp.Attributes().PutStr("device", osDeviceAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsDiskOperationsMetricAttributeKeyOsDiskLayer) {
+		dp.Attributes().PutStr("disk.layer", osDiskLayerAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsDiskOperationsMetricAttributeKeyOsDiskDirection) {
+		dp.Attributes().PutStr("disk.io.direction", osDiskDirectionAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetDoubleValue(dpi.DoubleValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.DoubleValue() > val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.DoubleValue() < val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetDoubleValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsOsDiskOperations) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsOsDiskOperations) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsOsDiskOperations(cfg AwsRdsOsDiskOperationsMetricConfig) metricAwsRdsOsDiskOperations {
+	m := metricAwsRdsOsDiskOperations{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsOsDiskQueueLength struct {
+	data          pmetric.Metric                      // data buffer for generated metric.
+	config        AwsRdsOsDiskQueueLengthMetricConfig // metric config provided by user.
+	capacity      int                                 // max observed number of data points added to the metric.
+	aggDataPoints []float64                           // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.os.disk.queue_length metric with initial data.
+func (m *metricAwsRdsOsDiskQueueLength) init() {
+	m.data.SetName("aws.rds.os.disk.queue_length")
+	m.data.SetDescription("Average number of requests waiting for the device (`avgQueueLen`; Aurora's `diskQueueDepth`). Enhanced Monitoring; on the instance's resource.")
+	m.data.SetUnit("{request}")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsOsDiskQueueLength) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, osDeviceAttributeValue string, osDiskLayerAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsDiskQueueLengthMetricAttributeKeyOsDevice) {
+		dp.Attributes().PutStr("device", osDeviceAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsDiskQueueLengthMetricAttributeKeyOsDiskLayer) {
+		dp.Attributes().PutStr("disk.layer", osDiskLayerAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetDoubleValue(dpi.DoubleValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.DoubleValue() > val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.DoubleValue() < val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetDoubleValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsOsDiskQueueLength) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsOsDiskQueueLength) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsOsDiskQueueLength(cfg AwsRdsOsDiskQueueLengthMetricConfig) metricAwsRdsOsDiskQueueLength {
+	m := metricAwsRdsOsDiskQueueLength{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsOsDiskRequestSize struct {
+	data          pmetric.Metric                      // data buffer for generated metric.
+	config        AwsRdsOsDiskRequestSizeMetricConfig // metric config provided by user.
+	capacity      int                                 // max observed number of data points added to the metric.
+	aggDataPoints []float64                           // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.os.disk.request_size metric with initial data.
+func (m *metricAwsRdsOsDiskRequestSize) init() {
+	m.data.SetName("aws.rds.os.disk.request_size")
+	m.data.SetDescription("Average request size (`avgReqSz`, kilobytes converted to bytes). Enhanced Monitoring; on the instance's resource.")
+	m.data.SetUnit("By")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsOsDiskRequestSize) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, osDeviceAttributeValue string, osDiskLayerAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsDiskRequestSizeMetricAttributeKeyOsDevice) {
+		dp.Attributes().PutStr("device", osDeviceAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsDiskRequestSizeMetricAttributeKeyOsDiskLayer) {
+		dp.Attributes().PutStr("disk.layer", osDiskLayerAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetDoubleValue(dpi.DoubleValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.DoubleValue() > val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.DoubleValue() < val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetDoubleValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsOsDiskRequestSize) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsOsDiskRequestSize) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsOsDiskRequestSize(cfg AwsRdsOsDiskRequestSizeMetricConfig) metricAwsRdsOsDiskRequestSize {
+	m := metricAwsRdsOsDiskRequestSize{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsOsDiskTransferred struct {
+	data          pmetric.Metric                      // data buffer for generated metric.
+	config        AwsRdsOsDiskTransferredMetricConfig // metric config provided by user.
+	capacity      int                                 // max observed number of data points added to the metric.
+	aggDataPoints []float64                           // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.os.disk.transferred metric with initial data.
+func (m *metricAwsRdsOsDiskTransferred) init() {
+	m.data.SetName("aws.rds.os.disk.transferred")
+	m.data.SetDescription("Bytes read and written during the interval (`readKb`/`writeKb`, converted to bytes). Enhanced Monitoring; on the instance's resource.")
+	m.data.SetUnit("By")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsOsDiskTransferred) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, osDeviceAttributeValue string, osDiskLayerAttributeValue string, osDiskDirectionAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsDiskTransferredMetricAttributeKeyOsDevice) {
+		dp.Attributes().PutStr("device", osDeviceAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsDiskTransferredMetricAttributeKeyOsDiskLayer) {
+		dp.Attributes().PutStr("disk.layer", osDiskLayerAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsDiskTransferredMetricAttributeKeyOsDiskDirection) {
+		dp.Attributes().PutStr("disk.io.direction", osDiskDirectionAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetDoubleValue(dpi.DoubleValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.DoubleValue() > val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.DoubleValue() < val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetDoubleValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsOsDiskTransferred) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsOsDiskTransferred) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsOsDiskTransferred(cfg AwsRdsOsDiskTransferredMetricConfig) metricAwsRdsOsDiskTransferred {
+	m := metricAwsRdsOsDiskTransferred{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsOsDiskTransfers struct {
+	data          pmetric.Metric                    // data buffer for generated metric.
+	config        AwsRdsOsDiskTransfersMetricConfig // metric config provided by user.
+	capacity      int                               // max observed number of data points added to the metric.
+	aggDataPoints []float64                         // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.os.disk.transfers metric with initial data.
+func (m *metricAwsRdsOsDiskTransfers) init() {
+	m.data.SetName("aws.rds.os.disk.transfers")
+	m.data.SetDescription("I/O transfers per second (`tps`). Enhanced Monitoring; on the instance's resource.")
+	m.data.SetUnit("{transfer}/s")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsOsDiskTransfers) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, osDeviceAttributeValue string, osDiskLayerAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsDiskTransfersMetricAttributeKeyOsDevice) {
+		dp.Attributes().PutStr("device", osDeviceAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsDiskTransfersMetricAttributeKeyOsDiskLayer) {
+		dp.Attributes().PutStr("disk.layer", osDiskLayerAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetDoubleValue(dpi.DoubleValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.DoubleValue() > val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.DoubleValue() < val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetDoubleValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsOsDiskTransfers) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsOsDiskTransfers) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsOsDiskTransfers(cfg AwsRdsOsDiskTransfersMetricConfig) metricAwsRdsOsDiskTransfers {
+	m := metricAwsRdsOsDiskTransfers{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsOsDiskUtilization struct {
+	data          pmetric.Metric                      // data buffer for generated metric.
+	config        AwsRdsOsDiskUtilizationMetricConfig // metric config provided by user.
+	capacity      int                                 // max observed number of data points added to the metric.
+	aggDataPoints []float64                           // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.os.disk.utilization metric with initial data.
+func (m *metricAwsRdsOsDiskUtilization) init() {
+	m.data.SetName("aws.rds.os.disk.utilization")
+	m.data.SetDescription("Share of time the device was busy (`util`), in percent. Enhanced Monitoring; on the instance's resource.")
+	m.data.SetUnit("%")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsOsDiskUtilization) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, osDeviceAttributeValue string, osDiskLayerAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsDiskUtilizationMetricAttributeKeyOsDevice) {
+		dp.Attributes().PutStr("device", osDeviceAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsDiskUtilizationMetricAttributeKeyOsDiskLayer) {
+		dp.Attributes().PutStr("disk.layer", osDiskLayerAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetDoubleValue(dpi.DoubleValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.DoubleValue() > val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.DoubleValue() < val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetDoubleValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsOsDiskUtilization) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsOsDiskUtilization) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsOsDiskUtilization(cfg AwsRdsOsDiskUtilizationMetricConfig) metricAwsRdsOsDiskUtilization {
+	m := metricAwsRdsOsDiskUtilization{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsOsFilesystemInodesLimit struct {
+	data          pmetric.Metric                            // data buffer for generated metric.
+	config        AwsRdsOsFilesystemInodesLimitMetricConfig // metric config provided by user.
+	capacity      int                                       // max observed number of data points added to the metric.
+	aggDataPoints []float64                                 // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.os.filesystem.inodes.limit metric with initial data.
+func (m *metricAwsRdsOsFilesystemInodesLimit) init() {
+	m.data.SetName("aws.rds.os.filesystem.inodes.limit")
+	m.data.SetDescription("Files the file system can hold (`maxFiles`). Enhanced Monitoring; on the instance's resource.")
+	m.data.SetUnit("{inode}")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsOsFilesystemInodesLimit) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, osMountpointAttributeValue string, osDeviceAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsFilesystemInodesLimitMetricAttributeKeyOsMountpoint) {
+		dp.Attributes().PutStr("system.filesystem.mountpoint", osMountpointAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsFilesystemInodesLimitMetricAttributeKeyOsDevice) {
+		dp.Attributes().PutStr("device", osDeviceAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetDoubleValue(dpi.DoubleValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.DoubleValue() > val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.DoubleValue() < val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetDoubleValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsOsFilesystemInodesLimit) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsOsFilesystemInodesLimit) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsOsFilesystemInodesLimit(cfg AwsRdsOsFilesystemInodesLimitMetricConfig) metricAwsRdsOsFilesystemInodesLimit {
+	m := metricAwsRdsOsFilesystemInodesLimit{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsOsFilesystemInodesUsage struct {
+	data          pmetric.Metric                            // data buffer for generated metric.
+	config        AwsRdsOsFilesystemInodesUsageMetricConfig // metric config provided by user.
+	capacity      int                                       // max observed number of data points added to the metric.
+	aggDataPoints []float64                                 // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.os.filesystem.inodes.usage metric with initial data.
+func (m *metricAwsRdsOsFilesystemInodesUsage) init() {
+	m.data.SetName("aws.rds.os.filesystem.inodes.usage")
+	m.data.SetDescription("Files in use (`usedFiles`). Enhanced Monitoring; on the instance's resource.")
+	m.data.SetUnit("{inode}")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsOsFilesystemInodesUsage) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, osMountpointAttributeValue string, osDeviceAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsFilesystemInodesUsageMetricAttributeKeyOsMountpoint) {
+		dp.Attributes().PutStr("system.filesystem.mountpoint", osMountpointAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsFilesystemInodesUsageMetricAttributeKeyOsDevice) {
+		dp.Attributes().PutStr("device", osDeviceAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetDoubleValue(dpi.DoubleValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.DoubleValue() > val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.DoubleValue() < val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetDoubleValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsOsFilesystemInodesUsage) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsOsFilesystemInodesUsage) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsOsFilesystemInodesUsage(cfg AwsRdsOsFilesystemInodesUsageMetricConfig) metricAwsRdsOsFilesystemInodesUsage {
+	m := metricAwsRdsOsFilesystemInodesUsage{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsOsFilesystemInodesUtilization struct {
+	data          pmetric.Metric                                  // data buffer for generated metric.
+	config        AwsRdsOsFilesystemInodesUtilizationMetricConfig // metric config provided by user.
+	capacity      int                                             // max observed number of data points added to the metric.
+	aggDataPoints []float64                                       // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.os.filesystem.inodes.utilization metric with initial data.
+func (m *metricAwsRdsOsFilesystemInodesUtilization) init() {
+	m.data.SetName("aws.rds.os.filesystem.inodes.utilization")
+	m.data.SetDescription("Share of files in use (`usedFilePercent`), in percent. Enhanced Monitoring; on the instance's resource.")
+	m.data.SetUnit("%")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsOsFilesystemInodesUtilization) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, osMountpointAttributeValue string, osDeviceAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsFilesystemInodesUtilizationMetricAttributeKeyOsMountpoint) {
+		dp.Attributes().PutStr("system.filesystem.mountpoint", osMountpointAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsFilesystemInodesUtilizationMetricAttributeKeyOsDevice) {
+		dp.Attributes().PutStr("device", osDeviceAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetDoubleValue(dpi.DoubleValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.DoubleValue() > val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.DoubleValue() < val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetDoubleValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsOsFilesystemInodesUtilization) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsOsFilesystemInodesUtilization) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsOsFilesystemInodesUtilization(cfg AwsRdsOsFilesystemInodesUtilizationMetricConfig) metricAwsRdsOsFilesystemInodesUtilization {
+	m := metricAwsRdsOsFilesystemInodesUtilization{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsOsFilesystemLimit struct {
+	data          pmetric.Metric                      // data buffer for generated metric.
+	config        AwsRdsOsFilesystemLimitMetricConfig // metric config provided by user.
+	capacity      int                                 // max observed number of data points added to the metric.
+	aggDataPoints []float64                           // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.os.filesystem.limit metric with initial data.
+func (m *metricAwsRdsOsFilesystemLimit) init() {
+	m.data.SetName("aws.rds.os.filesystem.limit")
+	m.data.SetDescription("Size of the file system (`fileSys.total`; SQL Server `disks.totalKb`; kilobytes converted to bytes). Enhanced Monitoring; on the instance's resource.")
+	m.data.SetUnit("By")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsOsFilesystemLimit) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, osMountpointAttributeValue string, osDeviceAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsFilesystemLimitMetricAttributeKeyOsMountpoint) {
+		dp.Attributes().PutStr("system.filesystem.mountpoint", osMountpointAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsFilesystemLimitMetricAttributeKeyOsDevice) {
+		dp.Attributes().PutStr("device", osDeviceAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetDoubleValue(dpi.DoubleValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.DoubleValue() > val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.DoubleValue() < val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetDoubleValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsOsFilesystemLimit) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsOsFilesystemLimit) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsOsFilesystemLimit(cfg AwsRdsOsFilesystemLimitMetricConfig) metricAwsRdsOsFilesystemLimit {
+	m := metricAwsRdsOsFilesystemLimit{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsOsFilesystemUsage struct {
+	data          pmetric.Metric                      // data buffer for generated metric.
+	config        AwsRdsOsFilesystemUsageMetricConfig // metric config provided by user.
+	capacity      int                                 // max observed number of data points added to the metric.
+	aggDataPoints []float64                           // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.os.filesystem.usage metric with initial data.
+func (m *metricAwsRdsOsFilesystemUsage) init() {
+	m.data.SetName("aws.rds.os.filesystem.usage")
+	m.data.SetDescription("Space used (`fileSys.used`, SQL Server `usedKb`) and, on SQL Server, available (`availKb`); kilobytes converted to bytes. Enhanced Monitoring; on the instance's resource.")
+	m.data.SetUnit("By")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsOsFilesystemUsage) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, osMountpointAttributeValue string, osDeviceAttributeValue string, osStateAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsFilesystemUsageMetricAttributeKeyOsMountpoint) {
+		dp.Attributes().PutStr("system.filesystem.mountpoint", osMountpointAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsFilesystemUsageMetricAttributeKeyOsDevice) {
+		dp.Attributes().PutStr("device", osDeviceAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsFilesystemUsageMetricAttributeKeyOsState) {
+		dp.Attributes().PutStr("state", osStateAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetDoubleValue(dpi.DoubleValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.DoubleValue() > val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.DoubleValue() < val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetDoubleValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsOsFilesystemUsage) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsOsFilesystemUsage) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsOsFilesystemUsage(cfg AwsRdsOsFilesystemUsageMetricConfig) metricAwsRdsOsFilesystemUsage {
+	m := metricAwsRdsOsFilesystemUsage{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsOsFilesystemUtilization struct {
+	data          pmetric.Metric                            // data buffer for generated metric.
+	config        AwsRdsOsFilesystemUtilizationMetricConfig // metric config provided by user.
+	capacity      int                                       // max observed number of data points added to the metric.
+	aggDataPoints []float64                                 // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.os.filesystem.utilization metric with initial data.
+func (m *metricAwsRdsOsFilesystemUtilization) init() {
+	m.data.SetName("aws.rds.os.filesystem.utilization")
+	m.data.SetDescription("Share of the file system's space in use (`usedPercent`; SQL Server `usedPc`), in percent. Enhanced Monitoring; on the instance's resource.")
+	m.data.SetUnit("%")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsOsFilesystemUtilization) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, osMountpointAttributeValue string, osDeviceAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsFilesystemUtilizationMetricAttributeKeyOsMountpoint) {
+		dp.Attributes().PutStr("system.filesystem.mountpoint", osMountpointAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsFilesystemUtilizationMetricAttributeKeyOsDevice) {
+		dp.Attributes().PutStr("device", osDeviceAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetDoubleValue(dpi.DoubleValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.DoubleValue() > val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.DoubleValue() < val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetDoubleValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsOsFilesystemUtilization) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsOsFilesystemUtilization) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsOsFilesystemUtilization(cfg AwsRdsOsFilesystemUtilizationMetricConfig) metricAwsRdsOsFilesystemUtilization {
+	m := metricAwsRdsOsFilesystemUtilization{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsOsLoadAverage15m struct {
+	data     pmetric.Metric                     // data buffer for generated metric.
+	config   AwsRdsOsLoadAverage15mMetricConfig // metric config provided by user.
+	capacity int                                // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.os.load_average.15m metric with initial data.
+func (m *metricAwsRdsOsLoadAverage15m) init() {
+	m.data.SetName("aws.rds.os.load_average.15m")
+	m.data.SetDescription("Average number of runnable and uninterruptible tasks over the last 15 minutes (`loadAverageMinute.fifteen`). Enhanced Monitoring; on the instance's resource.")
+	m.data.SetUnit("{thread}")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsOsLoadAverage15m) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsOsLoadAverage15m) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsOsLoadAverage15m) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsOsLoadAverage15m(cfg AwsRdsOsLoadAverage15mMetricConfig) metricAwsRdsOsLoadAverage15m {
+	m := metricAwsRdsOsLoadAverage15m{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsOsLoadAverage1m struct {
+	data     pmetric.Metric                    // data buffer for generated metric.
+	config   AwsRdsOsLoadAverage1mMetricConfig // metric config provided by user.
+	capacity int                               // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.os.load_average.1m metric with initial data.
+func (m *metricAwsRdsOsLoadAverage1m) init() {
+	m.data.SetName("aws.rds.os.load_average.1m")
+	m.data.SetDescription("Average number of runnable and uninterruptible tasks over the last minute (`loadAverageMinute.one`). Enhanced Monitoring; on the instance's resource.")
+	m.data.SetUnit("{thread}")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsOsLoadAverage1m) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsOsLoadAverage1m) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsOsLoadAverage1m) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsOsLoadAverage1m(cfg AwsRdsOsLoadAverage1mMetricConfig) metricAwsRdsOsLoadAverage1m {
+	m := metricAwsRdsOsLoadAverage1m{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsOsLoadAverage5m struct {
+	data     pmetric.Metric                    // data buffer for generated metric.
+	config   AwsRdsOsLoadAverage5mMetricConfig // metric config provided by user.
+	capacity int                               // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.os.load_average.5m metric with initial data.
+func (m *metricAwsRdsOsLoadAverage5m) init() {
+	m.data.SetName("aws.rds.os.load_average.5m")
+	m.data.SetDescription("Average number of runnable and uninterruptible tasks over the last 5 minutes (`loadAverageMinute.five`). Enhanced Monitoring; on the instance's resource.")
+	m.data.SetUnit("{thread}")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsOsLoadAverage5m) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsOsLoadAverage5m) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsOsLoadAverage5m) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsOsLoadAverage5m(cfg AwsRdsOsLoadAverage5mMetricConfig) metricAwsRdsOsLoadAverage5m {
+	m := metricAwsRdsOsLoadAverage5m{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsOsMemoryHugePages struct {
+	data          pmetric.Metric                      // data buffer for generated metric.
+	config        AwsRdsOsMemoryHugePagesMetricConfig // metric config provided by user.
+	capacity      int                                 // max observed number of data points added to the metric.
+	aggDataPoints []float64                           // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.os.memory.huge_pages metric with initial data.
+func (m *metricAwsRdsOsMemoryHugePages) init() {
+	m.data.SetName("aws.rds.os.memory.huge_pages")
+	m.data.SetDescription("Huge pages by state (`hugePagesTotal`, `hugePagesFree`, `hugePagesRsvd`, `hugePagesSurp`). Enhanced Monitoring; on the instance's resource.")
+	m.data.SetUnit("{page}")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsOsMemoryHugePages) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, osStateAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsMemoryHugePagesMetricAttributeKeyOsState) {
+		dp.Attributes().PutStr("state", osStateAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetDoubleValue(dpi.DoubleValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.DoubleValue() > val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.DoubleValue() < val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetDoubleValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsOsMemoryHugePages) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsOsMemoryHugePages) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsOsMemoryHugePages(cfg AwsRdsOsMemoryHugePagesMetricConfig) metricAwsRdsOsMemoryHugePages {
+	m := metricAwsRdsOsMemoryHugePages{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsOsMemoryUsage struct {
+	data          pmetric.Metric                  // data buffer for generated metric.
+	config        AwsRdsOsMemoryUsageMetricConfig // metric config provided by user.
+	capacity      int                             // max observed number of data points added to the metric.
+	aggDataPoints []float64                       // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.os.memory.usage metric with initial data.
+func (m *metricAwsRdsOsMemoryUsage) init() {
+	m.data.SetName("aws.rds.os.memory.usage")
+	m.data.SetDescription("Memory by kind (`memory`, kilobytes converted to bytes). Enhanced Monitoring; on the instance's resource.")
+	m.data.SetUnit("By")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsOsMemoryUsage) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, osMemoryStateAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsMemoryUsageMetricAttributeKeyOsMemoryState) {
+		dp.Attributes().PutStr("state", osMemoryStateAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetDoubleValue(dpi.DoubleValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.DoubleValue() > val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.DoubleValue() < val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetDoubleValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsOsMemoryUsage) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsOsMemoryUsage) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsOsMemoryUsage(cfg AwsRdsOsMemoryUsageMetricConfig) metricAwsRdsOsMemoryUsage {
+	m := metricAwsRdsOsMemoryUsage{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsOsNetworkIo struct {
+	data          pmetric.Metric                // data buffer for generated metric.
+	config        AwsRdsOsNetworkIoMetricConfig // metric config provided by user.
+	capacity      int                           // max observed number of data points added to the metric.
+	aggDataPoints []float64                     // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.os.network.io metric with initial data.
+func (m *metricAwsRdsOsNetworkIo) init() {
+	m.data.SetName("aws.rds.os.network.io")
+	m.data.SetDescription("Bytes received and transmitted per second by a network interface (`rx`/`tx`; SQL Server `rdBytesPS`/`wrBytesPS`). Enhanced Monitoring; on the instance's resource.")
+	m.data.SetUnit("By/s")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsOsNetworkIo) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, osNetworkInterfaceAttributeValue string, osNetworkDirectionAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsNetworkIoMetricAttributeKeyOsNetworkInterface) {
+		dp.Attributes().PutStr("network.interface.name", osNetworkInterfaceAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsNetworkIoMetricAttributeKeyOsNetworkDirection) {
+		dp.Attributes().PutStr("network.io.direction", osNetworkDirectionAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetDoubleValue(dpi.DoubleValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.DoubleValue() > val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.DoubleValue() < val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetDoubleValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsOsNetworkIo) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsOsNetworkIo) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsOsNetworkIo(cfg AwsRdsOsNetworkIoMetricConfig) metricAwsRdsOsNetworkIo {
+	m := metricAwsRdsOsNetworkIo{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsOsProcessCPUUtilization struct {
+	data          pmetric.Metric                            // data buffer for generated metric.
+	config        AwsRdsOsProcessCPUUtilizationMetricConfig // metric config provided by user.
+	capacity      int                                       // max observed number of data points added to the metric.
+	aggDataPoints []float64                                 // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.os.process.cpu.utilization metric with initial data.
+func (m *metricAwsRdsOsProcessCPUUtilization) init() {
+	m.data.SetName("aws.rds.os.process.cpu.utilization")
+	m.data.SetDescription("CPU used by one of the top processes or a summary row (`processList.cpuUsedPc`), in percent of the instance's CPU. Enhanced Monitoring; on the instance's resource.")
+	m.data.SetUnit("%")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsOsProcessCPUUtilization) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, osProcessCommandAttributeValue string, osProcessPidAttributeValue int64, osProcessParentPidAttributeValue int64, osThreadIDAttributeValue int64) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsProcessCPUUtilizationMetricAttributeKeyOsProcessCommand) {
+		dp.Attributes().PutStr("process.command", osProcessCommandAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsProcessCPUUtilizationMetricAttributeKeyOsProcessPid) {
+		dp.Attributes().PutInt("process.pid", osProcessPidAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsProcessCPUUtilizationMetricAttributeKeyOsProcessParentPid) {
+		dp.Attributes().PutInt("process.parent_pid", osProcessParentPidAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsProcessCPUUtilizationMetricAttributeKeyOsThreadID) {
+		dp.Attributes().PutInt("thread.id", osThreadIDAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetDoubleValue(dpi.DoubleValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.DoubleValue() > val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.DoubleValue() < val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetDoubleValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsOsProcessCPUUtilization) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsOsProcessCPUUtilization) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsOsProcessCPUUtilization(cfg AwsRdsOsProcessCPUUtilizationMetricConfig) metricAwsRdsOsProcessCPUUtilization {
+	m := metricAwsRdsOsProcessCPUUtilization{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsOsProcessMemoryUsage struct {
+	data          pmetric.Metric                         // data buffer for generated metric.
+	config        AwsRdsOsProcessMemoryUsageMetricConfig // metric config provided by user.
+	capacity      int                                    // max observed number of data points added to the metric.
+	aggDataPoints []float64                              // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.os.process.memory.usage metric with initial data.
+func (m *metricAwsRdsOsProcessMemoryUsage) init() {
+	m.data.SetName("aws.rds.os.process.memory.usage")
+	m.data.SetDescription("Memory of one of the top processes or a summary row: resident set (`rss`; Windows `workingSetKb`) and on SQL Server its private and shareable parts; kilobytes converted to bytes. Enhanced Monitoring; on the instance's resource.")
+	m.data.SetUnit("By")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsOsProcessMemoryUsage) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, osProcessCommandAttributeValue string, osProcessPidAttributeValue int64, osProcessParentPidAttributeValue int64, osThreadIDAttributeValue int64, osProcessMemoryStateAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsProcessMemoryUsageMetricAttributeKeyOsProcessCommand) {
+		dp.Attributes().PutStr("process.command", osProcessCommandAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsProcessMemoryUsageMetricAttributeKeyOsProcessPid) {
+		dp.Attributes().PutInt("process.pid", osProcessPidAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsProcessMemoryUsageMetricAttributeKeyOsProcessParentPid) {
+		dp.Attributes().PutInt("process.parent_pid", osProcessParentPidAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsProcessMemoryUsageMetricAttributeKeyOsThreadID) {
+		dp.Attributes().PutInt("thread.id", osThreadIDAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsProcessMemoryUsageMetricAttributeKeyOsProcessMemoryState) {
+		dp.Attributes().PutStr("state", osProcessMemoryStateAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetDoubleValue(dpi.DoubleValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.DoubleValue() > val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.DoubleValue() < val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetDoubleValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsOsProcessMemoryUsage) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsOsProcessMemoryUsage) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsOsProcessMemoryUsage(cfg AwsRdsOsProcessMemoryUsageMetricConfig) metricAwsRdsOsProcessMemoryUsage {
+	m := metricAwsRdsOsProcessMemoryUsage{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsOsProcessMemoryUtilization struct {
+	data          pmetric.Metric                               // data buffer for generated metric.
+	config        AwsRdsOsProcessMemoryUtilizationMetricConfig // metric config provided by user.
+	capacity      int                                          // max observed number of data points added to the metric.
+	aggDataPoints []float64                                    // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.os.process.memory.utilization metric with initial data.
+func (m *metricAwsRdsOsProcessMemoryUtilization) init() {
+	m.data.SetName("aws.rds.os.process.memory.utilization")
+	m.data.SetDescription("Memory used by one of the top processes or a summary row (`memoryUsedPc`; Windows `memUsedPc`), in percent of the instance's memory. Enhanced Monitoring; on the instance's resource.")
+	m.data.SetUnit("%")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsOsProcessMemoryUtilization) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, osProcessCommandAttributeValue string, osProcessPidAttributeValue int64, osProcessParentPidAttributeValue int64, osThreadIDAttributeValue int64) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsProcessMemoryUtilizationMetricAttributeKeyOsProcessCommand) {
+		dp.Attributes().PutStr("process.command", osProcessCommandAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsProcessMemoryUtilizationMetricAttributeKeyOsProcessPid) {
+		dp.Attributes().PutInt("process.pid", osProcessPidAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsProcessMemoryUtilizationMetricAttributeKeyOsProcessParentPid) {
+		dp.Attributes().PutInt("process.parent_pid", osProcessParentPidAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsProcessMemoryUtilizationMetricAttributeKeyOsThreadID) {
+		dp.Attributes().PutInt("thread.id", osThreadIDAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetDoubleValue(dpi.DoubleValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.DoubleValue() > val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.DoubleValue() < val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetDoubleValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsOsProcessMemoryUtilization) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsOsProcessMemoryUtilization) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsOsProcessMemoryUtilization(cfg AwsRdsOsProcessMemoryUtilizationMetricConfig) metricAwsRdsOsProcessMemoryUtilization {
+	m := metricAwsRdsOsProcessMemoryUtilization{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsOsProcessMemoryVirtual struct {
+	data          pmetric.Metric                           // data buffer for generated metric.
+	config        AwsRdsOsProcessMemoryVirtualMetricConfig // metric config provided by user.
+	capacity      int                                      // max observed number of data points added to the metric.
+	aggDataPoints []float64                                // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.os.process.memory.virtual metric with initial data.
+func (m *metricAwsRdsOsProcessMemoryVirtual) init() {
+	m.data.SetName("aws.rds.os.process.memory.virtual")
+	m.data.SetDescription("Virtual memory of one of the top processes or a summary row (`vss`; Windows `virtKb`; kilobytes converted to bytes). Enhanced Monitoring; on the instance's resource.")
+	m.data.SetUnit("By")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsOsProcessMemoryVirtual) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, osProcessCommandAttributeValue string, osProcessPidAttributeValue int64, osProcessParentPidAttributeValue int64, osThreadIDAttributeValue int64) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsProcessMemoryVirtualMetricAttributeKeyOsProcessCommand) {
+		dp.Attributes().PutStr("process.command", osProcessCommandAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsProcessMemoryVirtualMetricAttributeKeyOsProcessPid) {
+		dp.Attributes().PutInt("process.pid", osProcessPidAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsProcessMemoryVirtualMetricAttributeKeyOsProcessParentPid) {
+		dp.Attributes().PutInt("process.parent_pid", osProcessParentPidAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsProcessMemoryVirtualMetricAttributeKeyOsThreadID) {
+		dp.Attributes().PutInt("thread.id", osThreadIDAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetDoubleValue(dpi.DoubleValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.DoubleValue() > val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.DoubleValue() < val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetDoubleValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsOsProcessMemoryVirtual) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsOsProcessMemoryVirtual) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsOsProcessMemoryVirtual(cfg AwsRdsOsProcessMemoryVirtualMetricConfig) metricAwsRdsOsProcessMemoryVirtual {
+	m := metricAwsRdsOsProcessMemoryVirtual{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsOsSwapIo struct {
+	data          pmetric.Metric             // data buffer for generated metric.
+	config        AwsRdsOsSwapIoMetricConfig // metric config provided by user.
+	capacity      int                        // max observed number of data points added to the metric.
+	aggDataPoints []float64                  // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.os.swap.io metric with initial data.
+func (m *metricAwsRdsOsSwapIo) init() {
+	m.data.SetName("aws.rds.os.swap.io")
+	m.data.SetDescription("Memory swapped in from and out to disk per second (`swap.in`/`swap.out`, kilobytes converted to bytes). Enhanced Monitoring; on the instance's resource.")
+	m.data.SetUnit("By/s")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsOsSwapIo) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, osPagingDirectionAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsSwapIoMetricAttributeKeyOsPagingDirection) {
+		dp.Attributes().PutStr("system.paging.direction", osPagingDirectionAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetDoubleValue(dpi.DoubleValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.DoubleValue() > val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.DoubleValue() < val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetDoubleValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsOsSwapIo) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsOsSwapIo) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsOsSwapIo(cfg AwsRdsOsSwapIoMetricConfig) metricAwsRdsOsSwapIo {
+	m := metricAwsRdsOsSwapIo{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsOsSwapUsage struct {
+	data          pmetric.Metric                // data buffer for generated metric.
+	config        AwsRdsOsSwapUsageMetricConfig // metric config provided by user.
+	capacity      int                           // max observed number of data points added to the metric.
+	aggDataPoints []float64                     // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.os.swap.usage metric with initial data.
+func (m *metricAwsRdsOsSwapUsage) init() {
+	m.data.SetName("aws.rds.os.swap.usage")
+	m.data.SetDescription("Swap space by state (`swap.total`, `free`, `cached`; kilobytes converted to bytes). Enhanced Monitoring; on the instance's resource.")
+	m.data.SetUnit("By")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsOsSwapUsage) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, osStateAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsSwapUsageMetricAttributeKeyOsState) {
+		dp.Attributes().PutStr("state", osStateAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetDoubleValue(dpi.DoubleValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.DoubleValue() > val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.DoubleValue() < val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetDoubleValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsOsSwapUsage) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsOsSwapUsage) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsOsSwapUsage(cfg AwsRdsOsSwapUsageMetricConfig) metricAwsRdsOsSwapUsage {
+	m := metricAwsRdsOsSwapUsage{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsOsSystemObjects struct {
+	data          pmetric.Metric                    // data buffer for generated metric.
+	config        AwsRdsOsSystemObjectsMetricConfig // metric config provided by user.
+	capacity      int                               // max observed number of data points added to the metric.
+	aggDataPoints []float64                         // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.os.system.objects metric with initial data.
+func (m *metricAwsRdsOsSystemObjects) init() {
+	m.data.SetName("aws.rds.os.system.objects")
+	m.data.SetDescription("Windows kernel objects: handles, processes and threads (`system`). Enhanced Monitoring; on the instance's resource.")
+	m.data.SetUnit("{object}")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsOsSystemObjects) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, osObjectTypeAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsSystemObjectsMetricAttributeKeyOsObjectType) {
+		dp.Attributes().PutStr("object.type", osObjectTypeAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetDoubleValue(dpi.DoubleValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.DoubleValue() > val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.DoubleValue() < val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetDoubleValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsOsSystemObjects) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsOsSystemObjects) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsOsSystemObjects(cfg AwsRdsOsSystemObjectsMetricConfig) metricAwsRdsOsSystemObjects {
+	m := metricAwsRdsOsSystemObjects{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsOsTasks struct {
+	data          pmetric.Metric            // data buffer for generated metric.
+	config        AwsRdsOsTasksMetricConfig // metric config provided by user.
+	capacity      int                       // max observed number of data points added to the metric.
+	aggDataPoints []float64                 // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.os.tasks metric with initial data.
+func (m *metricAwsRdsOsTasks) init() {
+	m.data.SetName("aws.rds.os.tasks")
+	m.data.SetDescription("Tasks by state (`tasks`). Enhanced Monitoring; on the instance's resource.")
+	m.data.SetUnit("{task}")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsOsTasks) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, osStateAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsOsTasksMetricAttributeKeyOsState) {
+		dp.Attributes().PutStr("state", osStateAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetDoubleValue(dpi.DoubleValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.DoubleValue() > val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.DoubleValue() < val {
+					dpi.SetDoubleValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetDoubleValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsOsTasks) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsOsTasks) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetDoubleValue(m.data.Gauge().DataPoints().At(i).DoubleValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsOsTasks(cfg AwsRdsOsTasksMetricConfig) metricAwsRdsOsTasks {
+	m := metricAwsRdsOsTasks{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsOsUptime struct {
+	data     pmetric.Metric             // data buffer for generated metric.
+	config   AwsRdsOsUptimeMetricConfig // metric config provided by user.
+	capacity int                        // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.os.uptime metric with initial data.
+func (m *metricAwsRdsOsUptime) init() {
+	m.data.SetName("aws.rds.os.uptime")
+	m.data.SetDescription("Time since the instance's OS started (`uptime`). Enhanced Monitoring; on the instance's resource.")
+	m.data.SetUnit("s")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsOsUptime) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsOsUptime) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsOsUptime) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsOsUptime(cfg AwsRdsOsUptimeMetricConfig) metricAwsRdsOsUptime {
+	m := metricAwsRdsOsUptime{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
 type metricAwsRdsPiCounter struct {
 	data          pmetric.Metric              // data buffer for generated metric.
 	config        AwsRdsPiCounterMetricConfig // metric config provided by user.
@@ -5744,6 +8754,39 @@ type MetricsBuilder struct {
 	metricAwsRdsMysqlReplicationChannelLag                  metricAwsRdsMysqlReplicationChannelLag
 	metricAwsRdsNetworkReceiveThroughput                    metricAwsRdsNetworkReceiveThroughput
 	metricAwsRdsNetworkTransmitThroughput                   metricAwsRdsNetworkTransmitThroughput
+	metricAwsRdsOsCPUCount                                  metricAwsRdsOsCPUCount
+	metricAwsRdsOsCPUUtilization                            metricAwsRdsOsCPUUtilization
+	metricAwsRdsOsDiskAwait                                 metricAwsRdsOsDiskAwait
+	metricAwsRdsOsDiskIo                                    metricAwsRdsOsDiskIo
+	metricAwsRdsOsDiskLatency                               metricAwsRdsOsDiskLatency
+	metricAwsRdsOsDiskMerged                                metricAwsRdsOsDiskMerged
+	metricAwsRdsOsDiskOperations                            metricAwsRdsOsDiskOperations
+	metricAwsRdsOsDiskQueueLength                           metricAwsRdsOsDiskQueueLength
+	metricAwsRdsOsDiskRequestSize                           metricAwsRdsOsDiskRequestSize
+	metricAwsRdsOsDiskTransferred                           metricAwsRdsOsDiskTransferred
+	metricAwsRdsOsDiskTransfers                             metricAwsRdsOsDiskTransfers
+	metricAwsRdsOsDiskUtilization                           metricAwsRdsOsDiskUtilization
+	metricAwsRdsOsFilesystemInodesLimit                     metricAwsRdsOsFilesystemInodesLimit
+	metricAwsRdsOsFilesystemInodesUsage                     metricAwsRdsOsFilesystemInodesUsage
+	metricAwsRdsOsFilesystemInodesUtilization               metricAwsRdsOsFilesystemInodesUtilization
+	metricAwsRdsOsFilesystemLimit                           metricAwsRdsOsFilesystemLimit
+	metricAwsRdsOsFilesystemUsage                           metricAwsRdsOsFilesystemUsage
+	metricAwsRdsOsFilesystemUtilization                     metricAwsRdsOsFilesystemUtilization
+	metricAwsRdsOsLoadAverage15m                            metricAwsRdsOsLoadAverage15m
+	metricAwsRdsOsLoadAverage1m                             metricAwsRdsOsLoadAverage1m
+	metricAwsRdsOsLoadAverage5m                             metricAwsRdsOsLoadAverage5m
+	metricAwsRdsOsMemoryHugePages                           metricAwsRdsOsMemoryHugePages
+	metricAwsRdsOsMemoryUsage                               metricAwsRdsOsMemoryUsage
+	metricAwsRdsOsNetworkIo                                 metricAwsRdsOsNetworkIo
+	metricAwsRdsOsProcessCPUUtilization                     metricAwsRdsOsProcessCPUUtilization
+	metricAwsRdsOsProcessMemoryUsage                        metricAwsRdsOsProcessMemoryUsage
+	metricAwsRdsOsProcessMemoryUtilization                  metricAwsRdsOsProcessMemoryUtilization
+	metricAwsRdsOsProcessMemoryVirtual                      metricAwsRdsOsProcessMemoryVirtual
+	metricAwsRdsOsSwapIo                                    metricAwsRdsOsSwapIo
+	metricAwsRdsOsSwapUsage                                 metricAwsRdsOsSwapUsage
+	metricAwsRdsOsSystemObjects                             metricAwsRdsOsSystemObjects
+	metricAwsRdsOsTasks                                     metricAwsRdsOsTasks
+	metricAwsRdsOsUptime                                    metricAwsRdsOsUptime
 	metricAwsRdsPiCounter                                   metricAwsRdsPiCounter
 	metricAwsRdsPiDbLoadHost                                metricAwsRdsPiDbLoadHost
 	metricAwsRdsPiDbLoadSQL                                 metricAwsRdsPiDbLoadSQL
@@ -5865,6 +8908,39 @@ func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, opt
 		metricAwsRdsMysqlReplicationChannelLag:                  newMetricAwsRdsMysqlReplicationChannelLag(mbc.Metrics.AwsRdsMysqlReplicationChannelLag),
 		metricAwsRdsNetworkReceiveThroughput:                    newMetricAwsRdsNetworkReceiveThroughput(mbc.Metrics.AwsRdsNetworkReceiveThroughput),
 		metricAwsRdsNetworkTransmitThroughput:                   newMetricAwsRdsNetworkTransmitThroughput(mbc.Metrics.AwsRdsNetworkTransmitThroughput),
+		metricAwsRdsOsCPUCount:                                  newMetricAwsRdsOsCPUCount(mbc.Metrics.AwsRdsOsCPUCount),
+		metricAwsRdsOsCPUUtilization:                            newMetricAwsRdsOsCPUUtilization(mbc.Metrics.AwsRdsOsCPUUtilization),
+		metricAwsRdsOsDiskAwait:                                 newMetricAwsRdsOsDiskAwait(mbc.Metrics.AwsRdsOsDiskAwait),
+		metricAwsRdsOsDiskIo:                                    newMetricAwsRdsOsDiskIo(mbc.Metrics.AwsRdsOsDiskIo),
+		metricAwsRdsOsDiskLatency:                               newMetricAwsRdsOsDiskLatency(mbc.Metrics.AwsRdsOsDiskLatency),
+		metricAwsRdsOsDiskMerged:                                newMetricAwsRdsOsDiskMerged(mbc.Metrics.AwsRdsOsDiskMerged),
+		metricAwsRdsOsDiskOperations:                            newMetricAwsRdsOsDiskOperations(mbc.Metrics.AwsRdsOsDiskOperations),
+		metricAwsRdsOsDiskQueueLength:                           newMetricAwsRdsOsDiskQueueLength(mbc.Metrics.AwsRdsOsDiskQueueLength),
+		metricAwsRdsOsDiskRequestSize:                           newMetricAwsRdsOsDiskRequestSize(mbc.Metrics.AwsRdsOsDiskRequestSize),
+		metricAwsRdsOsDiskTransferred:                           newMetricAwsRdsOsDiskTransferred(mbc.Metrics.AwsRdsOsDiskTransferred),
+		metricAwsRdsOsDiskTransfers:                             newMetricAwsRdsOsDiskTransfers(mbc.Metrics.AwsRdsOsDiskTransfers),
+		metricAwsRdsOsDiskUtilization:                           newMetricAwsRdsOsDiskUtilization(mbc.Metrics.AwsRdsOsDiskUtilization),
+		metricAwsRdsOsFilesystemInodesLimit:                     newMetricAwsRdsOsFilesystemInodesLimit(mbc.Metrics.AwsRdsOsFilesystemInodesLimit),
+		metricAwsRdsOsFilesystemInodesUsage:                     newMetricAwsRdsOsFilesystemInodesUsage(mbc.Metrics.AwsRdsOsFilesystemInodesUsage),
+		metricAwsRdsOsFilesystemInodesUtilization:               newMetricAwsRdsOsFilesystemInodesUtilization(mbc.Metrics.AwsRdsOsFilesystemInodesUtilization),
+		metricAwsRdsOsFilesystemLimit:                           newMetricAwsRdsOsFilesystemLimit(mbc.Metrics.AwsRdsOsFilesystemLimit),
+		metricAwsRdsOsFilesystemUsage:                           newMetricAwsRdsOsFilesystemUsage(mbc.Metrics.AwsRdsOsFilesystemUsage),
+		metricAwsRdsOsFilesystemUtilization:                     newMetricAwsRdsOsFilesystemUtilization(mbc.Metrics.AwsRdsOsFilesystemUtilization),
+		metricAwsRdsOsLoadAverage15m:                            newMetricAwsRdsOsLoadAverage15m(mbc.Metrics.AwsRdsOsLoadAverage15m),
+		metricAwsRdsOsLoadAverage1m:                             newMetricAwsRdsOsLoadAverage1m(mbc.Metrics.AwsRdsOsLoadAverage1m),
+		metricAwsRdsOsLoadAverage5m:                             newMetricAwsRdsOsLoadAverage5m(mbc.Metrics.AwsRdsOsLoadAverage5m),
+		metricAwsRdsOsMemoryHugePages:                           newMetricAwsRdsOsMemoryHugePages(mbc.Metrics.AwsRdsOsMemoryHugePages),
+		metricAwsRdsOsMemoryUsage:                               newMetricAwsRdsOsMemoryUsage(mbc.Metrics.AwsRdsOsMemoryUsage),
+		metricAwsRdsOsNetworkIo:                                 newMetricAwsRdsOsNetworkIo(mbc.Metrics.AwsRdsOsNetworkIo),
+		metricAwsRdsOsProcessCPUUtilization:                     newMetricAwsRdsOsProcessCPUUtilization(mbc.Metrics.AwsRdsOsProcessCPUUtilization),
+		metricAwsRdsOsProcessMemoryUsage:                        newMetricAwsRdsOsProcessMemoryUsage(mbc.Metrics.AwsRdsOsProcessMemoryUsage),
+		metricAwsRdsOsProcessMemoryUtilization:                  newMetricAwsRdsOsProcessMemoryUtilization(mbc.Metrics.AwsRdsOsProcessMemoryUtilization),
+		metricAwsRdsOsProcessMemoryVirtual:                      newMetricAwsRdsOsProcessMemoryVirtual(mbc.Metrics.AwsRdsOsProcessMemoryVirtual),
+		metricAwsRdsOsSwapIo:                                    newMetricAwsRdsOsSwapIo(mbc.Metrics.AwsRdsOsSwapIo),
+		metricAwsRdsOsSwapUsage:                                 newMetricAwsRdsOsSwapUsage(mbc.Metrics.AwsRdsOsSwapUsage),
+		metricAwsRdsOsSystemObjects:                             newMetricAwsRdsOsSystemObjects(mbc.Metrics.AwsRdsOsSystemObjects),
+		metricAwsRdsOsTasks:                                     newMetricAwsRdsOsTasks(mbc.Metrics.AwsRdsOsTasks),
+		metricAwsRdsOsUptime:                                    newMetricAwsRdsOsUptime(mbc.Metrics.AwsRdsOsUptime),
 		metricAwsRdsPiCounter:                                   newMetricAwsRdsPiCounter(mbc.Metrics.AwsRdsPiCounter),
 		metricAwsRdsPiDbLoadHost:                                newMetricAwsRdsPiDbLoadHost(mbc.Metrics.AwsRdsPiDbLoadHost),
 		metricAwsRdsPiDbLoadSQL:                                 newMetricAwsRdsPiDbLoadSQL(mbc.Metrics.AwsRdsPiDbLoadSQL),
@@ -6141,6 +9217,39 @@ func (mb *MetricsBuilder) EmitForResource(options ...ResourceMetricsOption) {
 	mb.metricAwsRdsMysqlReplicationChannelLag.emit(ils.Metrics())
 	mb.metricAwsRdsNetworkReceiveThroughput.emit(ils.Metrics())
 	mb.metricAwsRdsNetworkTransmitThroughput.emit(ils.Metrics())
+	mb.metricAwsRdsOsCPUCount.emit(ils.Metrics())
+	mb.metricAwsRdsOsCPUUtilization.emit(ils.Metrics())
+	mb.metricAwsRdsOsDiskAwait.emit(ils.Metrics())
+	mb.metricAwsRdsOsDiskIo.emit(ils.Metrics())
+	mb.metricAwsRdsOsDiskLatency.emit(ils.Metrics())
+	mb.metricAwsRdsOsDiskMerged.emit(ils.Metrics())
+	mb.metricAwsRdsOsDiskOperations.emit(ils.Metrics())
+	mb.metricAwsRdsOsDiskQueueLength.emit(ils.Metrics())
+	mb.metricAwsRdsOsDiskRequestSize.emit(ils.Metrics())
+	mb.metricAwsRdsOsDiskTransferred.emit(ils.Metrics())
+	mb.metricAwsRdsOsDiskTransfers.emit(ils.Metrics())
+	mb.metricAwsRdsOsDiskUtilization.emit(ils.Metrics())
+	mb.metricAwsRdsOsFilesystemInodesLimit.emit(ils.Metrics())
+	mb.metricAwsRdsOsFilesystemInodesUsage.emit(ils.Metrics())
+	mb.metricAwsRdsOsFilesystemInodesUtilization.emit(ils.Metrics())
+	mb.metricAwsRdsOsFilesystemLimit.emit(ils.Metrics())
+	mb.metricAwsRdsOsFilesystemUsage.emit(ils.Metrics())
+	mb.metricAwsRdsOsFilesystemUtilization.emit(ils.Metrics())
+	mb.metricAwsRdsOsLoadAverage15m.emit(ils.Metrics())
+	mb.metricAwsRdsOsLoadAverage1m.emit(ils.Metrics())
+	mb.metricAwsRdsOsLoadAverage5m.emit(ils.Metrics())
+	mb.metricAwsRdsOsMemoryHugePages.emit(ils.Metrics())
+	mb.metricAwsRdsOsMemoryUsage.emit(ils.Metrics())
+	mb.metricAwsRdsOsNetworkIo.emit(ils.Metrics())
+	mb.metricAwsRdsOsProcessCPUUtilization.emit(ils.Metrics())
+	mb.metricAwsRdsOsProcessMemoryUsage.emit(ils.Metrics())
+	mb.metricAwsRdsOsProcessMemoryUtilization.emit(ils.Metrics())
+	mb.metricAwsRdsOsProcessMemoryVirtual.emit(ils.Metrics())
+	mb.metricAwsRdsOsSwapIo.emit(ils.Metrics())
+	mb.metricAwsRdsOsSwapUsage.emit(ils.Metrics())
+	mb.metricAwsRdsOsSystemObjects.emit(ils.Metrics())
+	mb.metricAwsRdsOsTasks.emit(ils.Metrics())
+	mb.metricAwsRdsOsUptime.emit(ils.Metrics())
 	mb.metricAwsRdsPiCounter.emit(ils.Metrics())
 	mb.metricAwsRdsPiDbLoadHost.emit(ils.Metrics())
 	mb.metricAwsRdsPiDbLoadSQL.emit(ils.Metrics())
@@ -6546,6 +9655,171 @@ func (mb *MetricsBuilder) RecordAwsRdsNetworkReceiveThroughputDataPoint(ts pcomm
 // RecordAwsRdsNetworkTransmitThroughputDataPoint adds a data point to aws.rds.network.transmit.throughput metric.
 func (mb *MetricsBuilder) RecordAwsRdsNetworkTransmitThroughputDataPoint(ts pcommon.Timestamp, val float64) {
 	mb.metricAwsRdsNetworkTransmitThroughput.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsOsCPUCountDataPoint adds a data point to aws.rds.os.cpu.count metric.
+func (mb *MetricsBuilder) RecordAwsRdsOsCPUCountDataPoint(ts pcommon.Timestamp, val int64) {
+	mb.metricAwsRdsOsCPUCount.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsOsCPUUtilizationDataPoint adds a data point to aws.rds.os.cpu.utilization metric.
+func (mb *MetricsBuilder) RecordAwsRdsOsCPUUtilizationDataPoint(ts pcommon.Timestamp, val float64, osCPUModeAttributeValue string) {
+	mb.metricAwsRdsOsCPUUtilization.recordDataPoint(mb.startTime, ts, val, osCPUModeAttributeValue)
+}
+
+// RecordAwsRdsOsDiskAwaitDataPoint adds a data point to aws.rds.os.disk.await metric.
+func (mb *MetricsBuilder) RecordAwsRdsOsDiskAwaitDataPoint(ts pcommon.Timestamp, val float64, osDeviceAttributeValue string, osDiskLayerAttributeValue string) {
+	mb.metricAwsRdsOsDiskAwait.recordDataPoint(mb.startTime, ts, val, osDeviceAttributeValue, osDiskLayerAttributeValue)
+}
+
+// RecordAwsRdsOsDiskIoDataPoint adds a data point to aws.rds.os.disk.io metric.
+func (mb *MetricsBuilder) RecordAwsRdsOsDiskIoDataPoint(ts pcommon.Timestamp, val float64, osDeviceAttributeValue string, osDiskLayerAttributeValue string, osDiskDirectionAttributeValue string) {
+	mb.metricAwsRdsOsDiskIo.recordDataPoint(mb.startTime, ts, val, osDeviceAttributeValue, osDiskLayerAttributeValue, osDiskDirectionAttributeValue)
+}
+
+// RecordAwsRdsOsDiskLatencyDataPoint adds a data point to aws.rds.os.disk.latency metric.
+func (mb *MetricsBuilder) RecordAwsRdsOsDiskLatencyDataPoint(ts pcommon.Timestamp, val float64, osDeviceAttributeValue string, osDiskLayerAttributeValue string, osDiskDirectionAttributeValue string) {
+	mb.metricAwsRdsOsDiskLatency.recordDataPoint(mb.startTime, ts, val, osDeviceAttributeValue, osDiskLayerAttributeValue, osDiskDirectionAttributeValue)
+}
+
+// RecordAwsRdsOsDiskMergedDataPoint adds a data point to aws.rds.os.disk.merged metric.
+func (mb *MetricsBuilder) RecordAwsRdsOsDiskMergedDataPoint(ts pcommon.Timestamp, val float64, osDeviceAttributeValue string, osDiskLayerAttributeValue string, osDiskDirectionAttributeValue string) {
+	mb.metricAwsRdsOsDiskMerged.recordDataPoint(mb.startTime, ts, val, osDeviceAttributeValue, osDiskLayerAttributeValue, osDiskDirectionAttributeValue)
+}
+
+// RecordAwsRdsOsDiskOperationsDataPoint adds a data point to aws.rds.os.disk.operations metric.
+func (mb *MetricsBuilder) RecordAwsRdsOsDiskOperationsDataPoint(ts pcommon.Timestamp, val float64, osDeviceAttributeValue string, osDiskLayerAttributeValue string, osDiskDirectionAttributeValue string) {
+	mb.metricAwsRdsOsDiskOperations.recordDataPoint(mb.startTime, ts, val, osDeviceAttributeValue, osDiskLayerAttributeValue, osDiskDirectionAttributeValue)
+}
+
+// RecordAwsRdsOsDiskQueueLengthDataPoint adds a data point to aws.rds.os.disk.queue_length metric.
+func (mb *MetricsBuilder) RecordAwsRdsOsDiskQueueLengthDataPoint(ts pcommon.Timestamp, val float64, osDeviceAttributeValue string, osDiskLayerAttributeValue string) {
+	mb.metricAwsRdsOsDiskQueueLength.recordDataPoint(mb.startTime, ts, val, osDeviceAttributeValue, osDiskLayerAttributeValue)
+}
+
+// RecordAwsRdsOsDiskRequestSizeDataPoint adds a data point to aws.rds.os.disk.request_size metric.
+func (mb *MetricsBuilder) RecordAwsRdsOsDiskRequestSizeDataPoint(ts pcommon.Timestamp, val float64, osDeviceAttributeValue string, osDiskLayerAttributeValue string) {
+	mb.metricAwsRdsOsDiskRequestSize.recordDataPoint(mb.startTime, ts, val, osDeviceAttributeValue, osDiskLayerAttributeValue)
+}
+
+// RecordAwsRdsOsDiskTransferredDataPoint adds a data point to aws.rds.os.disk.transferred metric.
+func (mb *MetricsBuilder) RecordAwsRdsOsDiskTransferredDataPoint(ts pcommon.Timestamp, val float64, osDeviceAttributeValue string, osDiskLayerAttributeValue string, osDiskDirectionAttributeValue string) {
+	mb.metricAwsRdsOsDiskTransferred.recordDataPoint(mb.startTime, ts, val, osDeviceAttributeValue, osDiskLayerAttributeValue, osDiskDirectionAttributeValue)
+}
+
+// RecordAwsRdsOsDiskTransfersDataPoint adds a data point to aws.rds.os.disk.transfers metric.
+func (mb *MetricsBuilder) RecordAwsRdsOsDiskTransfersDataPoint(ts pcommon.Timestamp, val float64, osDeviceAttributeValue string, osDiskLayerAttributeValue string) {
+	mb.metricAwsRdsOsDiskTransfers.recordDataPoint(mb.startTime, ts, val, osDeviceAttributeValue, osDiskLayerAttributeValue)
+}
+
+// RecordAwsRdsOsDiskUtilizationDataPoint adds a data point to aws.rds.os.disk.utilization metric.
+func (mb *MetricsBuilder) RecordAwsRdsOsDiskUtilizationDataPoint(ts pcommon.Timestamp, val float64, osDeviceAttributeValue string, osDiskLayerAttributeValue string) {
+	mb.metricAwsRdsOsDiskUtilization.recordDataPoint(mb.startTime, ts, val, osDeviceAttributeValue, osDiskLayerAttributeValue)
+}
+
+// RecordAwsRdsOsFilesystemInodesLimitDataPoint adds a data point to aws.rds.os.filesystem.inodes.limit metric.
+func (mb *MetricsBuilder) RecordAwsRdsOsFilesystemInodesLimitDataPoint(ts pcommon.Timestamp, val float64, osMountpointAttributeValue string, osDeviceAttributeValue string) {
+	mb.metricAwsRdsOsFilesystemInodesLimit.recordDataPoint(mb.startTime, ts, val, osMountpointAttributeValue, osDeviceAttributeValue)
+}
+
+// RecordAwsRdsOsFilesystemInodesUsageDataPoint adds a data point to aws.rds.os.filesystem.inodes.usage metric.
+func (mb *MetricsBuilder) RecordAwsRdsOsFilesystemInodesUsageDataPoint(ts pcommon.Timestamp, val float64, osMountpointAttributeValue string, osDeviceAttributeValue string) {
+	mb.metricAwsRdsOsFilesystemInodesUsage.recordDataPoint(mb.startTime, ts, val, osMountpointAttributeValue, osDeviceAttributeValue)
+}
+
+// RecordAwsRdsOsFilesystemInodesUtilizationDataPoint adds a data point to aws.rds.os.filesystem.inodes.utilization metric.
+func (mb *MetricsBuilder) RecordAwsRdsOsFilesystemInodesUtilizationDataPoint(ts pcommon.Timestamp, val float64, osMountpointAttributeValue string, osDeviceAttributeValue string) {
+	mb.metricAwsRdsOsFilesystemInodesUtilization.recordDataPoint(mb.startTime, ts, val, osMountpointAttributeValue, osDeviceAttributeValue)
+}
+
+// RecordAwsRdsOsFilesystemLimitDataPoint adds a data point to aws.rds.os.filesystem.limit metric.
+func (mb *MetricsBuilder) RecordAwsRdsOsFilesystemLimitDataPoint(ts pcommon.Timestamp, val float64, osMountpointAttributeValue string, osDeviceAttributeValue string) {
+	mb.metricAwsRdsOsFilesystemLimit.recordDataPoint(mb.startTime, ts, val, osMountpointAttributeValue, osDeviceAttributeValue)
+}
+
+// RecordAwsRdsOsFilesystemUsageDataPoint adds a data point to aws.rds.os.filesystem.usage metric.
+func (mb *MetricsBuilder) RecordAwsRdsOsFilesystemUsageDataPoint(ts pcommon.Timestamp, val float64, osMountpointAttributeValue string, osDeviceAttributeValue string, osStateAttributeValue string) {
+	mb.metricAwsRdsOsFilesystemUsage.recordDataPoint(mb.startTime, ts, val, osMountpointAttributeValue, osDeviceAttributeValue, osStateAttributeValue)
+}
+
+// RecordAwsRdsOsFilesystemUtilizationDataPoint adds a data point to aws.rds.os.filesystem.utilization metric.
+func (mb *MetricsBuilder) RecordAwsRdsOsFilesystemUtilizationDataPoint(ts pcommon.Timestamp, val float64, osMountpointAttributeValue string, osDeviceAttributeValue string) {
+	mb.metricAwsRdsOsFilesystemUtilization.recordDataPoint(mb.startTime, ts, val, osMountpointAttributeValue, osDeviceAttributeValue)
+}
+
+// RecordAwsRdsOsLoadAverage15mDataPoint adds a data point to aws.rds.os.load_average.15m metric.
+func (mb *MetricsBuilder) RecordAwsRdsOsLoadAverage15mDataPoint(ts pcommon.Timestamp, val float64) {
+	mb.metricAwsRdsOsLoadAverage15m.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsOsLoadAverage1mDataPoint adds a data point to aws.rds.os.load_average.1m metric.
+func (mb *MetricsBuilder) RecordAwsRdsOsLoadAverage1mDataPoint(ts pcommon.Timestamp, val float64) {
+	mb.metricAwsRdsOsLoadAverage1m.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsOsLoadAverage5mDataPoint adds a data point to aws.rds.os.load_average.5m metric.
+func (mb *MetricsBuilder) RecordAwsRdsOsLoadAverage5mDataPoint(ts pcommon.Timestamp, val float64) {
+	mb.metricAwsRdsOsLoadAverage5m.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsOsMemoryHugePagesDataPoint adds a data point to aws.rds.os.memory.huge_pages metric.
+func (mb *MetricsBuilder) RecordAwsRdsOsMemoryHugePagesDataPoint(ts pcommon.Timestamp, val float64, osStateAttributeValue string) {
+	mb.metricAwsRdsOsMemoryHugePages.recordDataPoint(mb.startTime, ts, val, osStateAttributeValue)
+}
+
+// RecordAwsRdsOsMemoryUsageDataPoint adds a data point to aws.rds.os.memory.usage metric.
+func (mb *MetricsBuilder) RecordAwsRdsOsMemoryUsageDataPoint(ts pcommon.Timestamp, val float64, osMemoryStateAttributeValue string) {
+	mb.metricAwsRdsOsMemoryUsage.recordDataPoint(mb.startTime, ts, val, osMemoryStateAttributeValue)
+}
+
+// RecordAwsRdsOsNetworkIoDataPoint adds a data point to aws.rds.os.network.io metric.
+func (mb *MetricsBuilder) RecordAwsRdsOsNetworkIoDataPoint(ts pcommon.Timestamp, val float64, osNetworkInterfaceAttributeValue string, osNetworkDirectionAttributeValue string) {
+	mb.metricAwsRdsOsNetworkIo.recordDataPoint(mb.startTime, ts, val, osNetworkInterfaceAttributeValue, osNetworkDirectionAttributeValue)
+}
+
+// RecordAwsRdsOsProcessCPUUtilizationDataPoint adds a data point to aws.rds.os.process.cpu.utilization metric.
+func (mb *MetricsBuilder) RecordAwsRdsOsProcessCPUUtilizationDataPoint(ts pcommon.Timestamp, val float64, osProcessCommandAttributeValue string, osProcessPidAttributeValue int64, osProcessParentPidAttributeValue int64, osThreadIDAttributeValue int64) {
+	mb.metricAwsRdsOsProcessCPUUtilization.recordDataPoint(mb.startTime, ts, val, osProcessCommandAttributeValue, osProcessPidAttributeValue, osProcessParentPidAttributeValue, osThreadIDAttributeValue)
+}
+
+// RecordAwsRdsOsProcessMemoryUsageDataPoint adds a data point to aws.rds.os.process.memory.usage metric.
+func (mb *MetricsBuilder) RecordAwsRdsOsProcessMemoryUsageDataPoint(ts pcommon.Timestamp, val float64, osProcessCommandAttributeValue string, osProcessPidAttributeValue int64, osProcessParentPidAttributeValue int64, osThreadIDAttributeValue int64, osProcessMemoryStateAttributeValue string) {
+	mb.metricAwsRdsOsProcessMemoryUsage.recordDataPoint(mb.startTime, ts, val, osProcessCommandAttributeValue, osProcessPidAttributeValue, osProcessParentPidAttributeValue, osThreadIDAttributeValue, osProcessMemoryStateAttributeValue)
+}
+
+// RecordAwsRdsOsProcessMemoryUtilizationDataPoint adds a data point to aws.rds.os.process.memory.utilization metric.
+func (mb *MetricsBuilder) RecordAwsRdsOsProcessMemoryUtilizationDataPoint(ts pcommon.Timestamp, val float64, osProcessCommandAttributeValue string, osProcessPidAttributeValue int64, osProcessParentPidAttributeValue int64, osThreadIDAttributeValue int64) {
+	mb.metricAwsRdsOsProcessMemoryUtilization.recordDataPoint(mb.startTime, ts, val, osProcessCommandAttributeValue, osProcessPidAttributeValue, osProcessParentPidAttributeValue, osThreadIDAttributeValue)
+}
+
+// RecordAwsRdsOsProcessMemoryVirtualDataPoint adds a data point to aws.rds.os.process.memory.virtual metric.
+func (mb *MetricsBuilder) RecordAwsRdsOsProcessMemoryVirtualDataPoint(ts pcommon.Timestamp, val float64, osProcessCommandAttributeValue string, osProcessPidAttributeValue int64, osProcessParentPidAttributeValue int64, osThreadIDAttributeValue int64) {
+	mb.metricAwsRdsOsProcessMemoryVirtual.recordDataPoint(mb.startTime, ts, val, osProcessCommandAttributeValue, osProcessPidAttributeValue, osProcessParentPidAttributeValue, osThreadIDAttributeValue)
+}
+
+// RecordAwsRdsOsSwapIoDataPoint adds a data point to aws.rds.os.swap.io metric.
+func (mb *MetricsBuilder) RecordAwsRdsOsSwapIoDataPoint(ts pcommon.Timestamp, val float64, osPagingDirectionAttributeValue string) {
+	mb.metricAwsRdsOsSwapIo.recordDataPoint(mb.startTime, ts, val, osPagingDirectionAttributeValue)
+}
+
+// RecordAwsRdsOsSwapUsageDataPoint adds a data point to aws.rds.os.swap.usage metric.
+func (mb *MetricsBuilder) RecordAwsRdsOsSwapUsageDataPoint(ts pcommon.Timestamp, val float64, osStateAttributeValue string) {
+	mb.metricAwsRdsOsSwapUsage.recordDataPoint(mb.startTime, ts, val, osStateAttributeValue)
+}
+
+// RecordAwsRdsOsSystemObjectsDataPoint adds a data point to aws.rds.os.system.objects metric.
+func (mb *MetricsBuilder) RecordAwsRdsOsSystemObjectsDataPoint(ts pcommon.Timestamp, val float64, osObjectTypeAttributeValue string) {
+	mb.metricAwsRdsOsSystemObjects.recordDataPoint(mb.startTime, ts, val, osObjectTypeAttributeValue)
+}
+
+// RecordAwsRdsOsTasksDataPoint adds a data point to aws.rds.os.tasks metric.
+func (mb *MetricsBuilder) RecordAwsRdsOsTasksDataPoint(ts pcommon.Timestamp, val float64, osStateAttributeValue string) {
+	mb.metricAwsRdsOsTasks.recordDataPoint(mb.startTime, ts, val, osStateAttributeValue)
+}
+
+// RecordAwsRdsOsUptimeDataPoint adds a data point to aws.rds.os.uptime metric.
+func (mb *MetricsBuilder) RecordAwsRdsOsUptimeDataPoint(ts pcommon.Timestamp, val float64) {
+	mb.metricAwsRdsOsUptime.recordDataPoint(mb.startTime, ts, val)
 }
 
 // RecordAwsRdsPiCounterDataPoint adds a data point to aws.rds.pi.counter metric.

@@ -68,6 +68,34 @@ func TestMetricsBuilder(t *testing.T) {
 			mb := NewMetricsBuilder(loadMetricsBuilderConfig(t, tt.name), settings, WithStartTime(start))
 			aggMap := make(map[string]string) // contains the aggregation strategies for each metric name
 			aggMap["aws.rds.instance.status"] = mb.metricAwsRdsInstanceStatus.config.AggregationStrategy
+			aggMap["aws.rds.os.cpu.utilization"] = mb.metricAwsRdsOsCPUUtilization.config.AggregationStrategy
+			aggMap["aws.rds.os.disk.await"] = mb.metricAwsRdsOsDiskAwait.config.AggregationStrategy
+			aggMap["aws.rds.os.disk.io"] = mb.metricAwsRdsOsDiskIo.config.AggregationStrategy
+			aggMap["aws.rds.os.disk.latency"] = mb.metricAwsRdsOsDiskLatency.config.AggregationStrategy
+			aggMap["aws.rds.os.disk.merged"] = mb.metricAwsRdsOsDiskMerged.config.AggregationStrategy
+			aggMap["aws.rds.os.disk.operations"] = mb.metricAwsRdsOsDiskOperations.config.AggregationStrategy
+			aggMap["aws.rds.os.disk.queue_length"] = mb.metricAwsRdsOsDiskQueueLength.config.AggregationStrategy
+			aggMap["aws.rds.os.disk.request_size"] = mb.metricAwsRdsOsDiskRequestSize.config.AggregationStrategy
+			aggMap["aws.rds.os.disk.transferred"] = mb.metricAwsRdsOsDiskTransferred.config.AggregationStrategy
+			aggMap["aws.rds.os.disk.transfers"] = mb.metricAwsRdsOsDiskTransfers.config.AggregationStrategy
+			aggMap["aws.rds.os.disk.utilization"] = mb.metricAwsRdsOsDiskUtilization.config.AggregationStrategy
+			aggMap["aws.rds.os.filesystem.inodes.limit"] = mb.metricAwsRdsOsFilesystemInodesLimit.config.AggregationStrategy
+			aggMap["aws.rds.os.filesystem.inodes.usage"] = mb.metricAwsRdsOsFilesystemInodesUsage.config.AggregationStrategy
+			aggMap["aws.rds.os.filesystem.inodes.utilization"] = mb.metricAwsRdsOsFilesystemInodesUtilization.config.AggregationStrategy
+			aggMap["aws.rds.os.filesystem.limit"] = mb.metricAwsRdsOsFilesystemLimit.config.AggregationStrategy
+			aggMap["aws.rds.os.filesystem.usage"] = mb.metricAwsRdsOsFilesystemUsage.config.AggregationStrategy
+			aggMap["aws.rds.os.filesystem.utilization"] = mb.metricAwsRdsOsFilesystemUtilization.config.AggregationStrategy
+			aggMap["aws.rds.os.memory.huge_pages"] = mb.metricAwsRdsOsMemoryHugePages.config.AggregationStrategy
+			aggMap["aws.rds.os.memory.usage"] = mb.metricAwsRdsOsMemoryUsage.config.AggregationStrategy
+			aggMap["aws.rds.os.network.io"] = mb.metricAwsRdsOsNetworkIo.config.AggregationStrategy
+			aggMap["aws.rds.os.process.cpu.utilization"] = mb.metricAwsRdsOsProcessCPUUtilization.config.AggregationStrategy
+			aggMap["aws.rds.os.process.memory.usage"] = mb.metricAwsRdsOsProcessMemoryUsage.config.AggregationStrategy
+			aggMap["aws.rds.os.process.memory.utilization"] = mb.metricAwsRdsOsProcessMemoryUtilization.config.AggregationStrategy
+			aggMap["aws.rds.os.process.memory.virtual"] = mb.metricAwsRdsOsProcessMemoryVirtual.config.AggregationStrategy
+			aggMap["aws.rds.os.swap.io"] = mb.metricAwsRdsOsSwapIo.config.AggregationStrategy
+			aggMap["aws.rds.os.swap.usage"] = mb.metricAwsRdsOsSwapUsage.config.AggregationStrategy
+			aggMap["aws.rds.os.system.objects"] = mb.metricAwsRdsOsSystemObjects.config.AggregationStrategy
+			aggMap["aws.rds.os.tasks"] = mb.metricAwsRdsOsTasks.config.AggregationStrategy
 			aggMap["aws.rds.pi.counter"] = mb.metricAwsRdsPiCounter.config.AggregationStrategy
 			aggMap["aws.rds.pi.db_load.host"] = mb.metricAwsRdsPiDbLoadHost.config.AggregationStrategy
 			aggMap["aws.rds.pi.db_load.sql"] = mb.metricAwsRdsPiDbLoadSQL.config.AggregationStrategy
@@ -300,6 +328,189 @@ func TestMetricsBuilder(t *testing.T) {
 			mb.RecordAwsRdsNetworkTransmitThroughputDataPoint(ts, 1)
 			defaultMetricsCount++
 			allMetricsCount++
+			mb.RecordAwsRdsOsCPUCountDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsOsCPUUtilizationDataPoint(ts, 1, "os_cpu_mode-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsOsCPUUtilizationDataPoint(ts, 3, "os_cpu_mode-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsOsDiskAwaitDataPoint(ts, 1, "os_device-val", "os_disk_layer-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsOsDiskAwaitDataPoint(ts, 3, "os_device-val-2", "os_disk_layer-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsOsDiskIoDataPoint(ts, 1, "os_device-val", "os_disk_layer-val", "os_disk_direction-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsOsDiskIoDataPoint(ts, 3, "os_device-val-2", "os_disk_layer-val-2", "os_disk_direction-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsOsDiskLatencyDataPoint(ts, 1, "os_device-val", "os_disk_layer-val", "os_disk_direction-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsOsDiskLatencyDataPoint(ts, 3, "os_device-val-2", "os_disk_layer-val-2", "os_disk_direction-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsOsDiskMergedDataPoint(ts, 1, "os_device-val", "os_disk_layer-val", "os_disk_direction-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsOsDiskMergedDataPoint(ts, 3, "os_device-val-2", "os_disk_layer-val-2", "os_disk_direction-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsOsDiskOperationsDataPoint(ts, 1, "os_device-val", "os_disk_layer-val", "os_disk_direction-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsOsDiskOperationsDataPoint(ts, 3, "os_device-val-2", "os_disk_layer-val-2", "os_disk_direction-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsOsDiskQueueLengthDataPoint(ts, 1, "os_device-val", "os_disk_layer-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsOsDiskQueueLengthDataPoint(ts, 3, "os_device-val-2", "os_disk_layer-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsOsDiskRequestSizeDataPoint(ts, 1, "os_device-val", "os_disk_layer-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsOsDiskRequestSizeDataPoint(ts, 3, "os_device-val-2", "os_disk_layer-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsOsDiskTransferredDataPoint(ts, 1, "os_device-val", "os_disk_layer-val", "os_disk_direction-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsOsDiskTransferredDataPoint(ts, 3, "os_device-val-2", "os_disk_layer-val-2", "os_disk_direction-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsOsDiskTransfersDataPoint(ts, 1, "os_device-val", "os_disk_layer-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsOsDiskTransfersDataPoint(ts, 3, "os_device-val-2", "os_disk_layer-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsOsDiskUtilizationDataPoint(ts, 1, "os_device-val", "os_disk_layer-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsOsDiskUtilizationDataPoint(ts, 3, "os_device-val-2", "os_disk_layer-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsOsFilesystemInodesLimitDataPoint(ts, 1, "os_mountpoint-val", "os_device-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsOsFilesystemInodesLimitDataPoint(ts, 3, "os_mountpoint-val-2", "os_device-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsOsFilesystemInodesUsageDataPoint(ts, 1, "os_mountpoint-val", "os_device-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsOsFilesystemInodesUsageDataPoint(ts, 3, "os_mountpoint-val-2", "os_device-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsOsFilesystemInodesUtilizationDataPoint(ts, 1, "os_mountpoint-val", "os_device-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsOsFilesystemInodesUtilizationDataPoint(ts, 3, "os_mountpoint-val-2", "os_device-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsOsFilesystemLimitDataPoint(ts, 1, "os_mountpoint-val", "os_device-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsOsFilesystemLimitDataPoint(ts, 3, "os_mountpoint-val-2", "os_device-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsOsFilesystemUsageDataPoint(ts, 1, "os_mountpoint-val", "os_device-val", "os_state-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsOsFilesystemUsageDataPoint(ts, 3, "os_mountpoint-val-2", "os_device-val-2", "os_state-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsOsFilesystemUtilizationDataPoint(ts, 1, "os_mountpoint-val", "os_device-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsOsFilesystemUtilizationDataPoint(ts, 3, "os_mountpoint-val-2", "os_device-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsOsLoadAverage15mDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsOsLoadAverage1mDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsOsLoadAverage5mDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsOsMemoryHugePagesDataPoint(ts, 1, "os_state-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsOsMemoryHugePagesDataPoint(ts, 3, "os_state-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsOsMemoryUsageDataPoint(ts, 1, "os_memory_state-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsOsMemoryUsageDataPoint(ts, 3, "os_memory_state-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsOsNetworkIoDataPoint(ts, 1, "os_network_interface-val", "os_network_direction-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsOsNetworkIoDataPoint(ts, 3, "os_network_interface-val-2", "os_network_direction-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsOsProcessCPUUtilizationDataPoint(ts, 1, "os_process_command-val", 14, 21, 12)
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsOsProcessCPUUtilizationDataPoint(ts, 3, "os_process_command-val-2", 15, 22, 13)
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsOsProcessMemoryUsageDataPoint(ts, 1, "os_process_command-val", 14, 21, 12, "os_process_memory_state-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsOsProcessMemoryUsageDataPoint(ts, 3, "os_process_command-val-2", 15, 22, 13, "os_process_memory_state-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsOsProcessMemoryUtilizationDataPoint(ts, 1, "os_process_command-val", 14, 21, 12)
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsOsProcessMemoryUtilizationDataPoint(ts, 3, "os_process_command-val-2", 15, 22, 13)
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsOsProcessMemoryVirtualDataPoint(ts, 1, "os_process_command-val", 14, 21, 12)
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsOsProcessMemoryVirtualDataPoint(ts, 3, "os_process_command-val-2", 15, 22, 13)
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsOsSwapIoDataPoint(ts, 1, "os_paging_direction-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsOsSwapIoDataPoint(ts, 3, "os_paging_direction-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsOsSwapUsageDataPoint(ts, 1, "os_state-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsOsSwapUsageDataPoint(ts, 3, "os_state-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsOsSystemObjectsDataPoint(ts, 1, "os_object_type-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsOsSystemObjectsDataPoint(ts, 3, "os_object_type-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsOsTasksDataPoint(ts, 1, "os_state-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsOsTasksDataPoint(ts, 3, "os_state-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsOsUptimeDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
 			mb.RecordAwsRdsPiCounterDataPoint(ts, 1, "aws.rds.pi.counter.name-val")
 			if tt.name == "reaggregate_set" {
 				mb.RecordAwsRdsPiCounterDataPoint(ts, 3, "aws.rds.pi.counter.name-val-2")
@@ -427,6 +638,34 @@ func TestMetricsBuilder(t *testing.T) {
 			metrics := mb.Emit(WithResource(res))
 			if tt.name == "reaggregate_set" {
 				assert.Empty(t, mb.metricAwsRdsInstanceStatus.aggDataPoints)
+				assert.Empty(t, mb.metricAwsRdsOsCPUUtilization.aggDataPoints)
+				assert.Empty(t, mb.metricAwsRdsOsDiskAwait.aggDataPoints)
+				assert.Empty(t, mb.metricAwsRdsOsDiskIo.aggDataPoints)
+				assert.Empty(t, mb.metricAwsRdsOsDiskLatency.aggDataPoints)
+				assert.Empty(t, mb.metricAwsRdsOsDiskMerged.aggDataPoints)
+				assert.Empty(t, mb.metricAwsRdsOsDiskOperations.aggDataPoints)
+				assert.Empty(t, mb.metricAwsRdsOsDiskQueueLength.aggDataPoints)
+				assert.Empty(t, mb.metricAwsRdsOsDiskRequestSize.aggDataPoints)
+				assert.Empty(t, mb.metricAwsRdsOsDiskTransferred.aggDataPoints)
+				assert.Empty(t, mb.metricAwsRdsOsDiskTransfers.aggDataPoints)
+				assert.Empty(t, mb.metricAwsRdsOsDiskUtilization.aggDataPoints)
+				assert.Empty(t, mb.metricAwsRdsOsFilesystemInodesLimit.aggDataPoints)
+				assert.Empty(t, mb.metricAwsRdsOsFilesystemInodesUsage.aggDataPoints)
+				assert.Empty(t, mb.metricAwsRdsOsFilesystemInodesUtilization.aggDataPoints)
+				assert.Empty(t, mb.metricAwsRdsOsFilesystemLimit.aggDataPoints)
+				assert.Empty(t, mb.metricAwsRdsOsFilesystemUsage.aggDataPoints)
+				assert.Empty(t, mb.metricAwsRdsOsFilesystemUtilization.aggDataPoints)
+				assert.Empty(t, mb.metricAwsRdsOsMemoryHugePages.aggDataPoints)
+				assert.Empty(t, mb.metricAwsRdsOsMemoryUsage.aggDataPoints)
+				assert.Empty(t, mb.metricAwsRdsOsNetworkIo.aggDataPoints)
+				assert.Empty(t, mb.metricAwsRdsOsProcessCPUUtilization.aggDataPoints)
+				assert.Empty(t, mb.metricAwsRdsOsProcessMemoryUsage.aggDataPoints)
+				assert.Empty(t, mb.metricAwsRdsOsProcessMemoryUtilization.aggDataPoints)
+				assert.Empty(t, mb.metricAwsRdsOsProcessMemoryVirtual.aggDataPoints)
+				assert.Empty(t, mb.metricAwsRdsOsSwapIo.aggDataPoints)
+				assert.Empty(t, mb.metricAwsRdsOsSwapUsage.aggDataPoints)
+				assert.Empty(t, mb.metricAwsRdsOsSystemObjects.aggDataPoints)
+				assert.Empty(t, mb.metricAwsRdsOsTasks.aggDataPoints)
 				assert.Empty(t, mb.metricAwsRdsPiCounter.aggDataPoints)
 				assert.Empty(t, mb.metricAwsRdsPiDbLoadHost.aggDataPoints)
 				assert.Empty(t, mb.metricAwsRdsPiDbLoadSQL.aggDataPoints)
@@ -1326,6 +1565,1366 @@ func TestMetricsBuilder(t *testing.T) {
 					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
 					assert.Equal(t, "Outgoing network traffic of the instance, client and replication traffic included (CloudWatch `NetworkTransmitThroughput`, Average).", mi.Description())
 					assert.Equal(t, "By/s", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "aws.rds.os.cpu.count":
+					assert.False(t, validatedMetrics["aws.rds.os.cpu.count"], "Found a duplicate in the metrics slice: aws.rds.os.cpu.count")
+					validatedMetrics["aws.rds.os.cpu.count"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Number of virtual CPUs the instance's OS sees (`numVCPUs`). Enhanced Monitoring; on the instance's resource.", mi.Description())
+					assert.Equal(t, "{cpu}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+				case "aws.rds.os.cpu.utilization":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.os.cpu.utilization"], "Found a duplicate in the metrics slice: aws.rds.os.cpu.utilization")
+						validatedMetrics["aws.rds.os.cpu.utilization"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Share of CPU time by mode over the Enhanced Monitoring interval (`cpuUtilization`), in percent; `total` is every mode but `idle`. Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "%", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						osCPUModeAttrVal, ok := dp.Attributes().Get("cpu.mode")
+						assert.True(t, ok)
+						assert.Equal(t, "os_cpu_mode-val", osCPUModeAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.os.cpu.utilization"], "Found a duplicate in the metrics slice: aws.rds.os.cpu.utilization")
+						validatedMetrics["aws.rds.os.cpu.utilization"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Share of CPU time by mode over the Enhanced Monitoring interval (`cpuUtilization`), in percent; `total` is every mode but `idle`. Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "%", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						switch aggMap["aws.rds.os.cpu.utilization"] {
+						case "sum":
+							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
+						case "avg":
+							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
+						case "min":
+							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						case "max":
+							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
+						}
+						_, ok := dp.Attributes().Get("cpu.mode")
+						assert.False(t, ok)
+					}
+				case "aws.rds.os.disk.await":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.os.disk.await"], "Found a duplicate in the metrics slice: aws.rds.os.disk.await")
+						validatedMetrics["aws.rds.os.disk.await"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Average time a request to the device took, queueing included (`diskIO.await`, milliseconds converted to seconds). Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "s", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						osDeviceAttrVal, ok := dp.Attributes().Get("device")
+						assert.True(t, ok)
+						assert.Equal(t, "os_device-val", osDeviceAttrVal.Str())
+						osDiskLayerAttrVal, ok := dp.Attributes().Get("disk.layer")
+						assert.True(t, ok)
+						assert.Equal(t, "os_disk_layer-val", osDiskLayerAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.os.disk.await"], "Found a duplicate in the metrics slice: aws.rds.os.disk.await")
+						validatedMetrics["aws.rds.os.disk.await"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Average time a request to the device took, queueing included (`diskIO.await`, milliseconds converted to seconds). Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "s", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						switch aggMap["aws.rds.os.disk.await"] {
+						case "sum":
+							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
+						case "avg":
+							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
+						case "min":
+							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						case "max":
+							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
+						}
+						_, ok := dp.Attributes().Get("device")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("disk.layer")
+						assert.False(t, ok)
+					}
+				case "aws.rds.os.disk.io":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.os.disk.io"], "Found a duplicate in the metrics slice: aws.rds.os.disk.io")
+						validatedMetrics["aws.rds.os.disk.io"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Bytes read and written per second (`readKbPS`/`writeKbPS` converted to bytes; Aurora's `readThroughput`/`writeThroughput`; SQL Server `rdBytesPS`/`wrBytesPS`). Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "By/s", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						osDeviceAttrVal, ok := dp.Attributes().Get("device")
+						assert.True(t, ok)
+						assert.Equal(t, "os_device-val", osDeviceAttrVal.Str())
+						osDiskLayerAttrVal, ok := dp.Attributes().Get("disk.layer")
+						assert.True(t, ok)
+						assert.Equal(t, "os_disk_layer-val", osDiskLayerAttrVal.Str())
+						osDiskDirectionAttrVal, ok := dp.Attributes().Get("disk.io.direction")
+						assert.True(t, ok)
+						assert.Equal(t, "os_disk_direction-val", osDiskDirectionAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.os.disk.io"], "Found a duplicate in the metrics slice: aws.rds.os.disk.io")
+						validatedMetrics["aws.rds.os.disk.io"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Bytes read and written per second (`readKbPS`/`writeKbPS` converted to bytes; Aurora's `readThroughput`/`writeThroughput`; SQL Server `rdBytesPS`/`wrBytesPS`). Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "By/s", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						switch aggMap["aws.rds.os.disk.io"] {
+						case "sum":
+							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
+						case "avg":
+							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
+						case "min":
+							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						case "max":
+							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
+						}
+						_, ok := dp.Attributes().Get("device")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("disk.layer")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("disk.io.direction")
+						assert.False(t, ok)
+					}
+				case "aws.rds.os.disk.latency":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.os.disk.latency"], "Found a duplicate in the metrics slice: aws.rds.os.disk.latency")
+						validatedMetrics["aws.rds.os.disk.latency"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Average latency of reads and writes to Aurora's cluster volume (`diskIO.readLatency`/`writeLatency`, milliseconds converted to seconds). Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "s", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						osDeviceAttrVal, ok := dp.Attributes().Get("device")
+						assert.True(t, ok)
+						assert.Equal(t, "os_device-val", osDeviceAttrVal.Str())
+						osDiskLayerAttrVal, ok := dp.Attributes().Get("disk.layer")
+						assert.True(t, ok)
+						assert.Equal(t, "os_disk_layer-val", osDiskLayerAttrVal.Str())
+						osDiskDirectionAttrVal, ok := dp.Attributes().Get("disk.io.direction")
+						assert.True(t, ok)
+						assert.Equal(t, "os_disk_direction-val", osDiskDirectionAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.os.disk.latency"], "Found a duplicate in the metrics slice: aws.rds.os.disk.latency")
+						validatedMetrics["aws.rds.os.disk.latency"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Average latency of reads and writes to Aurora's cluster volume (`diskIO.readLatency`/`writeLatency`, milliseconds converted to seconds). Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "s", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						switch aggMap["aws.rds.os.disk.latency"] {
+						case "sum":
+							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
+						case "avg":
+							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
+						case "min":
+							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						case "max":
+							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
+						}
+						_, ok := dp.Attributes().Get("device")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("disk.layer")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("disk.io.direction")
+						assert.False(t, ok)
+					}
+				case "aws.rds.os.disk.merged":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.os.disk.merged"], "Found a duplicate in the metrics slice: aws.rds.os.disk.merged")
+						validatedMetrics["aws.rds.os.disk.merged"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Read and write requests merged per second (`rrqmPS`/`wrqmPS`). Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "{request}/s", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						osDeviceAttrVal, ok := dp.Attributes().Get("device")
+						assert.True(t, ok)
+						assert.Equal(t, "os_device-val", osDeviceAttrVal.Str())
+						osDiskLayerAttrVal, ok := dp.Attributes().Get("disk.layer")
+						assert.True(t, ok)
+						assert.Equal(t, "os_disk_layer-val", osDiskLayerAttrVal.Str())
+						osDiskDirectionAttrVal, ok := dp.Attributes().Get("disk.io.direction")
+						assert.True(t, ok)
+						assert.Equal(t, "os_disk_direction-val", osDiskDirectionAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.os.disk.merged"], "Found a duplicate in the metrics slice: aws.rds.os.disk.merged")
+						validatedMetrics["aws.rds.os.disk.merged"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Read and write requests merged per second (`rrqmPS`/`wrqmPS`). Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "{request}/s", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						switch aggMap["aws.rds.os.disk.merged"] {
+						case "sum":
+							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
+						case "avg":
+							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
+						case "min":
+							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						case "max":
+							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
+						}
+						_, ok := dp.Attributes().Get("device")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("disk.layer")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("disk.io.direction")
+						assert.False(t, ok)
+					}
+				case "aws.rds.os.disk.operations":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.os.disk.operations"], "Found a duplicate in the metrics slice: aws.rds.os.disk.operations")
+						validatedMetrics["aws.rds.os.disk.operations"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Read and write operations per second (`readIOsPS`/`writeIOsPS`; SQL Server `rdCountPS`/`wrCountPS`). Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "{operation}/s", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						osDeviceAttrVal, ok := dp.Attributes().Get("device")
+						assert.True(t, ok)
+						assert.Equal(t, "os_device-val", osDeviceAttrVal.Str())
+						osDiskLayerAttrVal, ok := dp.Attributes().Get("disk.layer")
+						assert.True(t, ok)
+						assert.Equal(t, "os_disk_layer-val", osDiskLayerAttrVal.Str())
+						osDiskDirectionAttrVal, ok := dp.Attributes().Get("disk.io.direction")
+						assert.True(t, ok)
+						assert.Equal(t, "os_disk_direction-val", osDiskDirectionAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.os.disk.operations"], "Found a duplicate in the metrics slice: aws.rds.os.disk.operations")
+						validatedMetrics["aws.rds.os.disk.operations"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Read and write operations per second (`readIOsPS`/`writeIOsPS`; SQL Server `rdCountPS`/`wrCountPS`). Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "{operation}/s", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						switch aggMap["aws.rds.os.disk.operations"] {
+						case "sum":
+							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
+						case "avg":
+							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
+						case "min":
+							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						case "max":
+							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
+						}
+						_, ok := dp.Attributes().Get("device")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("disk.layer")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("disk.io.direction")
+						assert.False(t, ok)
+					}
+				case "aws.rds.os.disk.queue_length":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.os.disk.queue_length"], "Found a duplicate in the metrics slice: aws.rds.os.disk.queue_length")
+						validatedMetrics["aws.rds.os.disk.queue_length"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Average number of requests waiting for the device (`avgQueueLen`; Aurora's `diskQueueDepth`). Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "{request}", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						osDeviceAttrVal, ok := dp.Attributes().Get("device")
+						assert.True(t, ok)
+						assert.Equal(t, "os_device-val", osDeviceAttrVal.Str())
+						osDiskLayerAttrVal, ok := dp.Attributes().Get("disk.layer")
+						assert.True(t, ok)
+						assert.Equal(t, "os_disk_layer-val", osDiskLayerAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.os.disk.queue_length"], "Found a duplicate in the metrics slice: aws.rds.os.disk.queue_length")
+						validatedMetrics["aws.rds.os.disk.queue_length"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Average number of requests waiting for the device (`avgQueueLen`; Aurora's `diskQueueDepth`). Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "{request}", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						switch aggMap["aws.rds.os.disk.queue_length"] {
+						case "sum":
+							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
+						case "avg":
+							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
+						case "min":
+							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						case "max":
+							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
+						}
+						_, ok := dp.Attributes().Get("device")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("disk.layer")
+						assert.False(t, ok)
+					}
+				case "aws.rds.os.disk.request_size":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.os.disk.request_size"], "Found a duplicate in the metrics slice: aws.rds.os.disk.request_size")
+						validatedMetrics["aws.rds.os.disk.request_size"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Average request size (`avgReqSz`, kilobytes converted to bytes). Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "By", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						osDeviceAttrVal, ok := dp.Attributes().Get("device")
+						assert.True(t, ok)
+						assert.Equal(t, "os_device-val", osDeviceAttrVal.Str())
+						osDiskLayerAttrVal, ok := dp.Attributes().Get("disk.layer")
+						assert.True(t, ok)
+						assert.Equal(t, "os_disk_layer-val", osDiskLayerAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.os.disk.request_size"], "Found a duplicate in the metrics slice: aws.rds.os.disk.request_size")
+						validatedMetrics["aws.rds.os.disk.request_size"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Average request size (`avgReqSz`, kilobytes converted to bytes). Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "By", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						switch aggMap["aws.rds.os.disk.request_size"] {
+						case "sum":
+							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
+						case "avg":
+							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
+						case "min":
+							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						case "max":
+							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
+						}
+						_, ok := dp.Attributes().Get("device")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("disk.layer")
+						assert.False(t, ok)
+					}
+				case "aws.rds.os.disk.transferred":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.os.disk.transferred"], "Found a duplicate in the metrics slice: aws.rds.os.disk.transferred")
+						validatedMetrics["aws.rds.os.disk.transferred"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Bytes read and written during the interval (`readKb`/`writeKb`, converted to bytes). Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "By", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						osDeviceAttrVal, ok := dp.Attributes().Get("device")
+						assert.True(t, ok)
+						assert.Equal(t, "os_device-val", osDeviceAttrVal.Str())
+						osDiskLayerAttrVal, ok := dp.Attributes().Get("disk.layer")
+						assert.True(t, ok)
+						assert.Equal(t, "os_disk_layer-val", osDiskLayerAttrVal.Str())
+						osDiskDirectionAttrVal, ok := dp.Attributes().Get("disk.io.direction")
+						assert.True(t, ok)
+						assert.Equal(t, "os_disk_direction-val", osDiskDirectionAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.os.disk.transferred"], "Found a duplicate in the metrics slice: aws.rds.os.disk.transferred")
+						validatedMetrics["aws.rds.os.disk.transferred"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Bytes read and written during the interval (`readKb`/`writeKb`, converted to bytes). Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "By", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						switch aggMap["aws.rds.os.disk.transferred"] {
+						case "sum":
+							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
+						case "avg":
+							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
+						case "min":
+							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						case "max":
+							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
+						}
+						_, ok := dp.Attributes().Get("device")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("disk.layer")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("disk.io.direction")
+						assert.False(t, ok)
+					}
+				case "aws.rds.os.disk.transfers":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.os.disk.transfers"], "Found a duplicate in the metrics slice: aws.rds.os.disk.transfers")
+						validatedMetrics["aws.rds.os.disk.transfers"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "I/O transfers per second (`tps`). Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "{transfer}/s", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						osDeviceAttrVal, ok := dp.Attributes().Get("device")
+						assert.True(t, ok)
+						assert.Equal(t, "os_device-val", osDeviceAttrVal.Str())
+						osDiskLayerAttrVal, ok := dp.Attributes().Get("disk.layer")
+						assert.True(t, ok)
+						assert.Equal(t, "os_disk_layer-val", osDiskLayerAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.os.disk.transfers"], "Found a duplicate in the metrics slice: aws.rds.os.disk.transfers")
+						validatedMetrics["aws.rds.os.disk.transfers"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "I/O transfers per second (`tps`). Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "{transfer}/s", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						switch aggMap["aws.rds.os.disk.transfers"] {
+						case "sum":
+							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
+						case "avg":
+							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
+						case "min":
+							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						case "max":
+							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
+						}
+						_, ok := dp.Attributes().Get("device")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("disk.layer")
+						assert.False(t, ok)
+					}
+				case "aws.rds.os.disk.utilization":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.os.disk.utilization"], "Found a duplicate in the metrics slice: aws.rds.os.disk.utilization")
+						validatedMetrics["aws.rds.os.disk.utilization"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Share of time the device was busy (`util`), in percent. Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "%", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						osDeviceAttrVal, ok := dp.Attributes().Get("device")
+						assert.True(t, ok)
+						assert.Equal(t, "os_device-val", osDeviceAttrVal.Str())
+						osDiskLayerAttrVal, ok := dp.Attributes().Get("disk.layer")
+						assert.True(t, ok)
+						assert.Equal(t, "os_disk_layer-val", osDiskLayerAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.os.disk.utilization"], "Found a duplicate in the metrics slice: aws.rds.os.disk.utilization")
+						validatedMetrics["aws.rds.os.disk.utilization"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Share of time the device was busy (`util`), in percent. Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "%", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						switch aggMap["aws.rds.os.disk.utilization"] {
+						case "sum":
+							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
+						case "avg":
+							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
+						case "min":
+							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						case "max":
+							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
+						}
+						_, ok := dp.Attributes().Get("device")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("disk.layer")
+						assert.False(t, ok)
+					}
+				case "aws.rds.os.filesystem.inodes.limit":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.os.filesystem.inodes.limit"], "Found a duplicate in the metrics slice: aws.rds.os.filesystem.inodes.limit")
+						validatedMetrics["aws.rds.os.filesystem.inodes.limit"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Files the file system can hold (`maxFiles`). Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "{inode}", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						osMountpointAttrVal, ok := dp.Attributes().Get("system.filesystem.mountpoint")
+						assert.True(t, ok)
+						assert.Equal(t, "os_mountpoint-val", osMountpointAttrVal.Str())
+						osDeviceAttrVal, ok := dp.Attributes().Get("device")
+						assert.True(t, ok)
+						assert.Equal(t, "os_device-val", osDeviceAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.os.filesystem.inodes.limit"], "Found a duplicate in the metrics slice: aws.rds.os.filesystem.inodes.limit")
+						validatedMetrics["aws.rds.os.filesystem.inodes.limit"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Files the file system can hold (`maxFiles`). Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "{inode}", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						switch aggMap["aws.rds.os.filesystem.inodes.limit"] {
+						case "sum":
+							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
+						case "avg":
+							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
+						case "min":
+							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						case "max":
+							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
+						}
+						_, ok := dp.Attributes().Get("system.filesystem.mountpoint")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("device")
+						assert.False(t, ok)
+					}
+				case "aws.rds.os.filesystem.inodes.usage":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.os.filesystem.inodes.usage"], "Found a duplicate in the metrics slice: aws.rds.os.filesystem.inodes.usage")
+						validatedMetrics["aws.rds.os.filesystem.inodes.usage"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Files in use (`usedFiles`). Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "{inode}", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						osMountpointAttrVal, ok := dp.Attributes().Get("system.filesystem.mountpoint")
+						assert.True(t, ok)
+						assert.Equal(t, "os_mountpoint-val", osMountpointAttrVal.Str())
+						osDeviceAttrVal, ok := dp.Attributes().Get("device")
+						assert.True(t, ok)
+						assert.Equal(t, "os_device-val", osDeviceAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.os.filesystem.inodes.usage"], "Found a duplicate in the metrics slice: aws.rds.os.filesystem.inodes.usage")
+						validatedMetrics["aws.rds.os.filesystem.inodes.usage"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Files in use (`usedFiles`). Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "{inode}", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						switch aggMap["aws.rds.os.filesystem.inodes.usage"] {
+						case "sum":
+							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
+						case "avg":
+							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
+						case "min":
+							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						case "max":
+							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
+						}
+						_, ok := dp.Attributes().Get("system.filesystem.mountpoint")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("device")
+						assert.False(t, ok)
+					}
+				case "aws.rds.os.filesystem.inodes.utilization":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.os.filesystem.inodes.utilization"], "Found a duplicate in the metrics slice: aws.rds.os.filesystem.inodes.utilization")
+						validatedMetrics["aws.rds.os.filesystem.inodes.utilization"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Share of files in use (`usedFilePercent`), in percent. Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "%", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						osMountpointAttrVal, ok := dp.Attributes().Get("system.filesystem.mountpoint")
+						assert.True(t, ok)
+						assert.Equal(t, "os_mountpoint-val", osMountpointAttrVal.Str())
+						osDeviceAttrVal, ok := dp.Attributes().Get("device")
+						assert.True(t, ok)
+						assert.Equal(t, "os_device-val", osDeviceAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.os.filesystem.inodes.utilization"], "Found a duplicate in the metrics slice: aws.rds.os.filesystem.inodes.utilization")
+						validatedMetrics["aws.rds.os.filesystem.inodes.utilization"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Share of files in use (`usedFilePercent`), in percent. Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "%", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						switch aggMap["aws.rds.os.filesystem.inodes.utilization"] {
+						case "sum":
+							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
+						case "avg":
+							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
+						case "min":
+							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						case "max":
+							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
+						}
+						_, ok := dp.Attributes().Get("system.filesystem.mountpoint")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("device")
+						assert.False(t, ok)
+					}
+				case "aws.rds.os.filesystem.limit":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.os.filesystem.limit"], "Found a duplicate in the metrics slice: aws.rds.os.filesystem.limit")
+						validatedMetrics["aws.rds.os.filesystem.limit"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Size of the file system (`fileSys.total`; SQL Server `disks.totalKb`; kilobytes converted to bytes). Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "By", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						osMountpointAttrVal, ok := dp.Attributes().Get("system.filesystem.mountpoint")
+						assert.True(t, ok)
+						assert.Equal(t, "os_mountpoint-val", osMountpointAttrVal.Str())
+						osDeviceAttrVal, ok := dp.Attributes().Get("device")
+						assert.True(t, ok)
+						assert.Equal(t, "os_device-val", osDeviceAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.os.filesystem.limit"], "Found a duplicate in the metrics slice: aws.rds.os.filesystem.limit")
+						validatedMetrics["aws.rds.os.filesystem.limit"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Size of the file system (`fileSys.total`; SQL Server `disks.totalKb`; kilobytes converted to bytes). Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "By", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						switch aggMap["aws.rds.os.filesystem.limit"] {
+						case "sum":
+							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
+						case "avg":
+							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
+						case "min":
+							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						case "max":
+							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
+						}
+						_, ok := dp.Attributes().Get("system.filesystem.mountpoint")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("device")
+						assert.False(t, ok)
+					}
+				case "aws.rds.os.filesystem.usage":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.os.filesystem.usage"], "Found a duplicate in the metrics slice: aws.rds.os.filesystem.usage")
+						validatedMetrics["aws.rds.os.filesystem.usage"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Space used (`fileSys.used`, SQL Server `usedKb`) and, on SQL Server, available (`availKb`); kilobytes converted to bytes. Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "By", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						osMountpointAttrVal, ok := dp.Attributes().Get("system.filesystem.mountpoint")
+						assert.True(t, ok)
+						assert.Equal(t, "os_mountpoint-val", osMountpointAttrVal.Str())
+						osDeviceAttrVal, ok := dp.Attributes().Get("device")
+						assert.True(t, ok)
+						assert.Equal(t, "os_device-val", osDeviceAttrVal.Str())
+						osStateAttrVal, ok := dp.Attributes().Get("state")
+						assert.True(t, ok)
+						assert.Equal(t, "os_state-val", osStateAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.os.filesystem.usage"], "Found a duplicate in the metrics slice: aws.rds.os.filesystem.usage")
+						validatedMetrics["aws.rds.os.filesystem.usage"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Space used (`fileSys.used`, SQL Server `usedKb`) and, on SQL Server, available (`availKb`); kilobytes converted to bytes. Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "By", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						switch aggMap["aws.rds.os.filesystem.usage"] {
+						case "sum":
+							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
+						case "avg":
+							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
+						case "min":
+							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						case "max":
+							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
+						}
+						_, ok := dp.Attributes().Get("system.filesystem.mountpoint")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("device")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("state")
+						assert.False(t, ok)
+					}
+				case "aws.rds.os.filesystem.utilization":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.os.filesystem.utilization"], "Found a duplicate in the metrics slice: aws.rds.os.filesystem.utilization")
+						validatedMetrics["aws.rds.os.filesystem.utilization"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Share of the file system's space in use (`usedPercent`; SQL Server `usedPc`), in percent. Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "%", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						osMountpointAttrVal, ok := dp.Attributes().Get("system.filesystem.mountpoint")
+						assert.True(t, ok)
+						assert.Equal(t, "os_mountpoint-val", osMountpointAttrVal.Str())
+						osDeviceAttrVal, ok := dp.Attributes().Get("device")
+						assert.True(t, ok)
+						assert.Equal(t, "os_device-val", osDeviceAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.os.filesystem.utilization"], "Found a duplicate in the metrics slice: aws.rds.os.filesystem.utilization")
+						validatedMetrics["aws.rds.os.filesystem.utilization"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Share of the file system's space in use (`usedPercent`; SQL Server `usedPc`), in percent. Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "%", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						switch aggMap["aws.rds.os.filesystem.utilization"] {
+						case "sum":
+							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
+						case "avg":
+							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
+						case "min":
+							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						case "max":
+							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
+						}
+						_, ok := dp.Attributes().Get("system.filesystem.mountpoint")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("device")
+						assert.False(t, ok)
+					}
+				case "aws.rds.os.load_average.15m":
+					assert.False(t, validatedMetrics["aws.rds.os.load_average.15m"], "Found a duplicate in the metrics slice: aws.rds.os.load_average.15m")
+					validatedMetrics["aws.rds.os.load_average.15m"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Average number of runnable and uninterruptible tasks over the last 15 minutes (`loadAverageMinute.fifteen`). Enhanced Monitoring; on the instance's resource.", mi.Description())
+					assert.Equal(t, "{thread}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "aws.rds.os.load_average.1m":
+					assert.False(t, validatedMetrics["aws.rds.os.load_average.1m"], "Found a duplicate in the metrics slice: aws.rds.os.load_average.1m")
+					validatedMetrics["aws.rds.os.load_average.1m"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Average number of runnable and uninterruptible tasks over the last minute (`loadAverageMinute.one`). Enhanced Monitoring; on the instance's resource.", mi.Description())
+					assert.Equal(t, "{thread}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "aws.rds.os.load_average.5m":
+					assert.False(t, validatedMetrics["aws.rds.os.load_average.5m"], "Found a duplicate in the metrics slice: aws.rds.os.load_average.5m")
+					validatedMetrics["aws.rds.os.load_average.5m"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Average number of runnable and uninterruptible tasks over the last 5 minutes (`loadAverageMinute.five`). Enhanced Monitoring; on the instance's resource.", mi.Description())
+					assert.Equal(t, "{thread}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "aws.rds.os.memory.huge_pages":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.os.memory.huge_pages"], "Found a duplicate in the metrics slice: aws.rds.os.memory.huge_pages")
+						validatedMetrics["aws.rds.os.memory.huge_pages"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Huge pages by state (`hugePagesTotal`, `hugePagesFree`, `hugePagesRsvd`, `hugePagesSurp`). Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "{page}", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						osStateAttrVal, ok := dp.Attributes().Get("state")
+						assert.True(t, ok)
+						assert.Equal(t, "os_state-val", osStateAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.os.memory.huge_pages"], "Found a duplicate in the metrics slice: aws.rds.os.memory.huge_pages")
+						validatedMetrics["aws.rds.os.memory.huge_pages"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Huge pages by state (`hugePagesTotal`, `hugePagesFree`, `hugePagesRsvd`, `hugePagesSurp`). Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "{page}", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						switch aggMap["aws.rds.os.memory.huge_pages"] {
+						case "sum":
+							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
+						case "avg":
+							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
+						case "min":
+							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						case "max":
+							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
+						}
+						_, ok := dp.Attributes().Get("state")
+						assert.False(t, ok)
+					}
+				case "aws.rds.os.memory.usage":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.os.memory.usage"], "Found a duplicate in the metrics slice: aws.rds.os.memory.usage")
+						validatedMetrics["aws.rds.os.memory.usage"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Memory by kind (`memory`, kilobytes converted to bytes). Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "By", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						osMemoryStateAttrVal, ok := dp.Attributes().Get("state")
+						assert.True(t, ok)
+						assert.Equal(t, "os_memory_state-val", osMemoryStateAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.os.memory.usage"], "Found a duplicate in the metrics slice: aws.rds.os.memory.usage")
+						validatedMetrics["aws.rds.os.memory.usage"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Memory by kind (`memory`, kilobytes converted to bytes). Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "By", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						switch aggMap["aws.rds.os.memory.usage"] {
+						case "sum":
+							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
+						case "avg":
+							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
+						case "min":
+							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						case "max":
+							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
+						}
+						_, ok := dp.Attributes().Get("state")
+						assert.False(t, ok)
+					}
+				case "aws.rds.os.network.io":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.os.network.io"], "Found a duplicate in the metrics slice: aws.rds.os.network.io")
+						validatedMetrics["aws.rds.os.network.io"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Bytes received and transmitted per second by a network interface (`rx`/`tx`; SQL Server `rdBytesPS`/`wrBytesPS`). Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "By/s", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						osNetworkInterfaceAttrVal, ok := dp.Attributes().Get("network.interface.name")
+						assert.True(t, ok)
+						assert.Equal(t, "os_network_interface-val", osNetworkInterfaceAttrVal.Str())
+						osNetworkDirectionAttrVal, ok := dp.Attributes().Get("network.io.direction")
+						assert.True(t, ok)
+						assert.Equal(t, "os_network_direction-val", osNetworkDirectionAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.os.network.io"], "Found a duplicate in the metrics slice: aws.rds.os.network.io")
+						validatedMetrics["aws.rds.os.network.io"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Bytes received and transmitted per second by a network interface (`rx`/`tx`; SQL Server `rdBytesPS`/`wrBytesPS`). Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "By/s", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						switch aggMap["aws.rds.os.network.io"] {
+						case "sum":
+							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
+						case "avg":
+							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
+						case "min":
+							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						case "max":
+							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
+						}
+						_, ok := dp.Attributes().Get("network.interface.name")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("network.io.direction")
+						assert.False(t, ok)
+					}
+				case "aws.rds.os.process.cpu.utilization":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.os.process.cpu.utilization"], "Found a duplicate in the metrics slice: aws.rds.os.process.cpu.utilization")
+						validatedMetrics["aws.rds.os.process.cpu.utilization"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "CPU used by one of the top processes or a summary row (`processList.cpuUsedPc`), in percent of the instance's CPU. Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "%", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						osProcessCommandAttrVal, ok := dp.Attributes().Get("process.command")
+						assert.True(t, ok)
+						assert.Equal(t, "os_process_command-val", osProcessCommandAttrVal.Str())
+						osProcessPidAttrVal, ok := dp.Attributes().Get("process.pid")
+						assert.True(t, ok)
+						assert.EqualValues(t, 14, osProcessPidAttrVal.Int())
+						osProcessParentPidAttrVal, ok := dp.Attributes().Get("process.parent_pid")
+						assert.True(t, ok)
+						assert.EqualValues(t, 21, osProcessParentPidAttrVal.Int())
+						osThreadIDAttrVal, ok := dp.Attributes().Get("thread.id")
+						assert.True(t, ok)
+						assert.EqualValues(t, 12, osThreadIDAttrVal.Int())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.os.process.cpu.utilization"], "Found a duplicate in the metrics slice: aws.rds.os.process.cpu.utilization")
+						validatedMetrics["aws.rds.os.process.cpu.utilization"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "CPU used by one of the top processes or a summary row (`processList.cpuUsedPc`), in percent of the instance's CPU. Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "%", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						switch aggMap["aws.rds.os.process.cpu.utilization"] {
+						case "sum":
+							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
+						case "avg":
+							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
+						case "min":
+							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						case "max":
+							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
+						}
+						_, ok := dp.Attributes().Get("process.command")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("process.pid")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("process.parent_pid")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("thread.id")
+						assert.False(t, ok)
+					}
+				case "aws.rds.os.process.memory.usage":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.os.process.memory.usage"], "Found a duplicate in the metrics slice: aws.rds.os.process.memory.usage")
+						validatedMetrics["aws.rds.os.process.memory.usage"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Memory of one of the top processes or a summary row: resident set (`rss`; Windows `workingSetKb`) and on SQL Server its private and shareable parts; kilobytes converted to bytes. Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "By", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						osProcessCommandAttrVal, ok := dp.Attributes().Get("process.command")
+						assert.True(t, ok)
+						assert.Equal(t, "os_process_command-val", osProcessCommandAttrVal.Str())
+						osProcessPidAttrVal, ok := dp.Attributes().Get("process.pid")
+						assert.True(t, ok)
+						assert.EqualValues(t, 14, osProcessPidAttrVal.Int())
+						osProcessParentPidAttrVal, ok := dp.Attributes().Get("process.parent_pid")
+						assert.True(t, ok)
+						assert.EqualValues(t, 21, osProcessParentPidAttrVal.Int())
+						osThreadIDAttrVal, ok := dp.Attributes().Get("thread.id")
+						assert.True(t, ok)
+						assert.EqualValues(t, 12, osThreadIDAttrVal.Int())
+						osProcessMemoryStateAttrVal, ok := dp.Attributes().Get("state")
+						assert.True(t, ok)
+						assert.Equal(t, "os_process_memory_state-val", osProcessMemoryStateAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.os.process.memory.usage"], "Found a duplicate in the metrics slice: aws.rds.os.process.memory.usage")
+						validatedMetrics["aws.rds.os.process.memory.usage"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Memory of one of the top processes or a summary row: resident set (`rss`; Windows `workingSetKb`) and on SQL Server its private and shareable parts; kilobytes converted to bytes. Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "By", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						switch aggMap["aws.rds.os.process.memory.usage"] {
+						case "sum":
+							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
+						case "avg":
+							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
+						case "min":
+							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						case "max":
+							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
+						}
+						_, ok := dp.Attributes().Get("process.command")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("process.pid")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("process.parent_pid")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("thread.id")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("state")
+						assert.False(t, ok)
+					}
+				case "aws.rds.os.process.memory.utilization":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.os.process.memory.utilization"], "Found a duplicate in the metrics slice: aws.rds.os.process.memory.utilization")
+						validatedMetrics["aws.rds.os.process.memory.utilization"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Memory used by one of the top processes or a summary row (`memoryUsedPc`; Windows `memUsedPc`), in percent of the instance's memory. Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "%", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						osProcessCommandAttrVal, ok := dp.Attributes().Get("process.command")
+						assert.True(t, ok)
+						assert.Equal(t, "os_process_command-val", osProcessCommandAttrVal.Str())
+						osProcessPidAttrVal, ok := dp.Attributes().Get("process.pid")
+						assert.True(t, ok)
+						assert.EqualValues(t, 14, osProcessPidAttrVal.Int())
+						osProcessParentPidAttrVal, ok := dp.Attributes().Get("process.parent_pid")
+						assert.True(t, ok)
+						assert.EqualValues(t, 21, osProcessParentPidAttrVal.Int())
+						osThreadIDAttrVal, ok := dp.Attributes().Get("thread.id")
+						assert.True(t, ok)
+						assert.EqualValues(t, 12, osThreadIDAttrVal.Int())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.os.process.memory.utilization"], "Found a duplicate in the metrics slice: aws.rds.os.process.memory.utilization")
+						validatedMetrics["aws.rds.os.process.memory.utilization"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Memory used by one of the top processes or a summary row (`memoryUsedPc`; Windows `memUsedPc`), in percent of the instance's memory. Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "%", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						switch aggMap["aws.rds.os.process.memory.utilization"] {
+						case "sum":
+							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
+						case "avg":
+							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
+						case "min":
+							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						case "max":
+							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
+						}
+						_, ok := dp.Attributes().Get("process.command")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("process.pid")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("process.parent_pid")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("thread.id")
+						assert.False(t, ok)
+					}
+				case "aws.rds.os.process.memory.virtual":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.os.process.memory.virtual"], "Found a duplicate in the metrics slice: aws.rds.os.process.memory.virtual")
+						validatedMetrics["aws.rds.os.process.memory.virtual"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Virtual memory of one of the top processes or a summary row (`vss`; Windows `virtKb`; kilobytes converted to bytes). Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "By", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						osProcessCommandAttrVal, ok := dp.Attributes().Get("process.command")
+						assert.True(t, ok)
+						assert.Equal(t, "os_process_command-val", osProcessCommandAttrVal.Str())
+						osProcessPidAttrVal, ok := dp.Attributes().Get("process.pid")
+						assert.True(t, ok)
+						assert.EqualValues(t, 14, osProcessPidAttrVal.Int())
+						osProcessParentPidAttrVal, ok := dp.Attributes().Get("process.parent_pid")
+						assert.True(t, ok)
+						assert.EqualValues(t, 21, osProcessParentPidAttrVal.Int())
+						osThreadIDAttrVal, ok := dp.Attributes().Get("thread.id")
+						assert.True(t, ok)
+						assert.EqualValues(t, 12, osThreadIDAttrVal.Int())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.os.process.memory.virtual"], "Found a duplicate in the metrics slice: aws.rds.os.process.memory.virtual")
+						validatedMetrics["aws.rds.os.process.memory.virtual"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Virtual memory of one of the top processes or a summary row (`vss`; Windows `virtKb`; kilobytes converted to bytes). Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "By", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						switch aggMap["aws.rds.os.process.memory.virtual"] {
+						case "sum":
+							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
+						case "avg":
+							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
+						case "min":
+							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						case "max":
+							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
+						}
+						_, ok := dp.Attributes().Get("process.command")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("process.pid")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("process.parent_pid")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("thread.id")
+						assert.False(t, ok)
+					}
+				case "aws.rds.os.swap.io":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.os.swap.io"], "Found a duplicate in the metrics slice: aws.rds.os.swap.io")
+						validatedMetrics["aws.rds.os.swap.io"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Memory swapped in from and out to disk per second (`swap.in`/`swap.out`, kilobytes converted to bytes). Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "By/s", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						osPagingDirectionAttrVal, ok := dp.Attributes().Get("system.paging.direction")
+						assert.True(t, ok)
+						assert.Equal(t, "os_paging_direction-val", osPagingDirectionAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.os.swap.io"], "Found a duplicate in the metrics slice: aws.rds.os.swap.io")
+						validatedMetrics["aws.rds.os.swap.io"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Memory swapped in from and out to disk per second (`swap.in`/`swap.out`, kilobytes converted to bytes). Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "By/s", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						switch aggMap["aws.rds.os.swap.io"] {
+						case "sum":
+							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
+						case "avg":
+							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
+						case "min":
+							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						case "max":
+							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
+						}
+						_, ok := dp.Attributes().Get("system.paging.direction")
+						assert.False(t, ok)
+					}
+				case "aws.rds.os.swap.usage":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.os.swap.usage"], "Found a duplicate in the metrics slice: aws.rds.os.swap.usage")
+						validatedMetrics["aws.rds.os.swap.usage"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Swap space by state (`swap.total`, `free`, `cached`; kilobytes converted to bytes). Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "By", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						osStateAttrVal, ok := dp.Attributes().Get("state")
+						assert.True(t, ok)
+						assert.Equal(t, "os_state-val", osStateAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.os.swap.usage"], "Found a duplicate in the metrics slice: aws.rds.os.swap.usage")
+						validatedMetrics["aws.rds.os.swap.usage"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Swap space by state (`swap.total`, `free`, `cached`; kilobytes converted to bytes). Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "By", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						switch aggMap["aws.rds.os.swap.usage"] {
+						case "sum":
+							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
+						case "avg":
+							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
+						case "min":
+							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						case "max":
+							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
+						}
+						_, ok := dp.Attributes().Get("state")
+						assert.False(t, ok)
+					}
+				case "aws.rds.os.system.objects":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.os.system.objects"], "Found a duplicate in the metrics slice: aws.rds.os.system.objects")
+						validatedMetrics["aws.rds.os.system.objects"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Windows kernel objects: handles, processes and threads (`system`). Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "{object}", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						osObjectTypeAttrVal, ok := dp.Attributes().Get("object.type")
+						assert.True(t, ok)
+						assert.Equal(t, "os_object_type-val", osObjectTypeAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.os.system.objects"], "Found a duplicate in the metrics slice: aws.rds.os.system.objects")
+						validatedMetrics["aws.rds.os.system.objects"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Windows kernel objects: handles, processes and threads (`system`). Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "{object}", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						switch aggMap["aws.rds.os.system.objects"] {
+						case "sum":
+							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
+						case "avg":
+							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
+						case "min":
+							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						case "max":
+							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
+						}
+						_, ok := dp.Attributes().Get("object.type")
+						assert.False(t, ok)
+					}
+				case "aws.rds.os.tasks":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.os.tasks"], "Found a duplicate in the metrics slice: aws.rds.os.tasks")
+						validatedMetrics["aws.rds.os.tasks"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Tasks by state (`tasks`). Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "{task}", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						osStateAttrVal, ok := dp.Attributes().Get("state")
+						assert.True(t, ok)
+						assert.Equal(t, "os_state-val", osStateAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.os.tasks"], "Found a duplicate in the metrics slice: aws.rds.os.tasks")
+						validatedMetrics["aws.rds.os.tasks"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Tasks by state (`tasks`). Enhanced Monitoring; on the instance's resource.", mi.Description())
+						assert.Equal(t, "{task}", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+						switch aggMap["aws.rds.os.tasks"] {
+						case "sum":
+							assert.InDelta(t, float64(4), dp.DoubleValue(), 0.01)
+						case "avg":
+							assert.InDelta(t, float64(2), dp.DoubleValue(), 0.01)
+						case "min":
+							assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+						case "max":
+							assert.InDelta(t, float64(3), dp.DoubleValue(), 0.01)
+						}
+						_, ok := dp.Attributes().Get("state")
+						assert.False(t, ok)
+					}
+				case "aws.rds.os.uptime":
+					assert.False(t, validatedMetrics["aws.rds.os.uptime"], "Found a duplicate in the metrics slice: aws.rds.os.uptime")
+					validatedMetrics["aws.rds.os.uptime"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Time since the instance's OS started (`uptime`). Enhanced Monitoring; on the instance's resource.", mi.Description())
+					assert.Equal(t, "s", mi.Unit())
 					dp := mi.Gauge().DataPoints().At(0)
 					assert.Equal(t, start, dp.StartTimestamp())
 					assert.Equal(t, ts, dp.Timestamp())

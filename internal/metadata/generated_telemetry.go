@@ -36,6 +36,10 @@ type TelemetryBuilder struct {
 	ReceiverAwsrdsCollectionCostEstimated         metric.Float64Gauge
 	ReceiverAwsrdsDatapointsReceived              metric.Int64Counter
 	ReceiverAwsrdsDiscoveryRefreshes              metric.Int64Counter
+	ReceiverAwsrdsEmCalls                         metric.Int64Counter
+	ReceiverAwsrdsEmEvents                        metric.Int64Counter
+	ReceiverAwsrdsEmStreamsMissing                metric.Int64Gauge
+	ReceiverAwsrdsEmUnknownFields                 metric.Int64Counter
 	ReceiverAwsrdsInstancesDiscovered             metric.Int64Gauge
 	ReceiverAwsrdsLogRecords                      metric.Int64Counter
 	ReceiverAwsrdsMetricsRequested                metric.Int64Counter
@@ -138,6 +142,30 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_receiver_awsrds_discovery_refreshes",
 		metric.WithDescription("Discovery refreshes (DescribeDBInstances and DescribeDBClusters) run by the receiver. [Development]"),
 		metric.WithUnit("{refresh}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ReceiverAwsrdsEmCalls, err = builder.meter.Int64Counter(
+		"otelcol_receiver_awsrds_em_calls",
+		metric.WithDescription("FilterLogEvents calls made to read Enhanced Monitoring (RDSOSMetrics), by region; they share the account's FilterLogEvents quota (5 per second per region) with every other reader. [Development]"),
+		metric.WithUnit("{call}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ReceiverAwsrdsEmEvents, err = builder.meter.Int64Counter(
+		"otelcol_receiver_awsrds_em_events",
+		metric.WithDescription("Enhanced Monitoring documents read, each once. [Development]"),
+		metric.WithUnit("{event}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ReceiverAwsrdsEmStreamsMissing, err = builder.meter.Int64Gauge(
+		"otelcol_receiver_awsrds_em_streams_missing",
+		metric.WithDescription("Enhanced Monitoring streams of instances with MonitoringInterval > 0 that are missing from RDSOSMetrics, by region. [Development]"),
+		metric.WithUnit("{stream}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ReceiverAwsrdsEmUnknownFields, err = builder.meter.Int64Counter(
+		"otelcol_receiver_awsrds_em_unknown_fields",
+		metric.WithDescription("Fields of Enhanced Monitoring documents this receiver does not know, skipped (a new RDS field, or one with an unexpected type). [Development]"),
+		metric.WithUnit("{field}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ReceiverAwsrdsInstancesDiscovered, err = builder.meter.Int64Gauge(

@@ -29,6 +29,10 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.ReceiverAwsrdsCollectionCostEstimated.Record(context.Background(), 1)
 	tb.ReceiverAwsrdsDatapointsReceived.Add(context.Background(), 1)
 	tb.ReceiverAwsrdsDiscoveryRefreshes.Add(context.Background(), 1)
+	tb.ReceiverAwsrdsEmCalls.Add(context.Background(), 1)
+	tb.ReceiverAwsrdsEmEvents.Add(context.Background(), 1)
+	tb.ReceiverAwsrdsEmStreamsMissing.Record(context.Background(), 1)
+	tb.ReceiverAwsrdsEmUnknownFields.Add(context.Background(), 1)
 	tb.ReceiverAwsrdsInstancesDiscovered.Record(context.Background(), 1)
 	tb.ReceiverAwsrdsLogRecords.Add(context.Background(), 1)
 	tb.ReceiverAwsrdsMetricsRequested.Add(context.Background(), 1)
@@ -70,6 +74,18 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualReceiverAwsrdsDiscoveryRefreshes(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverAwsrdsEmCalls(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverAwsrdsEmEvents(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverAwsrdsEmStreamsMissing(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverAwsrdsEmUnknownFields(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualReceiverAwsrdsInstancesDiscovered(t, testTel,

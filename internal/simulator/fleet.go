@@ -18,6 +18,9 @@ const (
 	EnginePostgres         = "postgres"
 	EngineAuroraMySQL      = "aurora-mysql"
 	EngineAuroraPostgreSQL = "aurora-postgresql"
+	// EngineSQLServer is RDS for SQL Server (Standard Edition); its Enhanced Monitoring
+	// documents are in the Windows format.
+	EngineSQLServer = "sqlserver-se"
 )
 
 // Fleet is the simulated account: DB instances and Aurora clusters in one region.
@@ -199,6 +202,8 @@ func LogTypes(engine string) []string {
 		return []string{"audit", "error", "general", "iam-db-auth-error", "slowquery"}
 	case EnginePostgres, EngineAuroraPostgreSQL:
 		return []string{"iam-db-auth-error", "postgresql", "upgrade"}
+	case EngineSQLServer:
+		return []string{"agent", "error"}
 	}
 	return nil
 }
@@ -222,7 +227,7 @@ func checkLogExports(kind, id, engine string, exports []string) []error {
 
 func knownEngine(e string) bool {
 	switch e {
-	case EngineMySQL, EngineMariaDB, EnginePostgres, EngineAuroraMySQL, EngineAuroraPostgreSQL:
+	case EngineMySQL, EngineMariaDB, EnginePostgres, EngineAuroraMySQL, EngineAuroraPostgreSQL, EngineSQLServer:
 		return true
 	}
 	return false
@@ -364,11 +369,16 @@ func defaultEngineVersion(engine string) string {
 		return "8.0.mysql_aurora.3.07.1"
 	case EngineAuroraPostgreSQL:
 		return "16.4"
+	case EngineSQLServer:
+		return "16.00.4165.4.v1"
 	}
 	return ""
 }
 
 func defaultPort(engine string) int32 {
+	if engine == EngineSQLServer {
+		return 1433
+	}
 	if engine == EnginePostgres || engine == EngineAuroraPostgreSQL {
 		return 5432
 	}

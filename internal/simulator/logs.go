@@ -184,6 +184,9 @@ func (s *Server) LogGroups() []string {
 // then stream name), whether or not it is ingested yet (the clock is ignored). Nil for
 // an unknown group.
 func (s *Server) LogEvents(group string, start, end time.Time) []LogEvent {
+	if group == EMLogGroup {
+		return s.emGroupEvents(start, end)
+	}
 	g := s.current().logs.byName[group]
 	if g == nil {
 		return nil

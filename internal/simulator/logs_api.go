@@ -102,6 +102,9 @@ func (s *Server) logGroupName(id string) string {
 
 // storedBytes estimates the group's size from the events ingested by now.
 func (s *Server) storedBytes(g *logGroup, now time.Time) int64 {
+	if g.name == EMLogGroup {
+		return s.emStoredBytes(now)
+	}
 	var n int64
 	for _, r := range ranges(g.streams, 0, floorDiv(now.UnixNano(), int64(logSlot)), s.logLag, now) {
 		if r.hi >= r.lo {
@@ -167,6 +170,48 @@ func logTimeRange(p map[string]any) (start, end int64, hasEnd bool, aerr *apiErr
 	return start, end, hasEnd, nil
 }
 
+// filterRequest is what FilterLogEvents asks for, validated.
+type filterRequest struct {
+	limit, startMs, endMs int64
+	hasEnd                bool
+	prefix                string
+	rawNames              []any
+}
+
+func parseFilterRequest(p map[string]any) (filterRequest, *apiError) {
+	var r filterRequest
+	if pat, _ := asString(p["filterPattern"]); strings.TrimSpace(pat) != "" {
+		return r, errLogsInvalidParameter("filterPattern %q is not supported by the simulator: only an empty filterPattern (every event) is.", pat)
+	}
+	if v, ok := p["startFromHead"]; ok && v != nil {
+		if b, err := asBool(v); err != nil || !b {
+			return r, errLogsInvalidParameter("startFromHead=false (newest first) is not supported by the simulator.")
+		}
+	}
+	var aerr *apiError
+	if r.limit, aerr = logLimit(p, maxLogEventsPage); aerr != nil {
+		return r, aerr
+	}
+	if r.startMs, r.endMs, r.hasEnd, aerr = logTimeRange(p); aerr != nil {
+		return r, aerr
+	}
+	if r.hasEnd && r.endMs < r.startMs {
+		return r, errLogsInvalidParameter("endTime (%d) must not be less than startTime (%d).", r.endMs, r.startMs)
+	}
+	r.prefix, _ = asString(p["logStreamNamePrefix"])
+	var err error
+	if r.rawNames, err = asList(p["logStreamNames"]); err != nil {
+		return r, errLogsInvalidParameter("logStreamNames: %v", err)
+	}
+	if r.prefix != "" && len(r.rawNames) > 0 {
+		return r, errLogsInvalidParameter("logStreamNames and logStreamNamePrefix are mutually exclusive. Specify only one of them.")
+	}
+	if len(r.rawNames) > 100 {
+		return r, errLogsInvalidParameter("logStreamNames holds %d names; at most 100 are allowed.", len(r.rawNames))
+	}
+	return r, nil
+}
+
 // filterToken is the nextToken of FilterLogEvents: the last returned event (slot and
 // stream) and a hash of the request it belongs to.
 type filterToken struct {
@@ -196,36 +241,14 @@ func (s *Server) filterLogEvents(c *call) (object, *apiError) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	if pat, _ := asString(p["filterPattern"]); strings.TrimSpace(pat) != "" {
-		return nil, errLogsInvalidParameter("filterPattern %q is not supported by the simulator: only an empty filterPattern (every event) is.", pat)
-	}
-	if v, ok := p["startFromHead"]; ok && v != nil {
-		if b, err := asBool(v); err != nil || !b {
-			return nil, errLogsInvalidParameter("startFromHead=false (newest first) is not supported by the simulator.")
-		}
-	}
-	limit, aerr := logLimit(p, maxLogEventsPage)
+	req, aerr := parseFilterRequest(p)
 	if aerr != nil {
 		return nil, aerr
 	}
-	startMs, endMs, hasEnd, aerr := logTimeRange(p)
-	if aerr != nil {
-		return nil, aerr
+	if g.name == EMLogGroup {
+		return s.filterEM(req, p)
 	}
-	if hasEnd && endMs < startMs {
-		return nil, errLogsInvalidParameter("endTime (%d) must not be less than startTime (%d).", endMs, startMs)
-	}
-	prefix, _ := asString(p["logStreamNamePrefix"])
-	rawNames, err := asList(p["logStreamNames"])
-	if err != nil {
-		return nil, errLogsInvalidParameter("logStreamNames: %v", err)
-	}
-	if prefix != "" && len(rawNames) > 0 {
-		return nil, errLogsInvalidParameter("logStreamNames and logStreamNamePrefix are mutually exclusive. Specify only one of them.")
-	}
-	if len(rawNames) > 100 {
-		return nil, errLogsInvalidParameter("logStreamNames holds %d names; at most 100 are allowed.", len(rawNames))
-	}
+	limit, startMs, endMs, hasEnd, prefix, rawNames := req.limit, req.startMs, req.endMs, req.hasEnd, req.prefix, req.rawNames
 	names := map[string]bool{}
 	for _, v := range rawNames {
 		n, _ := asString(v)
@@ -321,6 +344,9 @@ func (s *Server) getLogEvents(c *call) (object, *apiError) {
 	name, _ := asString(p["logStreamName"])
 	if name == "" {
 		return nil, errLogsInvalidParameter("1 validation error detected: Value null at 'logStreamName' failed to satisfy constraint: Member must not be null")
+	}
+	if g.name == EMLogGroup {
+		return s.getEM(c, name)
 	}
 	var st *logStream
 	for _, x := range g.streams {

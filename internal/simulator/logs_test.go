@@ -40,6 +40,7 @@ var smallFleetLogGroups = []string{
 	"/aws/rds/instance/mysql-a/general",
 	"/aws/rds/instance/mysql-a/slowquery",
 	"/aws/rds/instance/pg-a/postgresql",
+	"RDSOSMetrics", // mysql-a and pg-a have Enhanced Monitoring
 }
 
 func ms(t time.Time) *int64 { return aws.Int64(t.UnixMilli()) }

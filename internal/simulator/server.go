@@ -50,6 +50,7 @@ type Server struct {
 	counters *counters
 	faults   *faults
 	life     *lifecycles
+	em       *emControl
 	reqSeq   atomic.Uint64
 	logText  logTexts // messages set by tests (SetLogMessages)
 
@@ -65,6 +66,7 @@ type fleetState struct {
 	replicas  map[string][]any // source identifier -> its read replicas
 	cat       *catalog
 	logs      *logCatalog
+	em        *emCatalog
 }
 
 // New returns a Server for cfg.
@@ -95,7 +97,8 @@ func New(cfg Config) *Server {
 	case logLag < 0:
 		logLag = 0
 	}
-	s := &Server{cfg: cfg, created: cfg.CreatedAt, lag: lag, logLag: logLag, counters: newCounters(), faults: newFaults(cfg.Latency), life: &lifecycles{}}
+	s := &Server{cfg: cfg, created: cfg.CreatedAt, lag: lag, logLag: logLag, counters: newCounters(), faults: newFaults(cfg.Latency), life: &lifecycles{},
+		em: &emControl{stopped: map[string]emStop{}, deleted: map[string]bool{}}}
 	s.SetFleet(cfg.Fleet)
 	return s
 }
@@ -123,6 +126,8 @@ func (s *Server) SetFleet(f Fleet) {
 	}
 	st.cat = buildCatalog(st.fleet)
 	st.logs = buildLogCatalog(st.fleet, s.created, s.cfg.LateLogStreams)
+	st.em = s.em.build(st.fleet, s.created, s.cfg.LateLogStreams)
+	st.logs.addEM(st.em, s.created)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.life.sync(st.fleet.Instances, s.now())
