@@ -52,7 +52,7 @@ func createDefaultConfig() component.Config {
 			SlowQueries:           SlowQueriesConfig{Parse: true, QueryText: QueryTextKeep, MaxQueryTextLength: 4096, MetricsTopK: 20},
 		},
 		PerformanceInsights: defaultPerformanceInsights(),
-		EnhancedMonitoring: defaultEnhancedMonitoringConfig(),
+		EnhancedMonitoring:  defaultEnhancedMonitoringConfig(),
 	}
 }
 
