@@ -182,7 +182,13 @@ func (c *Collector) SetTargets(targets []Target) {
 func (c *Collector) newTargetState(t Target) *targetState {
 	ts := &targetState{name: t.Name, label: telemetryTarget(&t), target: t, conn: t.connection()}
 	ts.ctx, ts.cancel = context.WithCancel(c.ctx)
-	ts.pool, ts.poolErr = openPool(&ts.target, c.poolOptions)
+	// Sessions start with the timeout of the target's first query: with the usual one
+	// timeout for all, no query ever has to change it.
+	var timeout time.Duration
+	if ts.queries = c.queriesFor(&ts.target, nil); len(ts.queries) > 0 {
+		timeout = ts.queries[0].q.timeout
+	}
+	ts.pool, ts.poolErr = openPool(&ts.target, c.poolOptions, timeout)
 	if ts.poolErr != nil {
 		ts.poolErr = fmt.Errorf("sql target %q: %w", t.Name, ts.poolErr)
 	}

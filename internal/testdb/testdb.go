@@ -94,6 +94,9 @@ func (s *Server) DSN() string {
 	return fmt.Sprintf("postgres://%s:%s@%s:%d/%s?sslmode=disable", s.User, s.Password, s.Host, s.Port, s.Database)
 }
 
+// LogFile is the server's log: PostgreSQL's statement log when log_statement is on.
+func (s *Server) LogFile() string { return s.path(s.flavor.logFile) }
+
 // Admin returns a superuser connection pool to database app over the
 // server's private unix socket; it is closed at t's cleanup.
 func (s *Server) Admin(t testing.TB) *sql.DB {
