@@ -131,8 +131,9 @@ func (c *Collector) execute(ctx context.Context, p *pool, conn *sql.Conn, qs *qu
 		return err
 	}
 	metrics := make([]*metricRun, len(qs.q.Metrics))
+	row := newRowAttributes(len(columns))
 	for i := range qs.q.Metrics {
-		metrics[i] = newMetricRun(&qs.q.Metrics[i], columns, qs.q.maxSeries(), qs.q.duplicates())
+		metrics[i] = newMetricRun(&qs.q.Metrics[i], columns, qs.q.maxSeries(), qs.q.duplicates(), row, qs.sizes[i])
 	}
 	float4 := float4Columns(rows)
 	values := make([]any, len(columns))
@@ -150,6 +151,7 @@ func (c *Collector) execute(ctx context.Context, p *pool, conn *sql.Conn, qs *qu
 				values[i] = float32(f)
 			}
 		}
+		row.next(values)
 		for _, m := range metrics {
 			m.add(values)
 		}
@@ -169,6 +171,7 @@ func (c *Collector) execute(ctx context.Context, p *pool, conn *sql.Conn, qs *qu
 			res.errs = append(res.errs, err)
 			continue
 		}
+		qs.sizes[i] = len(m.points)
 		m.appendTo(res.metrics, ts, &qs.starts[i])
 	}
 	return nil

@@ -133,6 +133,7 @@ type queryState struct {
 	running atomic.Bool
 	last    time.Time      // when it was last due (Collect's clock)
 	starts  []seriesStarts // per metric, for counters; owned by the running run
+	sizes   []int          // per metric, the series of the last run: what the next one allocates
 }
 
 // SetTargets replaces the targets. Targets whose connection settings are unchanged keep
@@ -206,7 +207,7 @@ func (c *Collector) queriesFor(t *Target, prev []*queryState) []*queryState {
 		if i >= 0 {
 			out = append(out, prev[i])
 		} else {
-			out = append(out, &queryState{q: q, starts: make([]seriesStarts, len(q.Metrics))})
+			out = append(out, &queryState{q: q, starts: make([]seriesStarts, len(q.Metrics)), sizes: make([]int, len(q.Metrics))})
 		}
 	}
 	return out
