@@ -153,12 +153,47 @@ func (s *store) release(t *labelTemplate) {
 	}
 }
 
-// compareSeries orders a family's series by label text, as write wants them.
-func (s *store) compareSeries(a, b *series) int {
-	if a.tmpl == b.tmpl {
-		return strings.Compare(a.key[seriesKeyPrefix:], b.key[seriesKeyPrefix:])
+// sortSeries orders a family's series by label text, as write wants them. Keys of one
+// template compare as their texts do; series of several templates (a family across
+// resources) are compared by their texts, each rendered once.
+func (s *store) sortSeries(list []*series) {
+	if len(list) < 2 {
+		return
 	}
-	s.ra = a.tmpl.render(s.ra[:0], a.key[seriesKeyPrefix:])
-	s.rb = b.tmpl.render(s.rb[:0], b.key[seriesKeyPrefix:])
-	return strings.Compare(string(s.ra), string(s.rb))
+	one := true
+	for _, sr := range list[1:] {
+		if sr.tmpl != list[0].tmpl {
+			one = false
+			break
+		}
+	}
+	if one {
+		slices.SortFunc(list, func(a, b *series) int {
+			return strings.Compare(a.key[seriesKeyPrefix:], b.key[seriesKeyPrefix:])
+		})
+		return
+	}
+	type rendered struct {
+		text string
+		sr   *series
+	}
+	var arena []byte
+	ends := make([]int, len(list))
+	for i, sr := range list {
+		arena = sr.tmpl.render(arena, sr.key[seriesKeyPrefix:])
+		ends[i] = len(arena)
+	}
+	all := string(arena)
+	byText := make([]rendered, len(list))
+	for i, sr := range list {
+		start := 0
+		if i > 0 {
+			start = ends[i-1]
+		}
+		byText[i] = rendered{all[start:ends[i]], sr}
+	}
+	slices.SortFunc(byText, func(a, b rendered) int { return strings.Compare(a.text, b.text) })
+	for i, r := range byText {
+		list[i] = r.sr
+	}
 }
