@@ -40,7 +40,7 @@ func parseSQLBenchFlags(args []string, stderr io.Writer) (sqlBenchOptions, error
 	fs.IntVar(&o.rows, "rows", 1000, "rows per query (two series each)")
 	fs.DurationVar(&o.interval, "interval", 10*time.Second, "collection_interval")
 	fs.IntVar(&o.cycles, "cycles", 3, "cycles measured per exporter, each with one /metrics read, after a first one")
-	exporters := fs.String("exporters", "rdsprometheus,debug", "exporters: rdsprometheus (ours), prometheus (contrib), debug (the reference)")
+	exporters := fs.String("exporters", "rdsprometheus,prometheus,debug", "exporters: rdsprometheus (ours), prometheus (contrib), debug (the reference)")
 	fs.StringVar(&o.memLimit, "gomemlimit", "", "GOMEMLIMIT of the collector (empty: unset)")
 	fs.BoolVar(&o.profile, "profile", false, "save the heap and a CPU profile of one more cycle per exporter (heap-, cpu-<exporter>.pb.gz in -workdir)")
 	if err := fs.Parse(args); err != nil {
