@@ -59,7 +59,7 @@ type store struct {
 
 	templates    map[string]*labelTemplate // by context and point label names
 	nextTemplate uint32
-	tkey, ra     []byte // scratch
+	tkey, ra, rb []byte // scratch
 }
 
 type nameKey struct {
@@ -371,7 +371,7 @@ func (s *store) write(w io.Writer) error {
 	for _, name := range s.names {
 		f := s.families[name]
 		if !f.sorted {
-			s.sortSeries(f.list)
+			slices.SortFunc(f.list, s.compareSeries)
 			for i, sr := range f.list {
 				f.index[sr.key] = i
 			}

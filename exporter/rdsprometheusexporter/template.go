@@ -1,6 +1,7 @@
 package rdsprometheusexporter
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/binary"
 	"errors"
@@ -153,47 +154,20 @@ func (s *store) release(t *labelTemplate) {
 	}
 }
 
-// sortSeries orders a family's series by label text, as write wants them. Keys of one
-// template compare as their texts do; series of several templates (a family across
-// resources) are compared by their texts, each rendered once.
-func (s *store) sortSeries(list []*series) {
-	if len(list) < 2 {
-		return
+// compareSeries orders a family's series by label text, as write wants them. Keys of
+// one template compare as their texts do; series of two templates (a family across
+// resources) are told apart by the templates' text before the first slot, which holds
+// the resource's labels, without rendering, else by their rendered texts.
+func (s *store) compareSeries(a, b *series) int {
+	if a.tmpl == b.tmpl {
+		return strings.Compare(a.key[seriesKeyPrefix:], b.key[seriesKeyPrefix:])
 	}
-	one := true
-	for _, sr := range list[1:] {
-		if sr.tmpl != list[0].tmpl {
-			one = false
-			break
-		}
+	pa, pb := a.tmpl.pieces[0], b.tmpl.pieces[0]
+	n := min(len(pa), len(pb))
+	if c := strings.Compare(pa[:n], pb[:n]); c != 0 {
+		return c
 	}
-	if one {
-		slices.SortFunc(list, func(a, b *series) int {
-			return strings.Compare(a.key[seriesKeyPrefix:], b.key[seriesKeyPrefix:])
-		})
-		return
-	}
-	type rendered struct {
-		text string
-		sr   *series
-	}
-	var arena []byte
-	ends := make([]int, len(list))
-	for i, sr := range list {
-		arena = sr.tmpl.render(arena, sr.key[seriesKeyPrefix:])
-		ends[i] = len(arena)
-	}
-	all := string(arena)
-	byText := make([]rendered, len(list))
-	for i, sr := range list {
-		start := 0
-		if i > 0 {
-			start = ends[i-1]
-		}
-		byText[i] = rendered{all[start:ends[i]], sr}
-	}
-	slices.SortFunc(byText, func(a, b rendered) int { return strings.Compare(a.text, b.text) })
-	for i, r := range byText {
-		list[i] = r.sr
-	}
+	s.ra = a.tmpl.render(s.ra[:0], a.key[seriesKeyPrefix:])
+	s.rb = b.tmpl.render(s.rb[:0], b.key[seriesKeyPrefix:])
+	return bytes.Compare(s.ra, s.rb)
 }
