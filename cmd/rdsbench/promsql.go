@@ -138,17 +138,7 @@ func sqlBenchConfig(o sqlBenchOptions, pg *testdb.Server, rdsURL, cwURL, exporte
     endpoint: 127.0.0.1:%d
     send_timestamps: true
     metric_expiration: 10m
-    resource_constant_labels:
-      included:
-        - aws.rds.db_instance.identifier
-        - aws.rds.db_cluster.identifier
-        - aws.rds.engine
-        - aws.rds.role
-        - cloud.account.id
-        - cloud.region
-        - aws.rds.tag.*
-        - sql.target.name
-`, exporter, exporterPort)
+%s`, exporter, exporterPort, exampleConstantLabels)
 	}
 	return fmt.Sprintf(`receivers:
   awsrds:
@@ -321,17 +311,11 @@ func (r *sqlBenchResult) rowsPerCycle(o sqlBenchOptions) int { return o.queries 
 
 // perRow is the CPU per row, in microseconds, of the cheapest and the dearest interval.
 func (r *sqlBenchResult) perRow(o sqlBenchOptions) (lo, hi float64, ok bool) {
-	for _, c := range r.intervals {
-		v := c / float64(r.rowsPerCycle(o)) * 1e6
-		if !ok || v < lo {
-			lo = v
-		}
-		if !ok || v > hi {
-			hi = v
-		}
-		ok = true
+	us := make([]float64, len(r.intervals))
+	for i, c := range r.intervals {
+		us[i] = c / float64(r.rowsPerCycle(o)) * 1e6
 	}
-	return lo, hi, ok
+	return lowHigh(us)
 }
 
 func (r *sqlBenchResult) summary(o sqlBenchOptions) string {
