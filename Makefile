@@ -74,7 +74,7 @@ BENCH_FLAGS ?= -p 1 -run xxx -bench . -benchmem -count 5 -timeout 30m
 BENCHSTAT   := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 
 ## bench: measure the collector (100, 1,000 and 5,000 simulated instances; a 3-hour catch-up at 5,000 on a
-## clock 10x faster than real time) and the micro-benchmarks, then rewrite docs/performance.md from the
+## clock 10x faster than real time; the SQL workload of issue #11 on PostgreSQL) and the micro-benchmarks, then rewrite docs/performance.md from the
 ## figures of this run (outputs in _build/bench; about 30 minutes)
 .PHONY: bench
 bench: dist build
@@ -83,6 +83,7 @@ bench: dist build
 	$(BENCH_DIR)/rdsbench machine > $(BENCH_DIR)/machine.md
 	$(BENCH_DIR)/rdsbench fleet -bin $(CURDIR)/$(DIST) -workdir $(BENCH_DIR)/fleet -out $(BENCH_DIR)/fleet.md
 	$(BENCH_DIR)/rdsbench em -out $(BENCH_DIR)/em.md
+	$(BENCH_DIR)/rdsbench promsql -bin $(CURDIR)/$(DIST) -workdir $(BENCH_DIR)/promsql -out $(BENCH_DIR)/promsql.md
 	@echo "micro-benchmarks: go test $(BENCH_FLAGS) ./... > $(BENCH_DIR)/micro.txt (a few minutes)"
 	@$(GO) test $(BENCH_FLAGS) ./... > $(BENCH_DIR)/micro.txt 2>&1 || { tail -40 $(BENCH_DIR)/micro.txt; exit 1; }
 	$(GO) run $(BENCHSTAT) -confidence 0.9 $(BENCH_DIR)/micro.txt > $(BENCH_DIR)/benchstat.txt 2> $(BENCH_DIR)/benchstat.err || \
@@ -90,5 +91,5 @@ bench: dist build
 	$(BENCH_DIR)/rdsbench micro -in $(BENCH_DIR)/micro.txt -benchstat $(BENCH_DIR)/benchstat.txt \
 		-command "go test $(BENCH_FLAGS) ./..." > $(BENCH_DIR)/micro.md
 	mkdir -p docs
-	cat cmd/rdsbench/header.md $(BENCH_DIR)/machine.md $(BENCH_DIR)/fleet.md $(BENCH_DIR)/em.md $(BENCH_DIR)/micro.md > docs/performance.md
+	cat cmd/rdsbench/header.md $(BENCH_DIR)/machine.md $(BENCH_DIR)/fleet.md $(BENCH_DIR)/promsql.md $(BENCH_DIR)/em.md $(BENCH_DIR)/micro.md > docs/performance.md
 	@echo "docs/performance.md written"

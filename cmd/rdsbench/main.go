@@ -4,6 +4,8 @@
 //	rdsbench machine                   the machine: CPU, memory, Go, OS
 //	rdsbench fleet -out fleet.md       the real collector binary against the simulator, then
 //	                                   its catch-up after a 3-hour outage (file_storage, scaled clock)
+//	rdsbench promsql -out sql.md       the SQL workload of issue #11 (PostgreSQL, 50 queries x
+//	                                   1,000 rows) behind the Prometheus and debug exporters
 //	rdsbench micro -in bench.txt       `go test -bench` output as tables with the targets
 //
 // fleet needs the collector binary in -bin or OTELCOL_RDS_BIN. Every network call goes
@@ -33,7 +35,7 @@ func main() {
 	}
 }
 
-const usage = "usage: rdsbench machine | fleet [flags] | em [flags] | micro [flags] (-h for the flags)"
+const usage = "usage: rdsbench machine | fleet [flags] | promsql [flags] | em [flags] | micro [flags] (-h for the flags)"
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -44,6 +46,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return writeMachine(stdout)
 	case "fleet":
 		return runFleet(ctx, args[1:], stdout, stderr)
+	case "promsql":
+		return runPromSQL(ctx, args[1:], stdout, stderr)
 	case "em":
 		return runEM(ctx, args[1:], stdout, stderr)
 	case "micro":

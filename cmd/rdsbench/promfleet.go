@@ -138,17 +138,7 @@ processors:
     endpoint: 127.0.0.1:%d
     send_timestamps: true
     metric_expiration: 10m
-%s    resource_constant_labels:
-      included:
-        - aws.rds.db_instance.identifier
-        - aws.rds.db_cluster.identifier
-        - aws.rds.engine
-        - aws.rds.role
-        - cloud.account.id
-        - cloud.region
-        - aws.rds.tag.*
-        - sql.target.name
-`, s.exporter, s.exporterPort, exporterExtra(s.exporter))},
+%s%s`, s.exporter, s.exporterPort, exporterExtra(s.exporter), exampleConstantLabels)},
 		{"      exporters: [debug]\n", "      processors: [memory_limiter, batch]\n      exporters: [" + s.exporter + "]\n"},
 	} {
 		if !strings.Contains(cfg, r.old) {
@@ -158,6 +148,19 @@ processors:
 	}
 	return cfg
 }
+
+// exampleConstantLabels are the resource attributes examples/prometheus.yaml makes labels.
+const exampleConstantLabels = `    resource_constant_labels:
+      included:
+        - aws.rds.db_instance.identifier
+        - aws.rds.db_cluster.identifier
+        - aws.rds.engine
+        - aws.rds.role
+        - cloud.account.id
+        - cloud.region
+        - aws.rds.tag.*
+        - sql.target.name
+`
 
 // exporterExtra is what an exporter variant adds to the example's settings.
 func exporterExtra(exporter string) string {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -41,23 +42,24 @@ func yaceAt(n int) (yaceFigure, bool) {
 // cpuRange is the lowest and highest of the steady cycles (the second and later; the
 // first discovers the fleet and reads its history), or of all when there is one.
 func (r *promResult) cpuRange(f func(promCycle) (float64, bool)) (lo, hi float64, ok bool) {
+	var vals []float64
 	for _, c := range r.cycles {
 		if c.index == 1 && len(r.cycles) > 1 {
 			continue
 		}
-		v, has := f(c)
-		if !has {
-			continue
+		if v, has := f(c); has {
+			vals = append(vals, v)
 		}
-		if !ok || v < lo {
-			lo = v
-		}
-		if !ok || v > hi {
-			hi = v
-		}
-		ok = true
 	}
-	return lo, hi, ok
+	return lowHigh(vals)
+}
+
+// lowHigh is the lowest and the highest of vals; ok is false when there is none.
+func lowHigh(vals []float64) (lo, hi float64, ok bool) {
+	if len(vals) == 0 {
+		return 0, 0, false
+	}
+	return slices.Min(vals), slices.Max(vals), true
 }
 
 func (r *promResult) interval() (float64, float64, bool) {

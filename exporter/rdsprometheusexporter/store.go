@@ -3,7 +3,6 @@ package rdsprometheusexporter
 import (
 	"bufio"
 	"cmp"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -12,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/resourcetotelemetry"
 	prometheustranslator "github.com/open-telemetry/opentelemetry-collector-contrib/pkg/translator/prometheus"
@@ -24,7 +22,8 @@ import (
 // series is one Prometheus series: its label text, as written after the metric name,
 // is also its identity within its family.
 type series struct {
-	labels  string
+	tmpl    *labelTemplate
+	key     string // appendSeriesKey: the template's id and the values of its slots
 	value   float64
 	ts      pcommon.Timestamp // of the point, for staleness and the written timestamp
 	start   pcommon.Timestamp // for delta sums turned cumulative
@@ -36,7 +35,7 @@ type family struct {
 	name   string
 	header string         // # HELP and # TYPE lines
 	typ    string         // gauge, counter or untyped
-	index  map[string]int // labels -> position in list
+	index  map[string]int // series key -> position in list
 	list   []*series
 	sorted bool
 }
@@ -57,6 +56,10 @@ type store struct {
 	labelFor map[string]string // attribute key -> label name (translation cache)
 	nameFor  map[nameKey]string
 	errs     []error // the last consume's dropped points, for the log
+
+	templates    map[string]*labelTemplate // by context and point label names
+	nextTemplate uint32
+	tkey, ra, rb []byte // scratch
 }
 
 type nameKey struct {
@@ -82,6 +85,8 @@ func newStore(c *Config) *store {
 		families: map[string]*family{},
 		labelFor: map[string]string{},
 		nameFor:  map[nameKey]string{},
+
+		templates: map[string]*labelTemplate{},
 	}
 }
 
@@ -94,8 +99,8 @@ type label struct{ name, value string }
 func (s *store) consume(md pmetric.Metrics, now time.Time) bool {
 	s.errs = s.errs[:0]
 	changed := false
-	var resLabels, scopeLabels, labels []label
-	var buf []byte
+	var resLabels, scopeLabels, ctx, own []label
+	var buf, ctxKey []byte
 	rms := md.ResourceMetrics()
 	for i := range rms.Len() {
 		rm := rms.At(i)
@@ -134,6 +139,16 @@ func (s *store) consume(md pmetric.Metrics, now time.Time) bool {
 				scopeLabels = append(scopeLabels, label{"otel_scope_name", sm.Scope().Name()},
 					label{"otel_scope_version", sm.Scope().Version()}, label{"otel_scope_schema_url", sm.SchemaUrl()})
 			}
+			// The context's labels, as pointLabels merged them into each point's before.
+			ctx = ctx[:0]
+			for _, l := range resLabels {
+				ctx = append(ctx, label{s.labelName(l.name), l.value})
+			}
+			for _, l := range scopeLabels {
+				ctx = append(ctx, label{s.labelName(l.name), l.value})
+			}
+			ctx = append(ctx, jobInst...)
+			ctxKey = appendContextKey(ctxKey[:0], ctx)
 			ms := sm.Metrics()
 			for k := range ms.Len() {
 				m := ms.At(k)
@@ -160,16 +175,17 @@ func (s *store) consume(md pmetric.Metrics, now time.Time) bool {
 				}
 				for d := range dps.Len() {
 					dp := dps.At(d)
-					labels = s.pointLabels(labels[:0], dp.Attributes(), resKeys, resLabels, scopeLabels, jobInst)
-					var err error
-					if buf, err = appendLabels(buf[:0], labels); err != nil {
+					own = s.ownLabels(own[:0], dp.Attributes(), resKeys)
+					tmpl, err := s.template(ctxKey, ctx, own)
+					if err != nil {
 						s.errs = append(s.errs, fmt.Errorf("metric %s: %w", fam.name, err))
 						continue
 					}
+					buf = appendSeriesKey(buf[:0], tmpl, own)
 					pos, ok := fam.index[string(buf)] // no allocation for the lookup
 					if dp.Flags().NoRecordedValue() {
 						if ok {
-							fam.remove(pos)
+							s.remove(fam, pos)
 							changed = true
 						}
 						break // as contrib: the metric's other points are not looked at
@@ -181,7 +197,8 @@ func (s *store) consume(md pmetric.Metrics, now time.Time) bool {
 						v = dp.DoubleValue()
 					}
 					if !ok {
-						fam.add(&series{labels: string(buf), value: v, ts: dp.Timestamp(), start: dp.StartTimestamp(), updated: now.UnixNano()})
+						tmpl.refs++
+						fam.add(&series{tmpl: tmpl, key: string(buf), value: v, ts: dp.Timestamp(), start: dp.StartTimestamp(), updated: now.UnixNano()})
 						changed = true
 						continue
 					}
@@ -206,28 +223,21 @@ func (s *store) consume(md pmetric.Metrics, now time.Time) bool {
 	return changed
 }
 
-// pointLabels are a point's labels, sorted by name: its attributes overridden by the
-// resource's constant labels (as contrib's resource_constant_labels copies them onto
-// the point), then the scope's, then job and instance.
-func (s *store) pointLabels(out []label, attrs pcommon.Map, resKeys map[string]bool, resLabels, scopeLabels, jobInst []label) []label {
+// ownLabels are a point's own labels, sorted by name: its attributes but those the
+// resource's constant labels override (as contrib's resource_constant_labels copies them
+// onto the point). The context's labels are in the point's template.
+func (s *store) ownLabels(out []label, attrs pcommon.Map, resKeys map[string]bool) []label {
 	for k, v := range attrs.All() {
 		if !resKeys[k] {
 			out = append(out, label{s.labelName(k), v.AsString()})
 		}
 	}
-	for _, l := range resLabels {
-		out = append(out, label{s.labelName(l.name), l.value})
-	}
-	for _, l := range scopeLabels {
-		out = append(out, label{s.labelName(l.name), l.value})
-	}
-	out = append(out, jobInst...)
 	slices.SortFunc(out, func(a, b label) int { return cmp.Compare(a.name, b.name) })
 	return out
 }
 
 // labelName translates an attribute key as contrib's exporter does; a key the
-// translator refuses, or a name client_golang refuses, gives "", which appendLabels rejects.
+// translator refuses, or a name client_golang refuses, gives "", which template rejects.
 func (s *store) labelName(key string) string {
 	if n, ok := s.labelFor[key]; ok {
 		return n
@@ -238,33 +248,6 @@ func (s *store) labelName(key string) string {
 	}
 	s.labelFor[key] = n
 	return n
-}
-
-// appendLabels writes sorted labels as `{a="x",b="y"}` (escaped as the text format
-// wants), refusing what client_golang refuses: invalid or duplicate names, invalid UTF-8.
-func appendLabels(b []byte, labels []label) ([]byte, error) {
-	if len(labels) == 0 {
-		return b, nil
-	}
-	b = append(b, '{')
-	for i, l := range labels {
-		switch {
-		case l.name == "":
-			return b, errors.New("an attribute key that is not a valid label name")
-		case i > 0 && labels[i-1].name == l.name:
-			return b, fmt.Errorf("duplicate label name %q", l.name)
-		case !utf8.ValidString(l.value):
-			return b, fmt.Errorf("label %s: value %q is not valid UTF-8", l.name, l.value)
-		}
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, l.name...)
-		b = append(b, `="`...)
-		b = appendEscaped(b, l.value, true)
-		b = append(b, '"')
-	}
-	return append(b, '}'), nil
 }
 
 // appendEscaped is the text format's escaping (github.com/prometheus/common/expfmt):
@@ -337,17 +320,18 @@ func (s *store) dropFamily(name string) {
 }
 
 func (f *family) add(sr *series) {
-	f.index[sr.labels] = len(f.list)
+	f.index[sr.key] = len(f.list)
 	f.list = append(f.list, sr)
 	f.sorted = false
 }
 
-func (f *family) remove(pos int) {
+func (s *store) remove(f *family, pos int) {
 	last := len(f.list) - 1
-	delete(f.index, f.list[pos].labels)
+	s.release(f.list[pos].tmpl)
+	delete(f.index, f.list[pos].key)
 	if pos != last {
 		f.list[pos] = f.list[last]
-		f.index[f.list[pos].labels] = pos
+		f.index[f.list[pos].key] = pos
 		f.sorted = false
 	}
 	f.list[last] = nil
@@ -363,7 +347,7 @@ func (s *store) expire(now time.Time) (next time.Time) {
 		f := s.families[name]
 		for i := 0; i < len(f.list); {
 			if f.list[i].updated < cutoff {
-				f.remove(i)
+				s.remove(f, i)
 				continue
 			}
 			oldest = min(oldest, f.list[i].updated)
@@ -387,16 +371,17 @@ func (s *store) write(w io.Writer) error {
 	for _, name := range s.names {
 		f := s.families[name]
 		if !f.sorted {
-			slices.SortFunc(f.list, func(a, b *series) int { return strings.Compare(a.labels, b.labels) })
+			slices.SortFunc(f.list, s.compareSeries)
 			for i, sr := range f.list {
-				f.index[sr.labels] = i
+				f.index[sr.key] = i
 			}
 			f.sorted = true
 		}
 		bw.WriteString(f.header)
 		for _, sr := range f.list {
 			bw.WriteString(name)
-			bw.WriteString(sr.labels)
+			s.ra = sr.tmpl.render(s.ra[:0], sr.key[seriesKeyPrefix:])
+			bw.Write(s.ra)
 			bw.WriteByte(' ')
 			num = appendFloat(num[:0], sr.value)
 			if s.sendTimestamps {

@@ -68,7 +68,7 @@ func TestIAMTokenPerConnectionPostgres(t *testing.T) {
 	var n atomic.Int64
 	target := &Target{Name: "iam", Engine: "postgres", Host: "127.0.0.1", Port: srv.port, Region: "eu-west-1",
 		Credentials: Credentials{Username: "iam_user", IAMAuth: true, TLS: tlsWithCA(srv.caFile, "db.test")}}
-	p, err := openPool(target, poolOptions{creds: countingCreds(&n), logger: zap.NewNop(), tel: newTelemetry(nil)})
+	p, err := openPool(target, poolOptions{creds: countingCreds(&n), logger: zap.NewNop(), tel: newTelemetry(nil)}, time.Minute)
 	require.NoError(t, err)
 	defer p.db.Close()
 
@@ -106,7 +106,7 @@ func TestIAMTokenPerConnectionMySQL(t *testing.T) {
 	var n atomic.Int64
 	target := &Target{Name: "iam", Engine: "aurora-mysql", Host: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port, Region: "eu-west-1",
 		Credentials: Credentials{Username: "iam_user", IAMAuth: true, TLS: configtls.ClientConfig{}}}
-	p, err := openPool(target, poolOptions{creds: countingCreds(&n), logger: zap.NewNop(), tel: newTelemetry(nil)})
+	p, err := openPool(target, poolOptions{creds: countingCreds(&n), logger: zap.NewNop(), tel: newTelemetry(nil)}, time.Minute)
 	require.NoError(t, err)
 	defer p.db.Close()
 	for i := range 3 {
@@ -142,7 +142,7 @@ func TestTLSClientConfig(t *testing.T) {
 	// The wrong server name fails verification.
 	target := &Target{Name: "tls", Engine: "postgresql", Host: "127.0.0.1", Port: srv.port, Static: true,
 		Credentials: Credentials{Username: "u", Password: "p", TLS: tlsWithCA(srv.caFile, "wrong.test")}}
-	p, err := openPool(target, poolOptions{logger: zap.NewNop(), tel: newTelemetry(nil)})
+	p, err := openPool(target, poolOptions{logger: zap.NewNop(), tel: newTelemetry(nil)}, time.Minute)
 	require.NoError(t, err)
 	defer p.db.Close()
 	assert.ErrorContains(t, p.db.PingContext(context.Background()), "certificate")

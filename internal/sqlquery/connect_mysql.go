@@ -93,45 +93,71 @@ func mysqlConnector(t *Target, creds aws.CredentialsProvider, logger *zap.Logger
 	if err != nil {
 		return nil, nil, secrets, err
 	}
-	mariadb := t.Engine == "mariadb"
-	return conn, func(*sql.DB) dialect { return &mysqlDialect{mariadb: mariadb, connector: conn, logger: logger} }, secrets, nil
+	sessions := mysqlSessionConnector{Connector: conn, mariadb: t.Engine == "mariadb"}
+	return sessions, func(*sql.DB) dialect { return &mysqlDialect{connector: conn, logger: logger} }, secrets, nil
 }
 
 // mysqlDialect covers MySQL, Aurora MySQL and MariaDB.
 type mysqlDialect struct {
-	mariadb bool // known from the engine name; otherwise told by VERSION()
 	// connector opens the connection that kills a statement: not one of the pool, which
 	// may have none to spare.
 	connector driver.Connector
 	logger    *zap.Logger
 }
 
+func (*mysqlDialect) session(conn *sql.Conn) (*mysqlSession, error) {
+	var s *mysqlSession
+	err := conn.Raw(func(dc any) error {
+		var ok bool
+		if s, ok = dc.(*mysqlSession); !ok {
+			return errors.New("not a session of the receiver")
+		}
+		return nil
+	})
+	return s, err
+}
+
+// single runs a query that cannot commit (not CALL, ...) on MariaDB as one statement
+// that carries its own read-only mode and timeout: SET STATEMENT restores both when
+// the statement ends, so no query, not even one calling a stored function that makes
+// the session read-write, changes what the next one runs under. MySQL has no such
+// statement: there, every query runs in a read-only transaction.
+func (d *mysqlDialect) single(_ context.Context, conn *sql.Conn, q *query) (string, func(), bool, error) {
+	s, err := d.session(conn)
+	if err != nil || !s.mariadb || !singleStatement(familyMySQL, q.SQL) {
+		return "", nil, false, err
+	}
+	secs := strconv.FormatFloat(max(q.timeout.Seconds(), 0.001), 'f', 3, 64)
+	return "SET STATEMENT tx_read_only = 1, max_statement_time = " + secs + " FOR " + q.SQL, d.abort(s.id), true, nil
+}
+
 // limit sets the session's statement timeout: max_statement_time (seconds) on MariaDB,
-// max_execution_time (milliseconds) on MySQL. On a client-side timeout the driver only
-// closes its socket, and the server would run the statement to its end: abort kills it
-// with KILL QUERY from another connection of the pool.
-func (d *mysqlDialect) limit(ctx context.Context, tx *sql.Tx, timeout time.Duration) (func(), error) {
-	var (
-		id      uint64
-		version string
-	)
-	if err := tx.QueryRowContext(ctx, "SELECT CONNECTION_ID(), VERSION()").Scan(&id, &version); err != nil {
+// max_execution_time (milliseconds) on MySQL.
+func (d *mysqlDialect) limit(ctx context.Context, conn *sql.Conn, tx *sql.Tx, timeout time.Duration) (func(), error) {
+	s, err := d.session(conn)
+	if err != nil {
 		return nil, err
 	}
 	stmt := "SET SESSION max_execution_time = " + strconv.FormatInt(max(timeout.Milliseconds(), 1), 10)
-	if d.mariadb || strings.Contains(version, "MariaDB") {
+	if s.mariadb {
 		stmt = "SET SESSION max_statement_time = " + strconv.FormatFloat(max(timeout.Seconds(), 0.001), 'f', 3, 64)
 	}
 	if _, err := tx.ExecContext(ctx, stmt); err != nil {
 		return nil, err
 	}
+	return d.abort(s.id), nil
+}
+
+// abort kills the statement of connection id: on a client-side timeout the driver only
+// closes its socket, and the server would run the statement to its end.
+func (d *mysqlDialect) abort(id uint64) func() {
 	return func() {
 		ctx, cancel := context.WithTimeout(context.Background(), abortTimeout)
 		defer cancel()
 		if err := d.kill(ctx, id); err != nil {
 			d.logger.Debug("KILL QUERY after a client-side timeout failed", zap.Uint64("connection_id", id), zap.Error(err))
 		}
-	}, nil
+	}
 }
 
 // kill stops the statement of connection id from a connection of its own.

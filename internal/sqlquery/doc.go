@@ -3,7 +3,8 @@
 // metrics.
 //
 // Every query is isolated from the others: its own interval and timeout (enforced by
-// the client and by the server), a read-only transaction, one statement per query
+// the client and by the server), read-only (one statement per run on a read-only
+// session where that is safe, see session.go, else a read-only transaction), one statement per query
 // (enforced by the driver's protocol, whatever the DSN says), a cap on series and a
 // policy for duplicate attribute sets; a query whose previous run is still going is
 // skipped. Each target has one connection pool with a connection per query that runs on

@@ -23,6 +23,52 @@ type metricRun struct {
 	index  map[string]int // attribute-set key -> points index
 	points []point
 	counts counts
+
+	row     *rowAttributes // the current row's attribute values, shared by the run's metrics
+	ownRow  bool           // row is this metric's alone: each add is a new row
+	scratch []string       // the current row's attribute set, until it is kept
+	slab    []string       // where kept attribute sets live, a chunk at a time
+}
+
+// rowAttributes converts each attribute column of the current row once, whatever the
+// number of metrics that use it.
+type rowAttributes struct {
+	row  []any
+	strs []string
+	done []bool
+}
+
+func newRowAttributes(columns int) *rowAttributes {
+	return &rowAttributes{strs: make([]string, columns), done: make([]bool, columns)}
+}
+
+// next makes row the current row.
+func (a *rowAttributes) next(row []any) {
+	a.row = row
+	clear(a.done)
+}
+
+func (a *rowAttributes) get(c int) string {
+	if !a.done[c] {
+		a.strs[c], a.done[c] = toAttribute(a.row[c]), true
+	}
+	return a.strs[c]
+}
+
+// slabChunk is how many attribute values are allocated at once.
+const slabChunk = 1024
+
+// keep copies attrs where the run's points keep theirs.
+func (r *metricRun) keep(attrs []string) []string {
+	if len(attrs) == 0 {
+		return nil
+	}
+	if cap(r.slab)-len(r.slab) < len(attrs) {
+		r.slab = make([]string, 0, max(slabChunk, len(attrs)))
+	}
+	n := len(r.slab)
+	r.slab = append(r.slab, attrs...)
+	return r.slab[n:len(r.slab):len(r.slab)]
 }
 
 type point struct {
@@ -42,9 +88,15 @@ func (c counts) add(o counts) {
 }
 
 // newMetricRun resolves the metric's columns among the result's: exactly, else ignoring
-// case (PostgreSQL folds unquoted aliases to lower case).
-func newMetricRun(m *MetricConfig, columns []string, maxSeries int, duplicates string) *metricRun {
-	r := &metricRun{cfg: m, maxSeries: maxSeries, duplicates: duplicates, index: map[string]int{}, counts: counts{}}
+// case (PostgreSQL folds unquoted aliases to lower case). row is shared by the metrics of
+// the run (nil: the metric's own); hint is how many series the last run had.
+func newMetricRun(m *MetricConfig, columns []string, maxSeries int, duplicates string, row *rowAttributes, hint int) *metricRun {
+	hint = min(hint, maxSeries)
+	r := &metricRun{cfg: m, maxSeries: maxSeries, duplicates: duplicates, index: make(map[string]int, hint),
+		points: make([]point, 0, hint), counts: counts{}, row: row}
+	if row == nil {
+		r.row, r.ownRow = newRowAttributes(len(columns)), true
+	}
 	resolve := func(name string) int {
 		if i := indexOf(columns, name, false); i >= 0 {
 			return i
@@ -108,10 +160,14 @@ func (r *metricRun) add(row []any) {
 		r.counts[reason]++
 		return
 	}
-	attrs := make([]string, len(r.attrCols))
-	for i, c := range r.attrCols {
-		attrs[i] = toAttribute(row[c])
+	if r.ownRow {
+		r.row.next(row)
 	}
+	attrs := r.scratch[:0]
+	for _, c := range r.attrCols {
+		attrs = append(attrs, r.row.get(c))
+	}
+	r.scratch = attrs
 	key := seriesKey(attrs)
 	if i, ok := r.index[key]; ok {
 		r.counts[reasonDuplicate]++
@@ -128,7 +184,7 @@ func (r *metricRun) add(row []any) {
 		return
 	}
 	r.index[key] = len(r.points)
-	p := point{key: key, attrs: attrs, value: v}
+	p := point{key: key, attrs: r.keep(attrs), value: v}
 	if r.startCol >= 0 {
 		if st, reason := toNumber(row[r.startCol]); reason == "" {
 			p.start = st.float()
@@ -137,8 +193,15 @@ func (r *metricRun) add(row []any) {
 	r.points = append(r.points, p)
 }
 
-// seriesKey encodes an attribute set unambiguously (length-prefixed values).
+// seriesKey encodes an attribute set unambiguously (length-prefixed values); a single
+// value is its own key, as every set of the metric has as many values.
 func seriesKey(attrs []string) string {
+	switch len(attrs) {
+	case 0:
+		return ""
+	case 1:
+		return attrs[0]
+	}
 	var b strings.Builder
 	for _, a := range attrs {
 		b.WriteString(strconv.Itoa(len(a)))
@@ -169,7 +232,10 @@ func (r *metricRun) appendTo(ms pmetric.MetricSlice, ts pcommon.Timestamp, start
 		dps = m.SetEmptyGauge().DataPoints()
 	}
 	dps.EnsureCapacity(len(r.points))
-	next := make(seriesStarts, len(r.points))
+	var next seriesStarts
+	if counter {
+		next = make(seriesStarts, len(r.points))
+	}
 	for _, p := range r.points {
 		dp := dps.AppendEmpty()
 		dp.SetTimestamp(ts)

@@ -14,7 +14,7 @@ import (
 // set -> value, and the counts.
 func emitted(t *testing.T, m MetricConfig, columns []string, rows [][]any, maxSeries int, duplicates string) (map[string]any, counts, pmetric.Metric) {
 	t.Helper()
-	r := newMetricRun(&m, columns, maxSeries, duplicates)
+	r := newMetricRun(&m, columns, maxSeries, duplicates, nil, 0)
 	require.NoError(t, r.missingErr(columns))
 	for _, row := range rows {
 		r.add(row)
@@ -106,7 +106,7 @@ func TestColumnsResolvedIgnoringCase(t *testing.T) {
 func TestMissingColumn(t *testing.T) {
 	m := MetricConfig{Name: "db.sessions", ValueColumn: "sessions", AttributeColumns: []string{"user", "host"}}
 	columns := []string{"user", "count"}
-	r := newMetricRun(&m, columns, 10, DuplicatesFirst)
+	r := newMetricRun(&m, columns, 10, DuplicatesFirst, nil, 0)
 	r.add([]any{"otel", int64(1)})
 	err := r.missingErr(columns)
 	require.Error(t, err)
@@ -116,7 +116,7 @@ func TestMissingColumn(t *testing.T) {
 
 func TestMetricShape(t *testing.T) {
 	m := MetricConfig{Name: "db.sessions", ValueColumn: "v", Unit: "{session}", Description: "Sessions."}
-	r := newMetricRun(&m, []string{"v"}, 10, DuplicatesFirst)
+	r := newMetricRun(&m, []string{"v"}, 10, DuplicatesFirst, nil, 0)
 	r.add([]any{int64(3)})
 	ms := pmetric.NewMetricSlice()
 	var starts seriesStarts
@@ -131,7 +131,7 @@ func TestMetricShape(t *testing.T) {
 	assert.Zero(t, got.Gauge().DataPoints().At(0).StartTimestamp(), "gauges have no start timestamp")
 
 	// No datapoint, no metric.
-	empty := newMetricRun(&m, []string{"v"}, 10, DuplicatesFirst)
+	empty := newMetricRun(&m, []string{"v"}, 10, DuplicatesFirst, nil, 0)
 	ms = pmetric.NewMetricSlice()
 	empty.appendTo(ms, ts, &starts)
 	assert.Equal(t, 0, ms.Len())
@@ -141,7 +141,7 @@ func TestCounterStartTimestamps(t *testing.T) {
 	m := MetricConfig{Name: "db.commits", ValueColumn: "v", AttributeColumns: []string{"db"}, Type: TypeCounter}
 	var starts seriesStarts
 	collect := func(sec int64, rows ...[]any) map[string][2]int64 {
-		r := newMetricRun(&m, []string{"db", "v"}, 10, DuplicatesFirst)
+		r := newMetricRun(&m, []string{"db", "v"}, 10, DuplicatesFirst, nil, 0)
 		for _, row := range rows {
 			r.add(row)
 		}

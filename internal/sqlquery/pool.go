@@ -23,11 +23,14 @@ const (
 
 // dialect is what differs between the engines once connected.
 type dialect interface {
-	// limit makes the server stop the statements that follow in tx after d (and not
-	// wait longer than d for locks). It returns how to stop the running statement from
-	// another connection when the client gives up, or nil when the driver's own
-	// cancellation does it.
-	limit(ctx context.Context, tx *sql.Tx, d time.Duration) (abort func(), err error)
+	// single readies conn to run q as one statement and returns the text to send, and
+	// how to stop the statement from another connection when the client gives up (nil
+	// when the driver's own cancellation does it). ok is false when q must run in a
+	// read-only transaction instead (limit).
+	single(ctx context.Context, conn *sql.Conn, q *query) (text string, abort func(), ok bool, err error)
+	// limit makes the server stop the statements that follow in tx, a transaction of
+	// conn, after d (and not wait longer than d for locks), and returns the same abort.
+	limit(ctx context.Context, conn *sql.Conn, tx *sql.Tx, d time.Duration) (abort func(), err error)
 	// readOnly tells whether err is the server refusing a write in a read-only transaction.
 	readOnly(err error) bool
 	// timedOut tells whether err is the server-side statement or lock timeout.
@@ -50,7 +53,9 @@ type poolOptions struct {
 	tel    telemetry
 }
 
-func openPool(t *Target, o poolOptions) (*pool, error) {
+// openPool opens the target's pool; its sessions start with timeout as their statement
+// timeout where the engine sets it per session (PostgreSQL).
+func openPool(t *Target, o poolOptions, timeout time.Duration) (*pool, error) {
 	h := &health{target: telemetryTarget(t), static: t.Static, tel: o.tel}
 	var (
 		conn    driver.Connector
@@ -62,7 +67,7 @@ func openPool(t *Target, o poolOptions) (*pool, error) {
 	case familyMySQL:
 		conn, d, secrets, err = mysqlConnector(t, o.creds, o.logger)
 	case familyPostgres:
-		conn, d, secrets, err = postgresConnector(t, o.creds)
+		conn, d, secrets, err = postgresConnector(t, o.creds, timeout)
 	default:
 		return nil, fmt.Errorf("engine %q is neither MySQL nor PostgreSQL", t.Engine)
 	}

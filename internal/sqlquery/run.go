@@ -89,21 +89,30 @@ func (c *Collector) acquire(ctx context.Context) error {
 
 func (c *Collector) release() { <-c.slots }
 
-// execute runs the query in a read-only transaction on conn with the server-side
+// execute runs the query on conn as one statement when the session alone keeps it
+// from writing (dialect.single), else in a read-only transaction with the server-side
 // timeout set to what is left of ctx's deadline, and streams the rows into the metrics.
 func (c *Collector) execute(ctx context.Context, p *pool, conn *sql.Conn, qs *queryState, res *runResult) (err error) {
-	tx, err := conn.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	text, abort, single, err := p.dialect.single(ctx, conn, qs.q)
 	if err != nil {
-		return fmt.Errorf("starting a read-only transaction: %w", err)
+		return err
 	}
-	// Nothing is ever committed: the transaction only scopes the read-only mode and
-	// PostgreSQL's SET LOCAL.
-	defer func() { _ = tx.Rollback() }()
-
-	deadline, _ := ctx.Deadline()
-	abort, err := p.dialect.limit(ctx, tx, time.Until(deadline))
-	if err != nil {
-		return fmt.Errorf("setting the server-side timeout: %w", err)
+	var on interface {
+		QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	} = conn
+	if !single {
+		tx, err := conn.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+		if err != nil {
+			return fmt.Errorf("starting a read-only transaction: %w", err)
+		}
+		// Nothing is ever committed: the transaction only scopes the read-only mode and
+		// PostgreSQL's SET LOCAL.
+		defer func() { _ = tx.Rollback() }()
+		deadline, _ := ctx.Deadline()
+		if abort, err = p.dialect.limit(ctx, conn, tx, time.Until(deadline)); err != nil {
+			return fmt.Errorf("setting the server-side timeout: %w", err)
+		}
+		on, text = tx, qs.q.SQL
 	}
 	defer func() {
 		// A client-side timeout: make sure the server stops the statement too.
@@ -112,7 +121,7 @@ func (c *Collector) execute(ctx context.Context, p *pool, conn *sql.Conn, qs *qu
 		}
 	}()
 
-	rows, err := tx.QueryContext(ctx, qs.q.SQL)
+	rows, err := on.QueryContext(ctx, text)
 	if err != nil {
 		return err
 	}
@@ -122,8 +131,9 @@ func (c *Collector) execute(ctx context.Context, p *pool, conn *sql.Conn, qs *qu
 		return err
 	}
 	metrics := make([]*metricRun, len(qs.q.Metrics))
+	row := newRowAttributes(len(columns))
 	for i := range qs.q.Metrics {
-		metrics[i] = newMetricRun(&qs.q.Metrics[i], columns, qs.q.maxSeries(), qs.q.duplicates())
+		metrics[i] = newMetricRun(&qs.q.Metrics[i], columns, qs.q.maxSeries(), qs.q.duplicates(), row, qs.sizes[i])
 	}
 	float4 := float4Columns(rows)
 	values := make([]any, len(columns))
@@ -141,6 +151,7 @@ func (c *Collector) execute(ctx context.Context, p *pool, conn *sql.Conn, qs *qu
 				values[i] = float32(f)
 			}
 		}
+		row.next(values)
 		for _, m := range metrics {
 			m.add(values)
 		}
@@ -160,6 +171,7 @@ func (c *Collector) execute(ctx context.Context, p *pool, conn *sql.Conn, qs *qu
 			res.errs = append(res.errs, err)
 			continue
 		}
+		qs.sizes[i] = len(m.points)
 		m.appendTo(res.metrics, ts, &qs.starts[i])
 	}
 	return nil

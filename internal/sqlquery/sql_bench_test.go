@@ -65,7 +65,7 @@ func BenchmarkEmitRows1000(b *testing.B) {
 	ts := pcommon.NewTimestampFromTime(time.Now())
 	before := readBenchCounters()
 	for b.Loop() {
-		r := newMetricRun(&benchMetric, columns, benchRows, DuplicatesFirst)
+		r := newMetricRun(&benchMetric, columns, benchRows, DuplicatesFirst, nil, 0)
 		for _, row := range rows {
 			r.add(row)
 		}

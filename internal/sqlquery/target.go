@@ -133,6 +133,7 @@ type queryState struct {
 	running atomic.Bool
 	last    time.Time      // when it was last due (Collect's clock)
 	starts  []seriesStarts // per metric, for counters; owned by the running run
+	sizes   []int          // per metric, the series of the last run: what the next one allocates
 }
 
 // SetTargets replaces the targets. Targets whose connection settings are unchanged keep
@@ -182,7 +183,13 @@ func (c *Collector) SetTargets(targets []Target) {
 func (c *Collector) newTargetState(t Target) *targetState {
 	ts := &targetState{name: t.Name, label: telemetryTarget(&t), target: t, conn: t.connection()}
 	ts.ctx, ts.cancel = context.WithCancel(c.ctx)
-	ts.pool, ts.poolErr = openPool(&ts.target, c.poolOptions)
+	// Sessions start with the timeout of the target's first query: with the usual one
+	// timeout for all, no query ever has to change it.
+	var timeout time.Duration
+	if ts.queries = c.queriesFor(&ts.target, nil); len(ts.queries) > 0 {
+		timeout = ts.queries[0].q.timeout
+	}
+	ts.pool, ts.poolErr = openPool(&ts.target, c.poolOptions, timeout)
 	if ts.poolErr != nil {
 		ts.poolErr = fmt.Errorf("sql target %q: %w", t.Name, ts.poolErr)
 	}
@@ -200,7 +207,7 @@ func (c *Collector) queriesFor(t *Target, prev []*queryState) []*queryState {
 		if i >= 0 {
 			out = append(out, prev[i])
 		} else {
-			out = append(out, &queryState{q: q, starts: make([]seriesStarts, len(q.Metrics))})
+			out = append(out, &queryState{q: q, starts: make([]seriesStarts, len(q.Metrics)), sizes: make([]int, len(q.Metrics))})
 		}
 	}
 	return out

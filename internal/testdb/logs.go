@@ -1,7 +1,7 @@
 package testdb
 
 // LogFile is the path of the server's own log: PostgreSQL's stderr (where
-// log_min_duration_statement and auto_explain write), MariaDB's error log.
+// log_statement, log_min_duration_statement and auto_explain write), MariaDB's error log.
 // Tests read it to ship what the real server wrote.
 func (s *Server) LogFile() string { return s.path(s.flavor.logFile) }
 
