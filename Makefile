@@ -70,9 +70,22 @@ $(PKG_DIR)/otelcol-rds-$(PKG_VERSION)-1.aarch64.rpm: _build/linux_arm64/otelcol-
 	@mkdir -p $(PKG_DIR)
 	$(call NFPM,arm64) pkg --packager rpm --config packaging/nfpm.yaml --target $@
 
+## image: the container image (linux/amd64 and linux/arm64), built without a container engine by
+## tools/rdsimage (go-containerregistry): OCI layout _build/image and its tarball _build/otelcol-rds-image.tar
+IMAGE       := _build/image
+IMAGE_TAR   := _build/otelcol-rds-image.tar
+.PHONY: image
+image: $(IMAGE_TAR)
+
+$(IMAGE_TAR): $(DIST_ARCHES) packaging/config.yaml $(wildcard tools/rdsimage/*.go) tools/go.mod
+	cd tools && $(GO) run ./rdsimage -out $(CURDIR)/$(IMAGE) -tar $(CURDIR)/$(IMAGE_TAR) -version $(PKG_VERSION) \
+		-config $(CURDIR)/packaging/config.yaml $(foreach a,$(ARCHES),-bin $(a)=$(CURDIR)/_build/linux_$(a)/otelcol-rds)
+
 ## test: vet, then every test, including end-to-end tests of the built distribution
-test: dist build package
+test: dist build package image
 	$(GO) vet ./...
+	cd tools && $(GO) vet ./rdsimage/ && OTELCOL_RDS_IMAGE=$(CURDIR)/$(IMAGE) OTELCOL_RDS_IMAGE_TAR=$(CURDIR)/$(IMAGE_TAR) \
+		$(GO) test $(GOTESTFLAGS) ./rdsimage/
 	OTELCOL_RDS_BIN=$(CURDIR)/$(DIST) RDSSIM_BIN=$(CURDIR)/$(SIM) OTELCOL_RDS_DEB=$(CURDIR)/$(DEB) OTELCOL_RDS_RPM=$(CURDIR)/$(RPM) \
 		OTELCOL_RDS_DEB_ARM64=$(CURDIR)/$(DEB_ARM64) OTELCOL_RDS_RPM_ARM64=$(CURDIR)/$(RPM_ARM64) \
 		$(GO) test $(GOTESTFLAGS) ./...
