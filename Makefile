@@ -81,11 +81,12 @@ $(IMAGE_TAR): $(DIST_ARCHES) packaging/config.yaml $(wildcard tools/rdsimage/*.g
 	cd tools && $(GO) run ./rdsimage -out $(CURDIR)/$(IMAGE) -tar $(CURDIR)/$(IMAGE_TAR) -version $(PKG_VERSION) \
 		-config $(CURDIR)/packaging/config.yaml $(foreach a,$(ARCHES),-bin $(a)=$(CURDIR)/_build/linux_$(a)/otelcol-rds)
 
-## test: vet, then every test, including end-to-end tests of the built distribution
+## test: vet, then every test, including end-to-end tests of the built distribution, and the tests in tools/
+## of the image (rdsimage) and the Helm chart (helmchart), with the pinned go-containerregistry and Helm
 test: dist build package image
 	$(GO) vet ./...
-	cd tools && $(GO) vet ./rdsimage/ && OTELCOL_RDS_IMAGE=$(CURDIR)/$(IMAGE) OTELCOL_RDS_IMAGE_TAR=$(CURDIR)/$(IMAGE_TAR) \
-		$(GO) test $(GOTESTFLAGS) ./rdsimage/
+	cd tools && $(GO) vet ./rdsimage/ ./helmchart/ && OTELCOL_RDS_IMAGE=$(CURDIR)/$(IMAGE) OTELCOL_RDS_IMAGE_TAR=$(CURDIR)/$(IMAGE_TAR) \
+		OTELCOL_RDS_BIN=$(CURDIR)/$(DIST) $(GO) test $(GOTESTFLAGS) ./rdsimage/ ./helmchart/
 	OTELCOL_RDS_BIN=$(CURDIR)/$(DIST) RDSSIM_BIN=$(CURDIR)/$(SIM) OTELCOL_RDS_DEB=$(CURDIR)/$(DEB) OTELCOL_RDS_RPM=$(CURDIR)/$(RPM) \
 		OTELCOL_RDS_DEB_ARM64=$(CURDIR)/$(DEB_ARM64) OTELCOL_RDS_RPM_ARM64=$(CURDIR)/$(RPM_ARM64) \
 		$(GO) test $(GOTESTFLAGS) ./...
