@@ -6,13 +6,18 @@ import (
 	"crypto/x509"
 	"debug/elf"
 	"encoding/pem"
+	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
@@ -44,7 +49,14 @@ var machines = map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AA
 // the image's configuration with the image's environment.
 func TestImage(t *testing.T) {
 	dir := artifact(t, "OTELCOL_RDS_IMAGE")
-	idx, err := layout.ImageIndexFromPath(dir)
+	top, err := layout.ImageIndexFromPath(dir)
+	require.NoError(t, err)
+	tm, err := top.IndexManifest()
+	require.NoError(t, err)
+	require.Len(t, tm.Manifests, 1, "index.json: one multi-architecture index")
+	assert.Equal(t, types.OCIImageIndex, tm.Manifests[0].MediaType)
+	assert.Regexp(t, `^otelcol-rds:\d+\.\d+\.\d+$`, tm.Manifests[0].Annotations[RefNameAnnotation])
+	idx, err := top.ImageIndex(tm.Manifests[0].Digest)
 	require.NoError(t, err)
 	mt, err := idx.MediaType()
 	require.NoError(t, err)
@@ -109,6 +121,9 @@ func TestImage(t *testing.T) {
 			}
 
 			runImage(t, arch, root, c)
+			if arch == runtime.GOARCH {
+				t.Run("chroot", func(t *testing.T) { runChroot(t, root, c) })
+			}
 		})
 	}
 }
@@ -138,8 +153,8 @@ func TestImageTarball(t *testing.T) {
 		require.NoError(t, err, h.Name)
 		assert.True(t, bytes.Equal(want, got), "%s differs from the layout's", h.Name)
 	}
-	// oci-layout, index.json, 2 manifests, 2 configs, 1 shared base layer, 2 binary layers.
-	assert.Equal(t, 9, files)
+	// oci-layout, index.json, the index, 2 manifests, 2 configs, 1 shared base layer, 2 binary layers.
+	assert.Equal(t, 10, files)
 }
 
 // unpack applies an image's layers in order into a temporary root; it returns the root and
@@ -179,6 +194,16 @@ func unpack(t *testing.T, img v1.Image) (string, map[string]*tar.Header) {
 				require.NoError(t, w.Close())
 			default:
 				t.Errorf("unexpected entry %s (type %c)", name, h.Typeflag)
+				continue
+			}
+			// As a runtime would: the layer's mode and owner (owners need root).
+			mode := os.FileMode(h.Mode).Perm()
+			if h.Mode&0o1000 != 0 {
+				mode |= os.ModeSticky
+			}
+			require.NoError(t, os.Chmod(dst, mode))
+			if os.Geteuid() == 0 {
+				require.NoError(t, os.Lchown(dst, h.Uid, h.Gid))
 			}
 		}
 		require.NoError(t, rc.Close())
@@ -271,4 +296,94 @@ func TestDockerfileMatches(t *testing.T) {
 		assert.Contains(t, df, want)
 	}
 	assert.Len(t, Ports, 2, "EXPOSE above lists every port")
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// runChroot runs the unpacked image as a container runtime would, short of namespaces (no
+// container runtime works here: see the README): chrooted into the image's root as the image's
+// user, with its entrypoint, command and environment and /proc mounted. Only the listen
+// addresses move to free local ports and AWS to a closed local port. The collector must answer
+// its health check and the receiver's state must appear in the state directory, as the user's.
+func runChroot(t *testing.T, root string, c v1.Config) {
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("running the image with chroot needs root")
+		}
+		t.Skip("running the image with chroot needs root")
+	}
+	proc := filepath.Join(root, "proc")
+	require.NoError(t, os.MkdirAll(proc, 0o555))
+	require.NoError(t, syscall.Mount("proc", proc, "proc", 0, ""), "mount proc")
+	t.Cleanup(func() { assert.NoError(t, syscall.Unmount(proc, syscall.MNT_DETACH)) })
+
+	health := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	env := append(append([]string{}, c.Env...),
+		"OTELCOL_RDS_HEALTH_ENDPOINT="+health,
+		fmt.Sprintf("OTELCOL_RDS_PROMETHEUS_ENDPOINT=127.0.0.1:%d", freePort(t)),
+		fmt.Sprintf("OTELCOL_RDS_TELEMETRY_PORT=%d", freePort(t)),
+		"AWS_REGION=eu-west-1", "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
+		fmt.Sprintf("AWS_ENDPOINT_URL=http://127.0.0.1:%d", freePort(t)),
+		"AWS_EC2_METADATA_DISABLED=true",
+	)
+	args := append([]string{"--userspec=" + c.User, root}, append(c.Entrypoint, c.Cmd...)...)
+	cmd := exec.Command("chroot", args...)
+	cmd.Env, cmd.Dir = env, root
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	require.NoError(t, cmd.Start())
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	stopped := false
+	t.Cleanup(func() {
+		if !stopped {
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		if t.Failed() {
+			t.Logf("otelcol-rds output:\n%s", out.String())
+		}
+	})
+
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get("http://" + health + "/")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		select {
+		case err := <-exited:
+			stopped = true
+			t.Fatalf("otelcol-rds exited: %v", err)
+		case <-time.After(200 * time.Millisecond):
+		}
+		require.True(t, time.Now().Before(deadline), "no health check answer")
+	}
+
+	entries, err := os.ReadDir(filepath.Join(root, StateDir))
+	require.NoError(t, err)
+	require.NotEmpty(t, entries, "file_storage wrote no state in %s", StateDir)
+	for _, e := range entries {
+		fi, err := e.Info()
+		require.NoError(t, err)
+		assert.EqualValues(t, UID, fi.Sys().(*syscall.Stat_t).Uid, "%s is the image user's", e.Name())
+	}
+
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case err := <-exited:
+		stopped = true
+		assert.NoError(t, err, "exit status after SIGTERM")
+	case <-time.After(30 * time.Second):
+		t.Fatal("otelcol-rds did not stop on SIGTERM")
+	}
 }

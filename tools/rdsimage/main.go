@@ -1,7 +1,8 @@
 // Command rdsimage assembles the otelcol-rds container image without a container engine
 // (go-containerregistry): an OCI image index with one image per Linux architecture, each of a
 // base layer (CA certificates, the non-root user, the default configuration, the state
-// directory) and a layer with that architecture's static binary. It writes an OCI layout
+// directory) and a layer with that architecture's static binary. index.json names the index
+// otelcol-rds:<version>. It writes an OCI layout
 // directory and the same layout as a tarball (`docker load`, `podman load`, skopeo's oci-archive).
 //
 //	rdsimage -out _build/image -tar _build/otelcol-rds-image.tar -version 0.1.0 \
@@ -36,6 +37,9 @@ const (
 	StateDir   = "/var/lib/otelcol-rds"
 	UID        = 10001
 )
+
+// RefNameAnnotation names an image in an OCI layout's index.json.
+const RefNameAnnotation = "org.opencontainers.image.ref.name"
 
 // Ports the default configuration listens on in the image: the Prometheus endpoint and the
 // health check.
@@ -96,10 +100,16 @@ func build(out, tarPath, version, configPath, caPath string, bins map[string]str
 			Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: arch}},
 		})
 	}
+	// The layout's index.json names the multi-architecture index by its version, as
+	// `docker buildx --output type=oci` does: `podman load` and `docker load` take the name.
+	top := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex), mutate.IndexAddendum{
+		Add:        idx,
+		Descriptor: v1.Descriptor{Annotations: map[string]string{RefNameAnnotation: "otelcol-rds:" + version}},
+	})
 	if err := os.RemoveAll(out); err != nil {
 		return err
 	}
-	if _, err := layout.Write(out, idx); err != nil {
+	if _, err := layout.Write(out, top); err != nil {
 		return fmt.Errorf("writing the OCI layout %s: %w", out, err)
 	}
 	if tarPath != "" {
