@@ -1,10 +1,7 @@
 package packaging
 
 import (
-	"archive/tar"
-	"compress/gzip"
 	"debug/elf"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -90,7 +87,8 @@ func checkBinary(t *testing.T, a arch, root string) {
 	assert.NoError(t, err, "validate: %s", b)
 }
 
-// extractRPM unpacks an .rpm's files into a temporary directory with rpm2archive (package rpm).
+// extractRPM unpacks an .rpm's files into a temporary directory with rpm2archive (package rpm)
+// and tar.
 func extractRPM(t *testing.T, pkg string) string {
 	t.Helper()
 	work := t.TempDir()
@@ -103,31 +101,8 @@ func extractRPM(t *testing.T, pkg string) string {
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "rpm2archive: %s", out)
 
-	tgz, err := os.Open(cp + ".tgz")
-	require.NoError(t, err)
-	defer tgz.Close()
-	gz, err := gzip.NewReader(tgz)
-	require.NoError(t, err)
 	root := filepath.Join(work, "root")
-	tr := tar.NewReader(gz)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		require.NoError(t, err)
-		dst := filepath.Join(root, filepath.Clean("/"+h.Name))
-		switch h.Typeflag {
-		case tar.TypeDir:
-			require.NoError(t, os.MkdirAll(dst, 0o755))
-		case tar.TypeReg:
-			require.NoError(t, os.MkdirAll(filepath.Dir(dst), 0o755))
-			w, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o700)
-			require.NoError(t, err)
-			_, err = io.Copy(w, tr)
-			require.NoError(t, err)
-			require.NoError(t, w.Close())
-		}
-	}
+	require.NoError(t, os.Mkdir(root, 0o755))
+	run(t, minimalEnv(), tool(t, "tar"), "-xzf", cp+".tgz", "-C", root, "--no-same-owner")
 	return root
 }
