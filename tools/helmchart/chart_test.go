@@ -318,3 +318,15 @@ func TestPrometheusScrapeConfig(t *testing.T) {
 func sanitize(s string) string {
 	return regexp.MustCompile(`[^a-zA-Z0-9_]`).ReplaceAllString(s, "_")
 }
+
+// TestChartVersion: the chart's appVersion, its default image tag, is the distribution's
+// version (builder-config.yaml), the tag `make image` gives the image.
+func TestChartVersion(t *testing.T) {
+	chrt, err := loader.Load(chartDir)
+	require.NoError(t, err)
+	b, err := os.ReadFile("../../builder-config.yaml")
+	require.NoError(t, err)
+	m := regexp.MustCompile(`(?m)^dist:\n(?:  .*\n)*?  version: *(\S+)`).FindSubmatch(b)
+	require.NotNil(t, m, "no dist version in builder-config.yaml")
+	assert.Equal(t, string(m[1]), chrt.Metadata.AppVersion)
+}
