@@ -21,37 +21,74 @@ build:
 	$(GO) build ./...
 	$(GO) build -o $(SIM) ./cmd/rdssim
 
-## dist: build the otelcol-rds collector distribution with ocb (output _build/otelcol-rds)
-dist: $(DIST)
+# Linux architectures of `make dist`, `make package` and `make image`; _build/linux_<arch>/otelcol-rds each.
+HOST_ARCH   := $(shell $(GO) env GOARCH)
+ARCHES      := amd64 arm64
+DIST_ARCHES := $(foreach a,$(ARCHES),_build/linux_$(a)/otelcol-rds)
+
+## dist: build the otelcol-rds collector distribution with ocb (output _build/otelcol-rds, this machine's
+## architecture), and a static binary per Linux architecture in _build/linux_<arch>/otelcol-rds
+dist: $(DIST) $(DIST_ARCHES)
 
 $(DIST): builder-config.yaml go.mod go.sum $(shell find . -name '*.go' -not -path './_build/*' -not -path './tools/*') metadata.yaml
 	$(TOOLS) builder --config=builder-config.yaml
 
+# The sources ocb wrote into _build, compiled as ocb does (static, stripped) for another GOARCH;
+# this machine's architecture is ocb's binary itself.
+_build/linux_%/otelcol-rds: $(DIST)
+	@mkdir -p $(@D)
+	if [ "$*" = "$(HOST_ARCH)" ]; then cp $(DIST) $@; else \
+		cd _build && CGO_ENABLED=0 GOOS=linux GOARCH=$* $(GO) build -trimpath -ldflags='-s -w' -o linux_$*/otelcol-rds .; fi
+
 # Package version: builder-config.yaml's dist version; architecture: Go's (nfpm names it per format).
 PKG_VERSION := $(shell sed -n '/^dist:/,/^[^ ]/s/^  version: *//p' builder-config.yaml)
-PKG_ARCH    := $(shell $(GO) env GOARCH)
+PKG_ARCH    := $(HOST_ARCH)
 PKG_DIR     := _build/packages
-DEB         := $(PKG_DIR)/otelcol-rds_$(PKG_VERSION)_$(PKG_ARCH).deb
-RPM         := $(PKG_DIR)/otelcol-rds-$(PKG_VERSION)-1.$(subst arm64,aarch64,$(subst amd64,x86_64,$(PKG_ARCH))).rpm
-NFPM        := VERSION=$(PKG_VERSION) GOARCH=$(PKG_ARCH) $(TOOLS) nfpm
-PKG_INPUTS  := $(DIST) README.md documentation.md $(wildcard packaging/nfpm.yaml packaging/config.yaml packaging/otelcol-rds.* packaging/scripts/*.sh)
+deb         = $(PKG_DIR)/otelcol-rds_$(PKG_VERSION)_$(1).deb
+rpm         = $(PKG_DIR)/otelcol-rds-$(PKG_VERSION)-1.$(subst arm64,aarch64,$(subst amd64,x86_64,$(1))).rpm
+DEB         := $(call deb,$(PKG_ARCH))
+RPM         := $(call rpm,$(PKG_ARCH))
+DEB_ARM64   := $(call deb,arm64)
+RPM_ARM64   := $(call rpm,arm64)
+NFPM        = VERSION=$(PKG_VERSION) ARCH=$(1) $(TOOLS) nfpm
+PKG_INPUTS  := README.md documentation.md $(wildcard packaging/nfpm.yaml packaging/config.yaml packaging/otelcol-rds.* packaging/scripts/*.sh)
 
-## package: build the .deb and .rpm of otelcol-rds with nfpm (binary, config, systemd unit; output _build/packages)
+## package: build the .deb and .rpm of otelcol-rds for each of ARCHES with nfpm (binary, config, systemd
+## unit; output _build/packages)
 .PHONY: package
-package: $(DEB) $(RPM)
+package: $(foreach a,$(ARCHES),$(call deb,$(a)) $(call rpm,$(a)))
 
-$(DEB): $(PKG_INPUTS)
+$(PKG_DIR)/otelcol-rds_$(PKG_VERSION)_%.deb: _build/linux_%/otelcol-rds $(PKG_INPUTS)
 	@mkdir -p $(PKG_DIR)
-	$(NFPM) pkg --packager deb --config packaging/nfpm.yaml --target $@
+	$(call NFPM,$*) pkg --packager deb --config packaging/nfpm.yaml --target $@
 
-$(RPM): $(PKG_INPUTS)
+$(PKG_DIR)/otelcol-rds-$(PKG_VERSION)-1.x86_64.rpm: _build/linux_amd64/otelcol-rds $(PKG_INPUTS)
 	@mkdir -p $(PKG_DIR)
-	$(NFPM) pkg --packager rpm --config packaging/nfpm.yaml --target $@
+	$(call NFPM,amd64) pkg --packager rpm --config packaging/nfpm.yaml --target $@
 
-## test: vet, then every test, including end-to-end tests of the built distribution
-test: dist build package
+$(PKG_DIR)/otelcol-rds-$(PKG_VERSION)-1.aarch64.rpm: _build/linux_arm64/otelcol-rds $(PKG_INPUTS)
+	@mkdir -p $(PKG_DIR)
+	$(call NFPM,arm64) pkg --packager rpm --config packaging/nfpm.yaml --target $@
+
+## image: the container image (linux/amd64 and linux/arm64), built without a container engine by
+## tools/rdsimage (go-containerregistry): OCI layout _build/image and its tarball _build/otelcol-rds-image.tar
+IMAGE       := _build/image
+IMAGE_TAR   := _build/otelcol-rds-image.tar
+.PHONY: image
+image: $(IMAGE_TAR)
+
+$(IMAGE_TAR): $(DIST_ARCHES) packaging/config.yaml $(wildcard tools/rdsimage/*.go) tools/go.mod
+	cd tools && $(GO) run ./rdsimage -out $(CURDIR)/$(IMAGE) -tar $(CURDIR)/$(IMAGE_TAR) -version $(PKG_VERSION) \
+		-config $(CURDIR)/packaging/config.yaml $(foreach a,$(ARCHES),-bin $(a)=$(CURDIR)/_build/linux_$(a)/otelcol-rds)
+
+## test: vet, then every test, including end-to-end tests of the built distribution, and the tests in tools/
+## of the image (rdsimage) and the Helm chart (helmchart), with the pinned go-containerregistry and Helm
+test: dist build package image
 	$(GO) vet ./...
+	cd tools && $(GO) vet ./rdsimage/ ./helmchart/ && OTELCOL_RDS_IMAGE=$(CURDIR)/$(IMAGE) OTELCOL_RDS_IMAGE_TAR=$(CURDIR)/$(IMAGE_TAR) \
+		OTELCOL_RDS_BIN=$(CURDIR)/$(DIST) $(GO) test $(GOTESTFLAGS) ./rdsimage/ ./helmchart/
 	OTELCOL_RDS_BIN=$(CURDIR)/$(DIST) RDSSIM_BIN=$(CURDIR)/$(SIM) OTELCOL_RDS_DEB=$(CURDIR)/$(DEB) OTELCOL_RDS_RPM=$(CURDIR)/$(RPM) \
+		OTELCOL_RDS_DEB_ARM64=$(CURDIR)/$(DEB_ARM64) OTELCOL_RDS_RPM_ARM64=$(CURDIR)/$(RPM_ARM64) \
 		$(GO) test $(GOTESTFLAGS) ./...
 
 ## demo: run the simulator with a small fleet and otelcol-rds exporting to Prometheus on 127.0.0.1
