@@ -37,6 +37,9 @@ func Describe(ctx context.Context, api API, f *Filter, now time.Time) (Fleet, er
 				return Fleet{}, fmt.Errorf("DescribeDBClusters: %w", err)
 			}
 			for i := range page.DBClusters {
+				if OtherService(aws.ToString(page.DBClusters[i].Engine)) {
+					continue
+				}
 				clusters = append(clusters, clusterFrom(&page.DBClusters[i]))
 			}
 		}
@@ -56,6 +59,9 @@ func Describe(ctx context.Context, api API, f *Filter, now time.Time) (Fleet, er
 			return Fleet{}, fmt.Errorf("DescribeDBInstances: %w", err)
 		}
 		for i := range page.DBInstances {
+			if OtherService(aws.ToString(page.DBInstances[i].Engine)) {
+				continue
+			}
 			in := instanceFrom(&page.DBInstances[i], writers)
 			if f.Match(in) {
 				instances = append(instances, in)

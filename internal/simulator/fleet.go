@@ -156,8 +156,8 @@ func (f Fleet) Validate() error {
 			errs = append(errs, fmt.Errorf("cluster %q: empty, non-lowercase or duplicate identifier", c.Identifier))
 		}
 		clusters[c.Identifier] = true
-		if !IsAurora(c.Engine) {
-			errs = append(errs, fmt.Errorf("cluster %q: engine %q is not an Aurora engine", c.Identifier, c.Engine))
+		if !clustered(c.Engine) {
+			errs = append(errs, fmt.Errorf("cluster %q: engine %q is not an Aurora, Neptune or DocumentDB engine", c.Identifier, c.Engine))
 		}
 		errs = append(errs, checkLogExports("cluster", c.Identifier, c.Engine, c.LogExports)...)
 		writers := 0
@@ -184,8 +184,8 @@ func (f Fleet) Validate() error {
 		if in.ClusterIdentifier != "" && !clusters[in.ClusterIdentifier] {
 			errs = append(errs, fmt.Errorf("instance %q: cluster %q does not exist", in.Identifier, in.ClusterIdentifier))
 		}
-		if IsAurora(in.Engine) && in.ClusterIdentifier == "" && !memberOfAny(f.Clusters, in.Identifier) {
-			errs = append(errs, fmt.Errorf("instance %q: Aurora instance without a cluster", in.Identifier))
+		if clustered(in.Engine) && in.ClusterIdentifier == "" && !memberOfAny(f.Clusters, in.Identifier) {
+			errs = append(errs, fmt.Errorf("instance %q: %s instance without a cluster", in.Identifier, in.Engine))
 		}
 	}
 	return errors.Join(errs...)
@@ -222,7 +222,8 @@ func checkLogExports(kind, id, engine string, exports []string) []error {
 
 func knownEngine(e string) bool {
 	switch e {
-	case EngineMySQL, EngineMariaDB, EnginePostgres, EngineAuroraMySQL, EngineAuroraPostgreSQL:
+	case EngineMySQL, EngineMariaDB, EnginePostgres, EngineAuroraMySQL, EngineAuroraPostgreSQL,
+		EngineNeptune, EngineDocDB:
 		return true
 	}
 	return false
@@ -277,7 +278,7 @@ func (f Fleet) normalized(region, account string) Fleet {
 }
 
 func fillInstance(in *Instance, region, account string) {
-	aurora := IsAurora(in.Engine)
+	aurora := clustered(in.Engine) // cluster volume storage
 	if in.EngineVersion == "" {
 		in.EngineVersion = defaultEngineVersion(in.Engine)
 	}
@@ -364,13 +365,22 @@ func defaultEngineVersion(engine string) string {
 		return "8.0.mysql_aurora.3.07.1"
 	case EngineAuroraPostgreSQL:
 		return "16.4"
+	case EngineNeptune:
+		return "1.3.2.1"
+	case EngineDocDB:
+		return "5.0.0"
 	}
 	return ""
 }
 
 func defaultPort(engine string) int32 {
-	if engine == EnginePostgres || engine == EngineAuroraPostgreSQL {
+	switch engine {
+	case EnginePostgres, EngineAuroraPostgreSQL:
 		return 5432
+	case EngineNeptune:
+		return 8182
+	case EngineDocDB:
+		return 27017
 	}
 	return 3306
 }

@@ -256,11 +256,17 @@ func buildCatalog(f Fleet) *catalog {
 				writers[m.InstanceIdentifier] = true
 			}
 		}
+		if IsOtherService(c.Engine) {
+			continue // published in AWS/Neptune or AWS/DocDB
+		}
 		z := sizing{minACU: c.MinCapacity, maxACU: c.MaxCapacity}
 		cat.add(DimCluster, c.Identifier, clusterMetrics(c), z, c.CreateTime)
 	}
 	for i := range f.Instances {
 		in := &f.Instances[i]
+		if IsOtherService(in.Engine) {
+			continue
+		}
 		c := clusters[in.ClusterIdentifier]
 		created := in.CreateTime
 		if c != nil && created.IsZero() {
