@@ -24,6 +24,8 @@ const (
 type Fleet struct {
 	Instances []Instance `yaml:"instances" json:"instances"`
 	Clusters  []Cluster  `yaml:"clusters" json:"clusters"`
+	// Events is the fleet's scripted RDS event history (DescribeEvents).
+	Events []Event `yaml:"events,omitempty" json:"events,omitempty"`
 }
 
 // Instance is one DB instance as DescribeDBInstances reports it.
@@ -188,6 +190,7 @@ func (f Fleet) Validate() error {
 			errs = append(errs, fmt.Errorf("instance %q: %s instance without a cluster", in.Identifier, in.Engine))
 		}
 	}
+	errs = append(errs, f.validateEvents()...)
 	return errors.Join(errs...)
 }
 
@@ -389,6 +392,7 @@ func (f Fleet) clone() Fleet {
 	out := Fleet{
 		Instances: make([]Instance, len(f.Instances)),
 		Clusters:  make([]Cluster, len(f.Clusters)),
+		Events:    slices.Clone(f.Events),
 	}
 	for i, in := range f.Instances {
 		in.Tags = cloneTags(in.Tags)

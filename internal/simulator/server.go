@@ -64,6 +64,7 @@ type fleetState struct {
 	replicas  map[string][]any // source identifier -> its read replicas
 	cat       *catalog
 	logs      *logCatalog
+	events    []Event // oldest first
 }
 
 // New returns a Server for cfg.
@@ -121,6 +122,7 @@ func (s *Server) SetFleet(f Fleet) {
 		st.clusters[st.fleet.Clusters[i].Identifier] = &st.fleet.Clusters[i]
 	}
 	st.cat = buildCatalog(st.fleet)
+	st.events = sortedEvents(st.fleet.Events)
 	st.logs = buildLogCatalog(st.fleet, s.created, s.cfg.LateLogStreams)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -278,6 +280,7 @@ var handlers = map[string]map[string]handler{
 		"DescribeDBInstances": (*Server).describeDBInstances,
 		"DescribeDBClusters":  (*Server).describeDBClusters,
 		"ListTagsForResource": (*Server).listTagsForResource,
+		"DescribeEvents":      (*Server).describeEvents,
 	},
 	"cloudwatch": {
 		"GetMetricData":       (*Server).getMetricData,
