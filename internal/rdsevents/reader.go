@@ -52,7 +52,7 @@ func (e *Event) key() uint64 {
 // Cursor is what has been delivered: every event before Since's read started, and the keys
 // of the events of the last Overlap before the newest one (Seen, with their times).
 type Cursor struct {
-	Since time.Time         // where the next read starts, before the overlap; zero: never read
+	Since time.Time // where the next read starts, before the overlap; zero: never read
 	Seen  map[uint64]time.Time
 }
 
