@@ -117,6 +117,8 @@ type LogsConfig struct {
 	RequestsPerSecond float64 `mapstructure:"requests_per_second"`
 	// MaxConcurrentRequests bounds the FilterLogEvents calls in flight.
 	MaxConcurrentRequests int `mapstructure:"max_concurrent_requests"`
+	// Events reads RDS events (DescribeEvents) as log records; see events.go.
+	Events EventsConfig `mapstructure:"events"`
 }
 
 var (
@@ -318,6 +320,7 @@ func (l LogsConfig) validate() error {
 	if l.MaxConcurrentRequests < 1 || l.MaxConcurrentRequests > 100 {
 		add("logs.max_concurrent_requests: %d must be between 1 and 100", l.MaxConcurrentRequests)
 	}
+	errs = append(errs, l.Events.validate())
 	return errors.Join(errs...)
 }
 

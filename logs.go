@@ -35,6 +35,7 @@ type logsScraper struct {
 	tb       *metadata.TelemetryBuilder
 	regions  []*logsRegion
 	now      func() time.Time
+	events   *eventsStore // the RDS events cursors' storage; nil without one
 }
 
 type logsRegion struct {
@@ -42,6 +43,7 @@ type logsRegion struct {
 	fleet           *fleetView
 	reader          *rdslogs.Reader
 	resourceBuilder resourceBuilder
+	events          *eventsRegion // nil unless logs.events.enabled
 
 	// Rebuilt on every discovery refresh.
 	groups    []rdslogs.Group
@@ -59,7 +61,7 @@ func newLogsScraper(cfg *Config, settings receiver.Settings) *logsScraper {
 }
 
 // start builds the clients of every region. It makes no network call.
-func (s *logsScraper) start(ctx context.Context, _ component.Host) error {
+func (s *logsScraper) start(ctx context.Context, host component.Host) error {
 	tb, err := metadata.NewTelemetryBuilder(s.settings.TelemetrySettings)
 	if err != nil {
 		return err
@@ -86,15 +88,20 @@ func (s *logsScraper) start(ctx context.Context, _ component.Host) error {
 			resourceBuilder: resourceBuilder{region: clients.Region, resourceTags: s.cfg.ResourceTags, newRB: newRB},
 		})
 	}
-	return nil
+	return s.startEvents(ctx, host, all)
 }
 
-func (s *logsScraper) shutdown(context.Context) error {
+func (s *logsScraper) shutdown(ctx context.Context) error {
 	for _, r := range s.regions {
 		r.fleet.close()
 	}
 	if s.tb != nil {
 		s.tb.Shutdown()
+	}
+	if s.events != nil {
+		err := s.events.client.Close(ctx)
+		s.events = nil
+		return err
 	}
 	return nil
 }
@@ -124,6 +131,7 @@ func (s *logsScraper) scrape(ctx context.Context) (plog.Logs, error) {
 			}
 			s.append(ld, byResource, r, res)
 		}
+		s.readEvents(ctx, ld, r, now, &errs)
 	}
 	return ld, errs.Combine()
 }
