@@ -192,3 +192,45 @@ func TestEventsOnceAcrossRestarts(t *testing.T) {
 	run(t0.Add(15*time.Minute), false)
 	expectEvents(t, h.harness, got, t0.Add(-30*time.Minute), "")
 }
+
+// TestEventCounterMetric: aws.rds.events counts, per instance or cluster and category, the
+// events from the receiver's start on, equal to the simulator's history.
+func TestEventCounterMetric(t *testing.T) {
+	h := newHarness(t, eventFleet(t), func(c *Config) { c.Metrics.AwsRdsEvents.Enabled = true })
+	var last map[string]int64
+	for h.clock.now.Before(t0.Add(15 * time.Minute)) {
+		md, err := h.scrape(t)
+		require.NoError(t, err)
+		last = map[string]int64{}
+		rms := md.ResourceMetrics()
+		for i := 0; i < rms.Len(); i++ {
+			attrs := rms.At(i).Resource().Attributes()
+			id, ok := attrs.Get("aws.rds.db_instance.identifier")
+			if !ok {
+				id, _ = attrs.Get("aws.rds.db_cluster.identifier")
+			}
+			ms := rms.At(i).ScopeMetrics().At(0).Metrics()
+			for j := 0; j < ms.Len(); j++ {
+				if ms.At(j).Name() != "aws.rds.events" {
+					continue
+				}
+				dps := ms.At(j).Sum().DataPoints()
+				for k := 0; k < dps.Len(); k++ {
+					cat, _ := dps.At(k).Attributes().Get("category")
+					last[id.Str()+"/"+cat.Str()] = dps.At(k).IntValue()
+				}
+			}
+		}
+		h.clock.Advance(time.Minute)
+	}
+	want := map[string]int64{}
+	for _, e := range h.sim.Fleet().Events {
+		if (e.SourceType == "db-instance" || e.SourceType == "db-cluster") && !e.Time.Before(t0) && !e.Time.After(t0.Add(14*time.Minute)) {
+			for _, c := range e.Categories {
+				want[e.SourceIdentifier+"/"+c]++
+			}
+		}
+	}
+	assert.Equal(t, map[string]int64{"maria-t3/maintenance": 2, "mysql-a-replica/low storage": 2, "aurora-a/failover": 2}, want)
+	assert.Equal(t, want, last)
+}

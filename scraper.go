@@ -63,6 +63,8 @@ type region struct {
 		end   time.Time
 	}
 	read bool // CloudWatch was read in the scrape in flight
+	// events counts RDS events for aws.rds.events; nil when the metric is off.
+	events *eventCounter
 }
 
 func newScraper(cfg *Config, settings receiver.Settings, now func() time.Time) *rdsScraper {
@@ -117,6 +119,7 @@ func (s *rdsScraper) start(ctx context.Context, host component.Host) error {
 			}),
 			rules:   window.Rules{Period: cw.Period, Delay: cw.Delay, Overlap: cw.Overlap, MaxLookback: cw.MaxLookback},
 			planner: &queryPlanner{resourceBuilder: resourceBuilder{region: clients.Region, resourceTags: s.cfg.ResourceTags, newRB: s.mb.NewResourceBuilder}, sel: sel},
+			events:  newEventCounter(s.cfg, clients),
 		}
 		if s.state != nil {
 			r.win, r.restored = s.state.load(ctx, r.name, s.logger)
@@ -171,6 +174,9 @@ func (s *rdsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 		default: // the governor stretched the interval: inventory only, CloudWatch next time
 			s.newRecorder(r, window.Cycle{}, 0, pcommon.NewTimestampFromTime(now)).finish()
 		}
+	}
+	for _, r := range s.regions {
+		s.recordEvents(ctx, r, now, &errs)
 	}
 	md := s.mb.Emit()
 	s.appendSQL(md, <-sqlDone, &errs)

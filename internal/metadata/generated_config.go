@@ -1089,6 +1089,54 @@ func (ms *AwsRdsEbsIoBalanceMetricConfig) Unmarshal(parser *confmap.Conf) error 
 	return nil
 }
 
+// AwsRdsEventsMetricAttributeKey specifies the key of an attribute for the aws.rds.events metric.
+type AwsRdsEventsMetricAttributeKey string
+
+const (
+	AwsRdsEventsMetricAttributeKeyEventCategory AwsRdsEventsMetricAttributeKey = "category"
+)
+
+// AwsRdsEventsMetricConfig provides config for the aws.rds.events metric.
+type AwsRdsEventsMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                           `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsRdsEventsMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsRdsEventsMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsRdsEventsMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsRdsEventsMetricAttributeKeyEventCategory:
+		default:
+			return fmt.Errorf("metric aws.rds.events doesn't have an attribute %v, valid attributes: [category]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
 // AwsRdsInstanceBackupRetentionPeriodMetricConfig provides config for the aws.rds.instance.backup.retention_period metric.
 type AwsRdsInstanceBackupRetentionPeriodMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
@@ -1833,6 +1881,7 @@ type MetricsConfig struct {
 	AwsRdsDiskQueueDepth                              AwsRdsDiskQueueDepthMetricConfig                              `mapstructure:"aws.rds.disk.queue_depth"`
 	AwsRdsEbsByteBalance                              AwsRdsEbsByteBalanceMetricConfig                              `mapstructure:"aws.rds.ebs.byte_balance"`
 	AwsRdsEbsIoBalance                                AwsRdsEbsIoBalanceMetricConfig                                `mapstructure:"aws.rds.ebs.io_balance"`
+	AwsRdsEvents                                      AwsRdsEventsMetricConfig                                      `mapstructure:"aws.rds.events"`
 	AwsRdsInstanceBackupRetentionPeriod               AwsRdsInstanceBackupRetentionPeriodMetricConfig               `mapstructure:"aws.rds.instance.backup.retention_period"`
 	AwsRdsInstanceEnhancedMonitoringInterval          AwsRdsInstanceEnhancedMonitoringIntervalMetricConfig          `mapstructure:"aws.rds.instance.enhanced_monitoring.interval"`
 	AwsRdsInstanceMultiAz                             AwsRdsInstanceMultiAzMetricConfig                             `mapstructure:"aws.rds.instance.multi_az"`
@@ -2031,6 +2080,11 @@ func DefaultMetricsConfig() MetricsConfig {
 		},
 		AwsRdsEbsIoBalance: AwsRdsEbsIoBalanceMetricConfig{
 			Enabled: false,
+		},
+		AwsRdsEvents: AwsRdsEventsMetricConfig{
+			Enabled:             false,
+			AggregationStrategy: AggregationStrategySum,
+			EnabledAttributes:   []AwsRdsEventsMetricAttributeKey{AwsRdsEventsMetricAttributeKeyEventCategory},
 		},
 		AwsRdsInstanceBackupRetentionPeriod: AwsRdsInstanceBackupRetentionPeriodMetricConfig{
 			Enabled: true,

@@ -220,6 +220,10 @@ var MetricsInfo = metricsInfo{
 	AwsRdsEbsIoBalance: metricInfo{
 		Name: "aws.rds.ebs.io_balance",
 	},
+	AwsRdsEvents: metricInfo{
+		Name:       "aws.rds.events",
+		Attributes: []string{"event_category"},
+	},
 	AwsRdsInstanceBackupRetentionPeriod: metricInfo{
 		Name: "aws.rds.instance.backup.retention_period",
 	},
@@ -377,6 +381,7 @@ type metricsInfo struct {
 	AwsRdsDiskQueueDepth                              metricInfo
 	AwsRdsEbsByteBalance                              metricInfo
 	AwsRdsEbsIoBalance                                metricInfo
+	AwsRdsEvents                                      metricInfo
 	AwsRdsInstanceBackupRetentionPeriod               metricInfo
 	AwsRdsInstanceEnhancedMonitoringInterval          metricInfo
 	AwsRdsInstanceMultiAz                             metricInfo
@@ -3117,6 +3122,97 @@ func newMetricAwsRdsEbsIoBalance(cfg AwsRdsEbsIoBalanceMetricConfig) metricAwsRd
 	return m
 }
 
+type metricAwsRdsEvents struct {
+	data          pmetric.Metric           // data buffer for generated metric.
+	config        AwsRdsEventsMetricConfig // metric config provided by user.
+	capacity      int                      // max observed number of data points added to the metric.
+	aggDataPoints []int64                  // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.events metric with initial data.
+func (m *metricAwsRdsEvents) init() {
+	m.data.SetName("aws.rds.events")
+	m.data.SetDescription("RDS events (DescribeEvents) of the instance or cluster since the receiver started, by category; an event of several categories counts in each. Read with one DescribeEvents call per region and scrape; for alerting on failovers and restarts (see README, RDS events).")
+	m.data.SetUnit("{event}")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsEvents) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, eventCategoryAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsEventsMetricAttributeKeyEventCategory) {
+		dp.Attributes().PutStr("category", eventCategoryAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Sum().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetIntValue(dpi.IntValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.IntValue() > val {
+					dpi.SetIntValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.IntValue() < val {
+					dpi.SetIntValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetIntValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsEvents) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsEvents) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Sum().DataPoints().At(i).SetIntValue(m.data.Sum().DataPoints().At(i).IntValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsEvents(cfg AwsRdsEventsMetricConfig) metricAwsRdsEvents {
+	m := metricAwsRdsEvents{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
 type metricAwsRdsInstanceBackupRetentionPeriod struct {
 	data     pmetric.Metric                                  // data buffer for generated metric.
 	config   AwsRdsInstanceBackupRetentionPeriodMetricConfig // metric config provided by user.
@@ -4870,6 +4966,7 @@ type MetricsBuilder struct {
 	metricAwsRdsDiskQueueDepth                              metricAwsRdsDiskQueueDepth
 	metricAwsRdsEbsByteBalance                              metricAwsRdsEbsByteBalance
 	metricAwsRdsEbsIoBalance                                metricAwsRdsEbsIoBalance
+	metricAwsRdsEvents                                      metricAwsRdsEvents
 	metricAwsRdsInstanceBackupRetentionPeriod               metricAwsRdsInstanceBackupRetentionPeriod
 	metricAwsRdsInstanceEnhancedMonitoringInterval          metricAwsRdsInstanceEnhancedMonitoringInterval
 	metricAwsRdsInstanceMultiAz                             metricAwsRdsInstanceMultiAz
@@ -4982,6 +5079,7 @@ func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, opt
 		metricAwsRdsDiskQueueDepth:                              newMetricAwsRdsDiskQueueDepth(mbc.Metrics.AwsRdsDiskQueueDepth),
 		metricAwsRdsEbsByteBalance:                              newMetricAwsRdsEbsByteBalance(mbc.Metrics.AwsRdsEbsByteBalance),
 		metricAwsRdsEbsIoBalance:                                newMetricAwsRdsEbsIoBalance(mbc.Metrics.AwsRdsEbsIoBalance),
+		metricAwsRdsEvents:                                      newMetricAwsRdsEvents(mbc.Metrics.AwsRdsEvents),
 		metricAwsRdsInstanceBackupRetentionPeriod:               newMetricAwsRdsInstanceBackupRetentionPeriod(mbc.Metrics.AwsRdsInstanceBackupRetentionPeriod),
 		metricAwsRdsInstanceEnhancedMonitoringInterval:          newMetricAwsRdsInstanceEnhancedMonitoringInterval(mbc.Metrics.AwsRdsInstanceEnhancedMonitoringInterval),
 		metricAwsRdsInstanceMultiAz:                             newMetricAwsRdsInstanceMultiAz(mbc.Metrics.AwsRdsInstanceMultiAz),
@@ -5249,6 +5347,7 @@ func (mb *MetricsBuilder) EmitForResource(options ...ResourceMetricsOption) {
 	mb.metricAwsRdsDiskQueueDepth.emit(ils.Metrics())
 	mb.metricAwsRdsEbsByteBalance.emit(ils.Metrics())
 	mb.metricAwsRdsEbsIoBalance.emit(ils.Metrics())
+	mb.metricAwsRdsEvents.emit(ils.Metrics())
 	mb.metricAwsRdsInstanceBackupRetentionPeriod.emit(ils.Metrics())
 	mb.metricAwsRdsInstanceEnhancedMonitoringInterval.emit(ils.Metrics())
 	mb.metricAwsRdsInstanceMultiAz.emit(ils.Metrics())
@@ -5581,6 +5680,11 @@ func (mb *MetricsBuilder) RecordAwsRdsEbsByteBalanceDataPoint(ts pcommon.Timesta
 // RecordAwsRdsEbsIoBalanceDataPoint adds a data point to aws.rds.ebs.io_balance metric.
 func (mb *MetricsBuilder) RecordAwsRdsEbsIoBalanceDataPoint(ts pcommon.Timestamp, val float64) {
 	mb.metricAwsRdsEbsIoBalance.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsEventsDataPoint adds a data point to aws.rds.events metric.
+func (mb *MetricsBuilder) RecordAwsRdsEventsDataPoint(ts pcommon.Timestamp, val int64, eventCategoryAttributeValue string) {
+	mb.metricAwsRdsEvents.recordDataPoint(mb.startTime, ts, val, eventCategoryAttributeValue)
 }
 
 // RecordAwsRdsInstanceBackupRetentionPeriodDataPoint adds a data point to aws.rds.instance.backup.retention_period metric.

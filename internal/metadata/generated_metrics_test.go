@@ -67,6 +67,7 @@ func TestMetricsBuilder(t *testing.T) {
 			settings.Logger = zap.New(observedZapCore)
 			mb := NewMetricsBuilder(loadMetricsBuilderConfig(t, tt.name), settings, WithStartTime(start))
 			aggMap := make(map[string]string) // contains the aggregation strategies for each metric name
+			aggMap["aws.rds.events"] = mb.metricAwsRdsEvents.config.AggregationStrategy
 			aggMap["aws.rds.instance.status"] = mb.metricAwsRdsInstanceStatus.config.AggregationStrategy
 
 			expectedWarnings := 0
@@ -238,6 +239,12 @@ func TestMetricsBuilder(t *testing.T) {
 
 			allMetricsCount++
 			mb.RecordAwsRdsEbsIoBalanceDataPoint(ts, 1)
+
+			allMetricsCount++
+			mb.RecordAwsRdsEventsDataPoint(ts, 1, "event_category-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsEventsDataPoint(ts, 3, "event_category-val-2")
+			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordAwsRdsInstanceBackupRetentionPeriodDataPoint(ts, 1)
@@ -363,6 +370,7 @@ func TestMetricsBuilder(t *testing.T) {
 			res := rb.Emit()
 			metrics := mb.Emit(WithResource(res))
 			if tt.name == "reaggregate_set" {
+				assert.Empty(t, mb.metricAwsRdsEvents.aggDataPoints)
 				assert.Empty(t, mb.metricAwsRdsInstanceStatus.aggDataPoints)
 			}
 
@@ -1039,6 +1047,50 @@ func TestMetricsBuilder(t *testing.T) {
 					assert.Equal(t, ts, dp.Timestamp())
 					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
 					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "aws.rds.events":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.events"], "Found a duplicate in the metrics slice: aws.rds.events")
+						validatedMetrics["aws.rds.events"] = true
+						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+						assert.Equal(t, "RDS events (DescribeEvents) of the instance or cluster since the receiver started, by category; an event of several categories counts in each. Read with one DescribeEvents call per region and scrape; for alerting on failovers and restarts (see README, RDS events).", mi.Description())
+						assert.Equal(t, "{event}", mi.Unit())
+						assert.True(t, mi.Sum().IsMonotonic())
+						assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
+						dp := mi.Sum().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						assert.Equal(t, int64(1), dp.IntValue())
+						eventCategoryAttrVal, ok := dp.Attributes().Get("category")
+						assert.True(t, ok)
+						assert.Equal(t, "event_category-val", eventCategoryAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.events"], "Found a duplicate in the metrics slice: aws.rds.events")
+						validatedMetrics["aws.rds.events"] = true
+						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+						assert.Equal(t, "RDS events (DescribeEvents) of the instance or cluster since the receiver started, by category; an event of several categories counts in each. Read with one DescribeEvents call per region and scrape; for alerting on failovers and restarts (see README, RDS events).", mi.Description())
+						assert.Equal(t, "{event}", mi.Unit())
+						assert.True(t, mi.Sum().IsMonotonic())
+						assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
+						dp := mi.Sum().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						switch aggMap["aws.rds.events"] {
+						case "sum":
+							assert.Equal(t, int64(4), dp.IntValue())
+						case "avg":
+							assert.Equal(t, int64(2), dp.IntValue())
+						case "min":
+							assert.Equal(t, int64(1), dp.IntValue())
+						case "max":
+							assert.Equal(t, int64(3), dp.IntValue())
+						}
+						_, ok := dp.Attributes().Get("category")
+						assert.False(t, ok)
+					}
 				case "aws.rds.instance.backup.retention_period":
 					assert.False(t, validatedMetrics["aws.rds.instance.backup.retention_period"], "Found a duplicate in the metrics slice: aws.rds.instance.backup.retention_period")
 					validatedMetrics["aws.rds.instance.backup.retention_period"] = true
