@@ -26,6 +26,12 @@ type Fleet struct {
 	Clusters  []Cluster  `yaml:"clusters" json:"clusters"`
 	// Events is the fleet's scripted RDS event history (DescribeEvents).
 	Events []Event `yaml:"events,omitempty" json:"events,omitempty"`
+	// PendingMaintenance lists DescribePendingMaintenanceActions' answers.
+	PendingMaintenance []PendingMaintenance `yaml:"pending_maintenance,omitempty" json:"pending_maintenance,omitempty"`
+	// QuotaMax and QuotaUsed override DescribeAccountAttributes' maxima and usage
+	// (see AccountQuotas), by AccountQuotaName.
+	QuotaMax  map[string]int64 `yaml:"quota_max,omitempty" json:"quota_max,omitempty"`
+	QuotaUsed map[string]int64 `yaml:"quota_used,omitempty" json:"quota_used,omitempty"`
 }
 
 // Instance is one DB instance as DescribeDBInstances reports it.
@@ -64,6 +70,16 @@ type Instance struct {
 	// (EnabledCloudwatchLogsExports), e.g. [error, slowquery] or [postgresql]. Aurora
 	// instances export through their cluster and must leave it empty.
 	LogExports []string `yaml:"log_exports,omitempty" json:"log_exports,omitempty"`
+	// CACertificate is CACertificateIdentifier (default rds-ca-rsa2048-g1) and
+	// CertificateValidTill the server certificate's expiry (CertificateDetails.ValidTill;
+	// default: the fleet's creation plus a year).
+	CACertificate        string    `yaml:"ca_certificate,omitempty" json:"ca_certificate,omitempty"`
+	CertificateValidTill time.Time `yaml:"certificate_valid_till,omitempty" json:"certificate_valid_till,omitzero"`
+	DeletionProtection   bool      `yaml:"deletion_protection,omitempty" json:"deletion_protection,omitempty"`
+	IAMAuth              bool      `yaml:"iam_auth,omitempty" json:"iam_auth,omitempty"`
+	PubliclyAccessible   bool      `yaml:"publicly_accessible,omitempty" json:"publicly_accessible,omitempty"`
+	// Unencrypted turns StorageEncrypted off (on by default, as for new RDS instances).
+	Unencrypted bool `yaml:"unencrypted,omitempty" json:"unencrypted,omitempty"`
 }
 
 // ClusterMember is one instance of an Aurora cluster and its role.
@@ -191,6 +207,7 @@ func (f Fleet) Validate() error {
 		}
 	}
 	errs = append(errs, f.validateEvents()...)
+	errs = append(errs, f.validateLifecycle()...)
 	return errors.Join(errs...)
 }
 
@@ -315,6 +332,9 @@ func fillInstance(in *Instance, region, account string) {
 	if in.ARN == "" {
 		in.ARN = fmt.Sprintf("arn:aws:rds:%s:%s:db:%s", region, account, in.Identifier)
 	}
+	if in.CACertificate == "" {
+		in.CACertificate = "rds-ca-rsa2048-g1"
+	}
 	if in.BackupRetentionDays == 0 && in.ReplicaSourceIdentifier == "" {
 		in.BackupRetentionDays = 7
 	}
@@ -390,9 +410,12 @@ func defaultPort(engine string) int32 {
 
 func (f Fleet) clone() Fleet {
 	out := Fleet{
-		Instances: make([]Instance, len(f.Instances)),
-		Clusters:  make([]Cluster, len(f.Clusters)),
-		Events:    slices.Clone(f.Events),
+		Instances:          make([]Instance, len(f.Instances)),
+		Clusters:           make([]Cluster, len(f.Clusters)),
+		Events:             slices.Clone(f.Events),
+		PendingMaintenance: slices.Clone(f.PendingMaintenance),
+		QuotaMax:           maps.Clone(f.QuotaMax),
+		QuotaUsed:          maps.Clone(f.QuotaUsed),
 	}
 	for i, in := range f.Instances {
 		in.Tags = cloneTags(in.Tags)

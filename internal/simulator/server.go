@@ -277,10 +277,13 @@ type handler func(s *Server, c *call) (object, *apiError)
 
 var handlers = map[string]map[string]handler{
 	"rds": {
-		"DescribeDBInstances": (*Server).describeDBInstances,
-		"DescribeDBClusters":  (*Server).describeDBClusters,
-		"ListTagsForResource": (*Server).listTagsForResource,
-		"DescribeEvents":      (*Server).describeEvents,
+		"DescribeDBInstances":               (*Server).describeDBInstances,
+		"DescribeDBClusters":                (*Server).describeDBClusters,
+		"ListTagsForResource":               (*Server).listTagsForResource,
+		"DescribeEvents":                    (*Server).describeEvents,
+		"DescribePendingMaintenanceActions": (*Server).describePendingMaintenanceActions,
+		"DescribeDBMajorEngineVersions":     (*Server).describeDBMajorEngineVersions,
+		"DescribeAccountAttributes":         (*Server).describeAccountAttributes,
 	},
 	"cloudwatch": {
 		"GetMetricData":       (*Server).getMetricData,
