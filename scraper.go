@@ -65,6 +65,8 @@ type region struct {
 	read bool // CloudWatch was read in the scrape in flight
 	// events counts RDS events for aws.rds.events; nil when the metric is off.
 	events *eventCounter
+	// lifecycle holds maintenance, engine support and quotas; nil when their metrics are off.
+	lifecycle *lifecycleRegion
 }
 
 func newScraper(cfg *Config, settings receiver.Settings, now func() time.Time) *rdsScraper {
@@ -120,6 +122,8 @@ func (s *rdsScraper) start(ctx context.Context, host component.Host) error {
 			rules:   window.Rules{Period: cw.Period, Delay: cw.Delay, Overlap: cw.Overlap, MaxLookback: cw.MaxLookback},
 			planner: &queryPlanner{resourceBuilder: resourceBuilder{region: clients.Region, resourceTags: s.cfg.ResourceTags, newRB: s.mb.NewResourceBuilder}, sel: sel},
 			events:  newEventCounter(s.cfg, clients),
+
+			lifecycle: newLifecycleRegion(s.cfg, clients),
 		}
 		if s.state != nil {
 			r.win, r.restored = s.state.load(ctx, r.name, s.logger)
@@ -177,6 +181,7 @@ func (s *rdsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	}
 	for _, r := range s.regions {
 		s.recordEvents(ctx, r, now, &errs)
+		s.recordQuotas(r, pcommon.NewTimestampFromTime(now))
 	}
 	md := s.mb.Emit()
 	s.appendSQL(md, <-sqlDone, &errs)
@@ -200,6 +205,7 @@ func (s *rdsScraper) discover(ctx context.Context, r *region, now time.Time, err
 		old := r.plan
 		r.plan = r.planner.plan(fleet, old, r.restored)
 		r.restored = nil
+		s.refreshLifecycle(ctx, r, errs)
 		if old == nil || len(old.resources) != len(r.plan.resources) || old.Len() != r.plan.Len() {
 			s.logPlan(r, len(fleet.Instances), len(fleet.Clusters))
 		}

@@ -21,7 +21,13 @@ import (
 
 // inventory metrics come from DescribeDBInstances/DescribeDBClusters, not CloudWatch.
 func isInventory(name string) bool {
-	return strings.HasPrefix(name, "aws.rds.instance.") || name == "aws.rds.cluster.members"
+	return strings.HasPrefix(name, "aws.rds.instance.") || name == "aws.rds.cluster.members" || fromRDSAPI(name)
+}
+
+// fromRDSAPI: metrics read from the RDS API besides DescribeDBInstances (events, pending
+// maintenance, account quotas), not from CloudWatch.
+func fromRDSAPI(name string) bool {
+	return name == "aws.rds.events" || name == "aws.rds.maintenance.pending" || strings.HasPrefix(name, "aws.rds.account.")
 }
 
 // metadataMetricNames lists the metric names of the generated default config.

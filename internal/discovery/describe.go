@@ -126,6 +126,14 @@ func instanceFrom(d *types.DBInstance, writers map[string]bool) Instance {
 		BackupRetentionPeriodDays: aws.ToInt32(d.BackupRetentionPeriod),
 		Tags:                      tagMap(d.TagList),
 		LogExports:                d.EnabledCloudwatchLogsExports,
+		CACertificate:             aws.ToString(d.CACertificateIdentifier),
+		DeletionProtection:        aws.ToBool(d.DeletionProtection),
+		IAMAuth:                   aws.ToBool(d.IAMDatabaseAuthenticationEnabled),
+		PubliclyAccessible:        aws.ToBool(d.PubliclyAccessible),
+		StorageEncrypted:          aws.ToBool(d.StorageEncrypted),
+	}
+	if d.CertificateDetails != nil {
+		in.CertificateValidTill = aws.ToTime(d.CertificateDetails.ValidTill)
 	}
 	if d.Endpoint != nil {
 		in.Endpoint = Endpoint{Address: aws.ToString(d.Endpoint.Address), Port: aws.ToInt32(d.Endpoint.Port)}

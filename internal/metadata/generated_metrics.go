@@ -58,6 +58,14 @@ var MapAttributeRetryReason = map[string]AttributeRetryReason{
 }
 
 var MetricsInfo = metricsInfo{
+	AwsRdsAccountQuotaLimit: metricInfo{
+		Name:       "aws.rds.account.quota.limit",
+		Attributes: []string{"quota"},
+	},
+	AwsRdsAccountQuotaUsed: metricInfo{
+		Name:       "aws.rds.account.quota.used",
+		Attributes: []string{"quota"},
+	},
 	AwsRdsAuroraBufferCacheHitRatio: metricInfo{
 		Name: "aws.rds.aurora.buffer_cache.hit_ratio",
 	},
@@ -227,8 +235,24 @@ var MetricsInfo = metricsInfo{
 	AwsRdsInstanceBackupRetentionPeriod: metricInfo{
 		Name: "aws.rds.instance.backup.retention_period",
 	},
+	AwsRdsInstanceCertificateExpiration: metricInfo{
+		Name:       "aws.rds.instance.certificate.expiration",
+		Attributes: []string{"ca_certificate"},
+	},
+	AwsRdsInstanceDeletionProtection: metricInfo{
+		Name: "aws.rds.instance.deletion_protection",
+	},
+	AwsRdsInstanceEngineExtendedSupportStart: metricInfo{
+		Name: "aws.rds.instance.engine.extended_support.start",
+	},
+	AwsRdsInstanceEngineStandardSupportEnd: metricInfo{
+		Name: "aws.rds.instance.engine.standard_support.end",
+	},
 	AwsRdsInstanceEnhancedMonitoringInterval: metricInfo{
 		Name: "aws.rds.instance.enhanced_monitoring.interval",
+	},
+	AwsRdsInstanceIamAuthEnabled: metricInfo{
+		Name: "aws.rds.instance.iam_auth.enabled",
 	},
 	AwsRdsInstanceMultiAz: metricInfo{
 		Name: "aws.rds.instance.multi_az",
@@ -236,12 +260,18 @@ var MetricsInfo = metricsInfo{
 	AwsRdsInstancePerformanceInsightsEnabled: metricInfo{
 		Name: "aws.rds.instance.performance_insights.enabled",
 	},
+	AwsRdsInstancePubliclyAccessible: metricInfo{
+		Name: "aws.rds.instance.publicly_accessible",
+	},
 	AwsRdsInstanceStatus: metricInfo{
 		Name:       "aws.rds.instance.status",
 		Attributes: []string{"status"},
 	},
 	AwsRdsInstanceStorageAllocated: metricInfo{
 		Name: "aws.rds.instance.storage.allocated",
+	},
+	AwsRdsInstanceStorageEncrypted: metricInfo{
+		Name: "aws.rds.instance.storage.encrypted",
 	},
 	AwsRdsInstanceStorageMaxAllocated: metricInfo{
 		Name: "aws.rds.instance.storage.max_allocated",
@@ -254,6 +284,10 @@ var MetricsInfo = metricsInfo{
 	},
 	AwsRdsLocalStorageFree: metricInfo{
 		Name: "aws.rds.local_storage.free",
+	},
+	AwsRdsMaintenancePending: metricInfo{
+		Name:       "aws.rds.maintenance.pending",
+		Attributes: []string{"maintenance_action", "maintenance_forced"},
 	},
 	AwsRdsMemoryFreeable: metricInfo{
 		Name: "aws.rds.memory.freeable",
@@ -327,6 +361,8 @@ var MetricsInfo = metricsInfo{
 }
 
 type metricsInfo struct {
+	AwsRdsAccountQuotaLimit                           metricInfo
+	AwsRdsAccountQuotaUsed                            metricInfo
 	AwsRdsAuroraBufferCacheHitRatio                   metricInfo
 	AwsRdsAuroraCommitLatency                         metricInfo
 	AwsRdsAuroraCommitThroughput                      metricInfo
@@ -383,15 +419,23 @@ type metricsInfo struct {
 	AwsRdsEbsIoBalance                                metricInfo
 	AwsRdsEvents                                      metricInfo
 	AwsRdsInstanceBackupRetentionPeriod               metricInfo
+	AwsRdsInstanceCertificateExpiration               metricInfo
+	AwsRdsInstanceDeletionProtection                  metricInfo
+	AwsRdsInstanceEngineExtendedSupportStart          metricInfo
+	AwsRdsInstanceEngineStandardSupportEnd            metricInfo
 	AwsRdsInstanceEnhancedMonitoringInterval          metricInfo
+	AwsRdsInstanceIamAuthEnabled                      metricInfo
 	AwsRdsInstanceMultiAz                             metricInfo
 	AwsRdsInstancePerformanceInsightsEnabled          metricInfo
+	AwsRdsInstancePubliclyAccessible                  metricInfo
 	AwsRdsInstanceStatus                              metricInfo
 	AwsRdsInstanceStorageAllocated                    metricInfo
+	AwsRdsInstanceStorageEncrypted                    metricInfo
 	AwsRdsInstanceStorageMaxAllocated                 metricInfo
 	AwsRdsInstanceStorageProvisionedIops              metricInfo
 	AwsRdsInstanceStorageProvisionedThroughput        metricInfo
 	AwsRdsLocalStorageFree                            metricInfo
+	AwsRdsMaintenancePending                          metricInfo
 	AwsRdsMemoryFreeable                              metricInfo
 	AwsRdsMysqlBinlogDiskUsage                        metricInfo
 	AwsRdsMysqlConnectionAttempts                     metricInfo
@@ -420,6 +464,184 @@ type metricsInfo struct {
 type metricInfo struct {
 	Name       string
 	Attributes []string
+}
+
+type metricAwsRdsAccountQuotaLimit struct {
+	data          pmetric.Metric                      // data buffer for generated metric.
+	config        AwsRdsAccountQuotaLimitMetricConfig // metric config provided by user.
+	capacity      int                                 // max observed number of data points added to the metric.
+	aggDataPoints []int64                             // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.account.quota.limit metric with initial data.
+func (m *metricAwsRdsAccountQuotaLimit) init() {
+	m.data.SetName("aws.rds.account.quota.limit")
+	m.data.SetDescription("Maximum of an RDS account quota in the region (DescribeAccountAttributes `Max`), on the account resource; refreshed with discovery.")
+	m.data.SetUnit("{item}")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsAccountQuotaLimit) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, quotaAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsAccountQuotaLimitMetricAttributeKeyQuota) {
+		dp.Attributes().PutStr("quota", quotaAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetIntValue(dpi.IntValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.IntValue() > val {
+					dpi.SetIntValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.IntValue() < val {
+					dpi.SetIntValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetIntValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsAccountQuotaLimit) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsAccountQuotaLimit) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsAccountQuotaLimit(cfg AwsRdsAccountQuotaLimitMetricConfig) metricAwsRdsAccountQuotaLimit {
+	m := metricAwsRdsAccountQuotaLimit{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsAccountQuotaUsed struct {
+	data          pmetric.Metric                     // data buffer for generated metric.
+	config        AwsRdsAccountQuotaUsedMetricConfig // metric config provided by user.
+	capacity      int                                // max observed number of data points added to the metric.
+	aggDataPoints []int64                            // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.account.quota.used metric with initial data.
+func (m *metricAwsRdsAccountQuotaUsed) init() {
+	m.data.SetName("aws.rds.account.quota.used")
+	m.data.SetDescription("Usage of an RDS account quota in the region (DescribeAccountAttributes `Used`), on the account resource; refreshed with discovery.")
+	m.data.SetUnit("{item}")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsAccountQuotaUsed) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, quotaAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsAccountQuotaUsedMetricAttributeKeyQuota) {
+		dp.Attributes().PutStr("quota", quotaAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetIntValue(dpi.IntValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.IntValue() > val {
+					dpi.SetIntValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.IntValue() < val {
+					dpi.SetIntValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetIntValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsAccountQuotaUsed) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsAccountQuotaUsed) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsAccountQuotaUsed(cfg AwsRdsAccountQuotaUsedMetricConfig) metricAwsRdsAccountQuotaUsed {
+	m := metricAwsRdsAccountQuotaUsed{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
 }
 
 type metricAwsRdsAuroraBufferCacheHitRatio struct {
@@ -3263,6 +3485,245 @@ func newMetricAwsRdsInstanceBackupRetentionPeriod(cfg AwsRdsInstanceBackupRetent
 	return m
 }
 
+type metricAwsRdsInstanceCertificateExpiration struct {
+	data          pmetric.Metric                                  // data buffer for generated metric.
+	config        AwsRdsInstanceCertificateExpirationMetricConfig // metric config provided by user.
+	capacity      int                                             // max observed number of data points added to the metric.
+	aggDataPoints []int64                                         // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.instance.certificate.expiration metric with initial data.
+func (m *metricAwsRdsInstanceCertificateExpiration) init() {
+	m.data.SetName("aws.rds.instance.certificate.expiration")
+	m.data.SetDescription("When the server certificate of the instance expires, as Unix time (DescribeDBInstances `CertificateDetails.ValidTill`), with its CA certificate identifier.")
+	m.data.SetUnit("s")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsInstanceCertificateExpiration) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, caCertificateAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsInstanceCertificateExpirationMetricAttributeKeyCACertificate) {
+		dp.Attributes().PutStr("ca_certificate", caCertificateAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetIntValue(dpi.IntValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.IntValue() > val {
+					dpi.SetIntValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.IntValue() < val {
+					dpi.SetIntValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetIntValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsInstanceCertificateExpiration) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsInstanceCertificateExpiration) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsInstanceCertificateExpiration(cfg AwsRdsInstanceCertificateExpirationMetricConfig) metricAwsRdsInstanceCertificateExpiration {
+	m := metricAwsRdsInstanceCertificateExpiration{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsInstanceDeletionProtection struct {
+	data     pmetric.Metric                               // data buffer for generated metric.
+	config   AwsRdsInstanceDeletionProtectionMetricConfig // metric config provided by user.
+	capacity int                                          // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.instance.deletion_protection metric with initial data.
+func (m *metricAwsRdsInstanceDeletionProtection) init() {
+	m.data.SetName("aws.rds.instance.deletion_protection")
+	m.data.SetDescription("Whether deletion protection is on (DescribeDBInstances `DeletionProtection`): 1 or 0.")
+	m.data.SetUnit("1")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsInstanceDeletionProtection) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsInstanceDeletionProtection) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsInstanceDeletionProtection) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsInstanceDeletionProtection(cfg AwsRdsInstanceDeletionProtectionMetricConfig) metricAwsRdsInstanceDeletionProtection {
+	m := metricAwsRdsInstanceDeletionProtection{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsInstanceEngineExtendedSupportStart struct {
+	data     pmetric.Metric                                       // data buffer for generated metric.
+	config   AwsRdsInstanceEngineExtendedSupportStartMetricConfig // metric config provided by user.
+	capacity int                                                  // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.instance.engine.extended_support.start metric with initial data.
+func (m *metricAwsRdsInstanceEngineExtendedSupportStart) init() {
+	m.data.SetName("aws.rds.instance.engine.extended_support.start")
+	m.data.SetDescription("When RDS Extended Support (billed) of the instance's major engine version starts, as Unix time (DescribeDBMajorEngineVersions, `open-source-rds-extended-support`); not reported for engines without it; refreshed with discovery.")
+	m.data.SetUnit("s")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsInstanceEngineExtendedSupportStart) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsInstanceEngineExtendedSupportStart) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsInstanceEngineExtendedSupportStart) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsInstanceEngineExtendedSupportStart(cfg AwsRdsInstanceEngineExtendedSupportStartMetricConfig) metricAwsRdsInstanceEngineExtendedSupportStart {
+	m := metricAwsRdsInstanceEngineExtendedSupportStart{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsInstanceEngineStandardSupportEnd struct {
+	data     pmetric.Metric                                     // data buffer for generated metric.
+	config   AwsRdsInstanceEngineStandardSupportEndMetricConfig // metric config provided by user.
+	capacity int                                                // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.instance.engine.standard_support.end metric with initial data.
+func (m *metricAwsRdsInstanceEngineStandardSupportEnd) init() {
+	m.data.SetName("aws.rds.instance.engine.standard_support.end")
+	m.data.SetDescription("When standard support of the instance's major engine version ends, as Unix time (DescribeDBMajorEngineVersions, `open-source-rds-standard-support`); refreshed with discovery.")
+	m.data.SetUnit("s")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsInstanceEngineStandardSupportEnd) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsInstanceEngineStandardSupportEnd) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsInstanceEngineStandardSupportEnd) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsInstanceEngineStandardSupportEnd(cfg AwsRdsInstanceEngineStandardSupportEndMetricConfig) metricAwsRdsInstanceEngineStandardSupportEnd {
+	m := metricAwsRdsInstanceEngineStandardSupportEnd{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
 type metricAwsRdsInstanceEnhancedMonitoringInterval struct {
 	data     pmetric.Metric                                       // data buffer for generated metric.
 	config   AwsRdsInstanceEnhancedMonitoringIntervalMetricConfig // metric config provided by user.
@@ -3305,6 +3766,56 @@ func (m *metricAwsRdsInstanceEnhancedMonitoringInterval) emit(metrics pmetric.Me
 
 func newMetricAwsRdsInstanceEnhancedMonitoringInterval(cfg AwsRdsInstanceEnhancedMonitoringIntervalMetricConfig) metricAwsRdsInstanceEnhancedMonitoringInterval {
 	m := metricAwsRdsInstanceEnhancedMonitoringInterval{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsInstanceIamAuthEnabled struct {
+	data     pmetric.Metric                           // data buffer for generated metric.
+	config   AwsRdsInstanceIamAuthEnabledMetricConfig // metric config provided by user.
+	capacity int                                      // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.instance.iam_auth.enabled metric with initial data.
+func (m *metricAwsRdsInstanceIamAuthEnabled) init() {
+	m.data.SetName("aws.rds.instance.iam_auth.enabled")
+	m.data.SetDescription("Whether IAM database authentication is on (DescribeDBInstances `IAMDatabaseAuthenticationEnabled`): 1 or 0.")
+	m.data.SetUnit("1")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsInstanceIamAuthEnabled) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsInstanceIamAuthEnabled) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsInstanceIamAuthEnabled) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsInstanceIamAuthEnabled(cfg AwsRdsInstanceIamAuthEnabledMetricConfig) metricAwsRdsInstanceIamAuthEnabled {
+	m := metricAwsRdsInstanceIamAuthEnabled{config: cfg}
 
 	if cfg.Enabled {
 		m.data = pmetric.NewMetric()
@@ -3405,6 +3916,56 @@ func (m *metricAwsRdsInstancePerformanceInsightsEnabled) emit(metrics pmetric.Me
 
 func newMetricAwsRdsInstancePerformanceInsightsEnabled(cfg AwsRdsInstancePerformanceInsightsEnabledMetricConfig) metricAwsRdsInstancePerformanceInsightsEnabled {
 	m := metricAwsRdsInstancePerformanceInsightsEnabled{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsInstancePubliclyAccessible struct {
+	data     pmetric.Metric                               // data buffer for generated metric.
+	config   AwsRdsInstancePubliclyAccessibleMetricConfig // metric config provided by user.
+	capacity int                                          // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.instance.publicly_accessible metric with initial data.
+func (m *metricAwsRdsInstancePubliclyAccessible) init() {
+	m.data.SetName("aws.rds.instance.publicly_accessible")
+	m.data.SetDescription("Whether the instance has a public endpoint (DescribeDBInstances `PubliclyAccessible`): 1 or 0.")
+	m.data.SetUnit("1")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsInstancePubliclyAccessible) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsInstancePubliclyAccessible) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsInstancePubliclyAccessible) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsInstancePubliclyAccessible(cfg AwsRdsInstancePubliclyAccessibleMetricConfig) metricAwsRdsInstancePubliclyAccessible {
+	m := metricAwsRdsInstancePubliclyAccessible{config: cfg}
 
 	if cfg.Enabled {
 		m.data = pmetric.NewMetric()
@@ -3544,6 +4105,56 @@ func (m *metricAwsRdsInstanceStorageAllocated) emit(metrics pmetric.MetricSlice)
 
 func newMetricAwsRdsInstanceStorageAllocated(cfg AwsRdsInstanceStorageAllocatedMetricConfig) metricAwsRdsInstanceStorageAllocated {
 	m := metricAwsRdsInstanceStorageAllocated{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsInstanceStorageEncrypted struct {
+	data     pmetric.Metric                             // data buffer for generated metric.
+	config   AwsRdsInstanceStorageEncryptedMetricConfig // metric config provided by user.
+	capacity int                                        // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.instance.storage.encrypted metric with initial data.
+func (m *metricAwsRdsInstanceStorageEncrypted) init() {
+	m.data.SetName("aws.rds.instance.storage.encrypted")
+	m.data.SetDescription("Whether the storage is encrypted at rest (DescribeDBInstances `StorageEncrypted`): 1 or 0.")
+	m.data.SetUnit("1")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsInstanceStorageEncrypted) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsInstanceStorageEncrypted) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsInstanceStorageEncrypted) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsInstanceStorageEncrypted(cfg AwsRdsInstanceStorageEncryptedMetricConfig) metricAwsRdsInstanceStorageEncrypted {
+	m := metricAwsRdsInstanceStorageEncrypted{config: cfg}
 
 	if cfg.Enabled {
 		m.data = pmetric.NewMetric()
@@ -3744,6 +4355,98 @@ func (m *metricAwsRdsLocalStorageFree) emit(metrics pmetric.MetricSlice) {
 
 func newMetricAwsRdsLocalStorageFree(cfg AwsRdsLocalStorageFreeMetricConfig) metricAwsRdsLocalStorageFree {
 	m := metricAwsRdsLocalStorageFree{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsMaintenancePending struct {
+	data          pmetric.Metric                       // data buffer for generated metric.
+	config        AwsRdsMaintenancePendingMetricConfig // metric config provided by user.
+	capacity      int                                  // max observed number of data points added to the metric.
+	aggDataPoints []int64                              // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.maintenance.pending metric with initial data.
+func (m *metricAwsRdsMaintenancePending) init() {
+	m.data.SetName("aws.rds.maintenance.pending")
+	m.data.SetDescription("A pending maintenance action of the instance or cluster: the earliest date it may be applied, as Unix time (the earliest of DescribePendingMaintenanceActions `CurrentApplyDate`, `AutoAppliedAfterDate`, `ForcedApplyDate`); actions without any date are not reported; refreshed with discovery.")
+	m.data.SetUnit("s")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsMaintenancePending) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, maintenanceActionAttributeValue string, maintenanceForcedAttributeValue bool) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsMaintenancePendingMetricAttributeKeyMaintenanceAction) {
+		dp.Attributes().PutStr("action", maintenanceActionAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsMaintenancePendingMetricAttributeKeyMaintenanceForced) {
+		dp.Attributes().PutBool("forced", maintenanceForcedAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetIntValue(dpi.IntValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.IntValue() > val {
+					dpi.SetIntValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.IntValue() < val {
+					dpi.SetIntValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetIntValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsMaintenancePending) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsMaintenancePending) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsMaintenancePending(cfg AwsRdsMaintenancePendingMetricConfig) metricAwsRdsMaintenancePending {
+	m := metricAwsRdsMaintenancePending{config: cfg}
 
 	if cfg.Enabled {
 		m.data = pmetric.NewMetric()
@@ -4912,6 +5615,8 @@ type MetricsBuilder struct {
 	buildInfo                                               component.BuildInfo  // contains version information.
 	resourceAttributeIncludeFilter                          map[string]filter.Filter
 	resourceAttributeExcludeFilter                          map[string]filter.Filter
+	metricAwsRdsAccountQuotaLimit                           metricAwsRdsAccountQuotaLimit
+	metricAwsRdsAccountQuotaUsed                            metricAwsRdsAccountQuotaUsed
 	metricAwsRdsAuroraBufferCacheHitRatio                   metricAwsRdsAuroraBufferCacheHitRatio
 	metricAwsRdsAuroraCommitLatency                         metricAwsRdsAuroraCommitLatency
 	metricAwsRdsAuroraCommitThroughput                      metricAwsRdsAuroraCommitThroughput
@@ -4968,15 +5673,23 @@ type MetricsBuilder struct {
 	metricAwsRdsEbsIoBalance                                metricAwsRdsEbsIoBalance
 	metricAwsRdsEvents                                      metricAwsRdsEvents
 	metricAwsRdsInstanceBackupRetentionPeriod               metricAwsRdsInstanceBackupRetentionPeriod
+	metricAwsRdsInstanceCertificateExpiration               metricAwsRdsInstanceCertificateExpiration
+	metricAwsRdsInstanceDeletionProtection                  metricAwsRdsInstanceDeletionProtection
+	metricAwsRdsInstanceEngineExtendedSupportStart          metricAwsRdsInstanceEngineExtendedSupportStart
+	metricAwsRdsInstanceEngineStandardSupportEnd            metricAwsRdsInstanceEngineStandardSupportEnd
 	metricAwsRdsInstanceEnhancedMonitoringInterval          metricAwsRdsInstanceEnhancedMonitoringInterval
+	metricAwsRdsInstanceIamAuthEnabled                      metricAwsRdsInstanceIamAuthEnabled
 	metricAwsRdsInstanceMultiAz                             metricAwsRdsInstanceMultiAz
 	metricAwsRdsInstancePerformanceInsightsEnabled          metricAwsRdsInstancePerformanceInsightsEnabled
+	metricAwsRdsInstancePubliclyAccessible                  metricAwsRdsInstancePubliclyAccessible
 	metricAwsRdsInstanceStatus                              metricAwsRdsInstanceStatus
 	metricAwsRdsInstanceStorageAllocated                    metricAwsRdsInstanceStorageAllocated
+	metricAwsRdsInstanceStorageEncrypted                    metricAwsRdsInstanceStorageEncrypted
 	metricAwsRdsInstanceStorageMaxAllocated                 metricAwsRdsInstanceStorageMaxAllocated
 	metricAwsRdsInstanceStorageProvisionedIops              metricAwsRdsInstanceStorageProvisionedIops
 	metricAwsRdsInstanceStorageProvisionedThroughput        metricAwsRdsInstanceStorageProvisionedThroughput
 	metricAwsRdsLocalStorageFree                            metricAwsRdsLocalStorageFree
+	metricAwsRdsMaintenancePending                          metricAwsRdsMaintenancePending
 	metricAwsRdsMemoryFreeable                              metricAwsRdsMemoryFreeable
 	metricAwsRdsMysqlBinlogDiskUsage                        metricAwsRdsMysqlBinlogDiskUsage
 	metricAwsRdsMysqlConnectionAttempts                     metricAwsRdsMysqlConnectionAttempts
@@ -5025,6 +5738,8 @@ func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, opt
 		startTime:                                               pcommon.NewTimestampFromTime(time.Now()),
 		metricsBuffer:                                           pmetric.NewMetrics(),
 		buildInfo:                                               settings.BuildInfo,
+		metricAwsRdsAccountQuotaLimit:                           newMetricAwsRdsAccountQuotaLimit(mbc.Metrics.AwsRdsAccountQuotaLimit),
+		metricAwsRdsAccountQuotaUsed:                            newMetricAwsRdsAccountQuotaUsed(mbc.Metrics.AwsRdsAccountQuotaUsed),
 		metricAwsRdsAuroraBufferCacheHitRatio:                   newMetricAwsRdsAuroraBufferCacheHitRatio(mbc.Metrics.AwsRdsAuroraBufferCacheHitRatio),
 		metricAwsRdsAuroraCommitLatency:                         newMetricAwsRdsAuroraCommitLatency(mbc.Metrics.AwsRdsAuroraCommitLatency),
 		metricAwsRdsAuroraCommitThroughput:                      newMetricAwsRdsAuroraCommitThroughput(mbc.Metrics.AwsRdsAuroraCommitThroughput),
@@ -5081,15 +5796,23 @@ func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, opt
 		metricAwsRdsEbsIoBalance:                                newMetricAwsRdsEbsIoBalance(mbc.Metrics.AwsRdsEbsIoBalance),
 		metricAwsRdsEvents:                                      newMetricAwsRdsEvents(mbc.Metrics.AwsRdsEvents),
 		metricAwsRdsInstanceBackupRetentionPeriod:               newMetricAwsRdsInstanceBackupRetentionPeriod(mbc.Metrics.AwsRdsInstanceBackupRetentionPeriod),
+		metricAwsRdsInstanceCertificateExpiration:               newMetricAwsRdsInstanceCertificateExpiration(mbc.Metrics.AwsRdsInstanceCertificateExpiration),
+		metricAwsRdsInstanceDeletionProtection:                  newMetricAwsRdsInstanceDeletionProtection(mbc.Metrics.AwsRdsInstanceDeletionProtection),
+		metricAwsRdsInstanceEngineExtendedSupportStart:          newMetricAwsRdsInstanceEngineExtendedSupportStart(mbc.Metrics.AwsRdsInstanceEngineExtendedSupportStart),
+		metricAwsRdsInstanceEngineStandardSupportEnd:            newMetricAwsRdsInstanceEngineStandardSupportEnd(mbc.Metrics.AwsRdsInstanceEngineStandardSupportEnd),
 		metricAwsRdsInstanceEnhancedMonitoringInterval:          newMetricAwsRdsInstanceEnhancedMonitoringInterval(mbc.Metrics.AwsRdsInstanceEnhancedMonitoringInterval),
+		metricAwsRdsInstanceIamAuthEnabled:                      newMetricAwsRdsInstanceIamAuthEnabled(mbc.Metrics.AwsRdsInstanceIamAuthEnabled),
 		metricAwsRdsInstanceMultiAz:                             newMetricAwsRdsInstanceMultiAz(mbc.Metrics.AwsRdsInstanceMultiAz),
 		metricAwsRdsInstancePerformanceInsightsEnabled:          newMetricAwsRdsInstancePerformanceInsightsEnabled(mbc.Metrics.AwsRdsInstancePerformanceInsightsEnabled),
+		metricAwsRdsInstancePubliclyAccessible:                  newMetricAwsRdsInstancePubliclyAccessible(mbc.Metrics.AwsRdsInstancePubliclyAccessible),
 		metricAwsRdsInstanceStatus:                              newMetricAwsRdsInstanceStatus(mbc.Metrics.AwsRdsInstanceStatus),
 		metricAwsRdsInstanceStorageAllocated:                    newMetricAwsRdsInstanceStorageAllocated(mbc.Metrics.AwsRdsInstanceStorageAllocated),
+		metricAwsRdsInstanceStorageEncrypted:                    newMetricAwsRdsInstanceStorageEncrypted(mbc.Metrics.AwsRdsInstanceStorageEncrypted),
 		metricAwsRdsInstanceStorageMaxAllocated:                 newMetricAwsRdsInstanceStorageMaxAllocated(mbc.Metrics.AwsRdsInstanceStorageMaxAllocated),
 		metricAwsRdsInstanceStorageProvisionedIops:              newMetricAwsRdsInstanceStorageProvisionedIops(mbc.Metrics.AwsRdsInstanceStorageProvisionedIops),
 		metricAwsRdsInstanceStorageProvisionedThroughput:        newMetricAwsRdsInstanceStorageProvisionedThroughput(mbc.Metrics.AwsRdsInstanceStorageProvisionedThroughput),
 		metricAwsRdsLocalStorageFree:                            newMetricAwsRdsLocalStorageFree(mbc.Metrics.AwsRdsLocalStorageFree),
+		metricAwsRdsMaintenancePending:                          newMetricAwsRdsMaintenancePending(mbc.Metrics.AwsRdsMaintenancePending),
 		metricAwsRdsMemoryFreeable:                              newMetricAwsRdsMemoryFreeable(mbc.Metrics.AwsRdsMemoryFreeable),
 		metricAwsRdsMysqlBinlogDiskUsage:                        newMetricAwsRdsMysqlBinlogDiskUsage(mbc.Metrics.AwsRdsMysqlBinlogDiskUsage),
 		metricAwsRdsMysqlConnectionAttempts:                     newMetricAwsRdsMysqlConnectionAttempts(mbc.Metrics.AwsRdsMysqlConnectionAttempts),
@@ -5293,6 +6016,8 @@ func (mb *MetricsBuilder) EmitForResource(options ...ResourceMetricsOption) {
 	ils.Scope().SetName(ScopeName)
 	ils.Scope().SetVersion(mb.buildInfo.Version)
 	ils.Metrics().EnsureCapacity(mb.metricsCapacity)
+	mb.metricAwsRdsAccountQuotaLimit.emit(ils.Metrics())
+	mb.metricAwsRdsAccountQuotaUsed.emit(ils.Metrics())
 	mb.metricAwsRdsAuroraBufferCacheHitRatio.emit(ils.Metrics())
 	mb.metricAwsRdsAuroraCommitLatency.emit(ils.Metrics())
 	mb.metricAwsRdsAuroraCommitThroughput.emit(ils.Metrics())
@@ -5349,15 +6074,23 @@ func (mb *MetricsBuilder) EmitForResource(options ...ResourceMetricsOption) {
 	mb.metricAwsRdsEbsIoBalance.emit(ils.Metrics())
 	mb.metricAwsRdsEvents.emit(ils.Metrics())
 	mb.metricAwsRdsInstanceBackupRetentionPeriod.emit(ils.Metrics())
+	mb.metricAwsRdsInstanceCertificateExpiration.emit(ils.Metrics())
+	mb.metricAwsRdsInstanceDeletionProtection.emit(ils.Metrics())
+	mb.metricAwsRdsInstanceEngineExtendedSupportStart.emit(ils.Metrics())
+	mb.metricAwsRdsInstanceEngineStandardSupportEnd.emit(ils.Metrics())
 	mb.metricAwsRdsInstanceEnhancedMonitoringInterval.emit(ils.Metrics())
+	mb.metricAwsRdsInstanceIamAuthEnabled.emit(ils.Metrics())
 	mb.metricAwsRdsInstanceMultiAz.emit(ils.Metrics())
 	mb.metricAwsRdsInstancePerformanceInsightsEnabled.emit(ils.Metrics())
+	mb.metricAwsRdsInstancePubliclyAccessible.emit(ils.Metrics())
 	mb.metricAwsRdsInstanceStatus.emit(ils.Metrics())
 	mb.metricAwsRdsInstanceStorageAllocated.emit(ils.Metrics())
+	mb.metricAwsRdsInstanceStorageEncrypted.emit(ils.Metrics())
 	mb.metricAwsRdsInstanceStorageMaxAllocated.emit(ils.Metrics())
 	mb.metricAwsRdsInstanceStorageProvisionedIops.emit(ils.Metrics())
 	mb.metricAwsRdsInstanceStorageProvisionedThroughput.emit(ils.Metrics())
 	mb.metricAwsRdsLocalStorageFree.emit(ils.Metrics())
+	mb.metricAwsRdsMaintenancePending.emit(ils.Metrics())
 	mb.metricAwsRdsMemoryFreeable.emit(ils.Metrics())
 	mb.metricAwsRdsMysqlBinlogDiskUsage.emit(ils.Metrics())
 	mb.metricAwsRdsMysqlConnectionAttempts.emit(ils.Metrics())
@@ -5410,6 +6143,16 @@ func (mb *MetricsBuilder) Emit(options ...ResourceMetricsOption) pmetric.Metrics
 	metrics := mb.metricsBuffer
 	mb.metricsBuffer = pmetric.NewMetrics()
 	return metrics
+}
+
+// RecordAwsRdsAccountQuotaLimitDataPoint adds a data point to aws.rds.account.quota.limit metric.
+func (mb *MetricsBuilder) RecordAwsRdsAccountQuotaLimitDataPoint(ts pcommon.Timestamp, val int64, quotaAttributeValue string) {
+	mb.metricAwsRdsAccountQuotaLimit.recordDataPoint(mb.startTime, ts, val, quotaAttributeValue)
+}
+
+// RecordAwsRdsAccountQuotaUsedDataPoint adds a data point to aws.rds.account.quota.used metric.
+func (mb *MetricsBuilder) RecordAwsRdsAccountQuotaUsedDataPoint(ts pcommon.Timestamp, val int64, quotaAttributeValue string) {
+	mb.metricAwsRdsAccountQuotaUsed.recordDataPoint(mb.startTime, ts, val, quotaAttributeValue)
 }
 
 // RecordAwsRdsAuroraBufferCacheHitRatioDataPoint adds a data point to aws.rds.aurora.buffer_cache.hit_ratio metric.
@@ -5692,9 +6435,34 @@ func (mb *MetricsBuilder) RecordAwsRdsInstanceBackupRetentionPeriodDataPoint(ts 
 	mb.metricAwsRdsInstanceBackupRetentionPeriod.recordDataPoint(mb.startTime, ts, val)
 }
 
+// RecordAwsRdsInstanceCertificateExpirationDataPoint adds a data point to aws.rds.instance.certificate.expiration metric.
+func (mb *MetricsBuilder) RecordAwsRdsInstanceCertificateExpirationDataPoint(ts pcommon.Timestamp, val int64, caCertificateAttributeValue string) {
+	mb.metricAwsRdsInstanceCertificateExpiration.recordDataPoint(mb.startTime, ts, val, caCertificateAttributeValue)
+}
+
+// RecordAwsRdsInstanceDeletionProtectionDataPoint adds a data point to aws.rds.instance.deletion_protection metric.
+func (mb *MetricsBuilder) RecordAwsRdsInstanceDeletionProtectionDataPoint(ts pcommon.Timestamp, val int64) {
+	mb.metricAwsRdsInstanceDeletionProtection.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsInstanceEngineExtendedSupportStartDataPoint adds a data point to aws.rds.instance.engine.extended_support.start metric.
+func (mb *MetricsBuilder) RecordAwsRdsInstanceEngineExtendedSupportStartDataPoint(ts pcommon.Timestamp, val int64) {
+	mb.metricAwsRdsInstanceEngineExtendedSupportStart.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsInstanceEngineStandardSupportEndDataPoint adds a data point to aws.rds.instance.engine.standard_support.end metric.
+func (mb *MetricsBuilder) RecordAwsRdsInstanceEngineStandardSupportEndDataPoint(ts pcommon.Timestamp, val int64) {
+	mb.metricAwsRdsInstanceEngineStandardSupportEnd.recordDataPoint(mb.startTime, ts, val)
+}
+
 // RecordAwsRdsInstanceEnhancedMonitoringIntervalDataPoint adds a data point to aws.rds.instance.enhanced_monitoring.interval metric.
 func (mb *MetricsBuilder) RecordAwsRdsInstanceEnhancedMonitoringIntervalDataPoint(ts pcommon.Timestamp, val int64) {
 	mb.metricAwsRdsInstanceEnhancedMonitoringInterval.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsInstanceIamAuthEnabledDataPoint adds a data point to aws.rds.instance.iam_auth.enabled metric.
+func (mb *MetricsBuilder) RecordAwsRdsInstanceIamAuthEnabledDataPoint(ts pcommon.Timestamp, val int64) {
+	mb.metricAwsRdsInstanceIamAuthEnabled.recordDataPoint(mb.startTime, ts, val)
 }
 
 // RecordAwsRdsInstanceMultiAzDataPoint adds a data point to aws.rds.instance.multi_az metric.
@@ -5707,6 +6475,11 @@ func (mb *MetricsBuilder) RecordAwsRdsInstancePerformanceInsightsEnabledDataPoin
 	mb.metricAwsRdsInstancePerformanceInsightsEnabled.recordDataPoint(mb.startTime, ts, val)
 }
 
+// RecordAwsRdsInstancePubliclyAccessibleDataPoint adds a data point to aws.rds.instance.publicly_accessible metric.
+func (mb *MetricsBuilder) RecordAwsRdsInstancePubliclyAccessibleDataPoint(ts pcommon.Timestamp, val int64) {
+	mb.metricAwsRdsInstancePubliclyAccessible.recordDataPoint(mb.startTime, ts, val)
+}
+
 // RecordAwsRdsInstanceStatusDataPoint adds a data point to aws.rds.instance.status metric.
 func (mb *MetricsBuilder) RecordAwsRdsInstanceStatusDataPoint(ts pcommon.Timestamp, val int64, statusAttributeValue string) {
 	mb.metricAwsRdsInstanceStatus.recordDataPoint(mb.startTime, ts, val, statusAttributeValue)
@@ -5715,6 +6488,11 @@ func (mb *MetricsBuilder) RecordAwsRdsInstanceStatusDataPoint(ts pcommon.Timesta
 // RecordAwsRdsInstanceStorageAllocatedDataPoint adds a data point to aws.rds.instance.storage.allocated metric.
 func (mb *MetricsBuilder) RecordAwsRdsInstanceStorageAllocatedDataPoint(ts pcommon.Timestamp, val int64) {
 	mb.metricAwsRdsInstanceStorageAllocated.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsInstanceStorageEncryptedDataPoint adds a data point to aws.rds.instance.storage.encrypted metric.
+func (mb *MetricsBuilder) RecordAwsRdsInstanceStorageEncryptedDataPoint(ts pcommon.Timestamp, val int64) {
+	mb.metricAwsRdsInstanceStorageEncrypted.recordDataPoint(mb.startTime, ts, val)
 }
 
 // RecordAwsRdsInstanceStorageMaxAllocatedDataPoint adds a data point to aws.rds.instance.storage.max_allocated metric.
@@ -5735,6 +6513,11 @@ func (mb *MetricsBuilder) RecordAwsRdsInstanceStorageProvisionedThroughputDataPo
 // RecordAwsRdsLocalStorageFreeDataPoint adds a data point to aws.rds.local_storage.free metric.
 func (mb *MetricsBuilder) RecordAwsRdsLocalStorageFreeDataPoint(ts pcommon.Timestamp, val float64) {
 	mb.metricAwsRdsLocalStorageFree.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsMaintenancePendingDataPoint adds a data point to aws.rds.maintenance.pending metric.
+func (mb *MetricsBuilder) RecordAwsRdsMaintenancePendingDataPoint(ts pcommon.Timestamp, val int64, maintenanceActionAttributeValue string, maintenanceForcedAttributeValue bool) {
+	mb.metricAwsRdsMaintenancePending.recordDataPoint(mb.startTime, ts, val, maintenanceActionAttributeValue, maintenanceForcedAttributeValue)
 }
 
 // RecordAwsRdsMemoryFreeableDataPoint adds a data point to aws.rds.memory.freeable metric.

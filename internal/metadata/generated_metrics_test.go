@@ -67,8 +67,12 @@ func TestMetricsBuilder(t *testing.T) {
 			settings.Logger = zap.New(observedZapCore)
 			mb := NewMetricsBuilder(loadMetricsBuilderConfig(t, tt.name), settings, WithStartTime(start))
 			aggMap := make(map[string]string) // contains the aggregation strategies for each metric name
+			aggMap["aws.rds.account.quota.limit"] = mb.metricAwsRdsAccountQuotaLimit.config.AggregationStrategy
+			aggMap["aws.rds.account.quota.used"] = mb.metricAwsRdsAccountQuotaUsed.config.AggregationStrategy
 			aggMap["aws.rds.events"] = mb.metricAwsRdsEvents.config.AggregationStrategy
+			aggMap["aws.rds.instance.certificate.expiration"] = mb.metricAwsRdsInstanceCertificateExpiration.config.AggregationStrategy
 			aggMap["aws.rds.instance.status"] = mb.metricAwsRdsInstanceStatus.config.AggregationStrategy
+			aggMap["aws.rds.maintenance.pending"] = mb.metricAwsRdsMaintenancePending.config.AggregationStrategy
 
 			expectedWarnings := 0
 			if tt.metricsSet != testDataSetReag {
@@ -77,6 +81,18 @@ func TestMetricsBuilder(t *testing.T) {
 
 			defaultMetricsCount := 0
 			allMetricsCount := 0
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsAccountQuotaLimitDataPoint(ts, 1, "quota-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsAccountQuotaLimitDataPoint(ts, 3, "quota-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsAccountQuotaUsedDataPoint(ts, 1, "quota-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsAccountQuotaUsedDataPoint(ts, 3, "quota-val-2")
+			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordAwsRdsAuroraBufferCacheHitRatioDataPoint(ts, 1)
@@ -250,13 +266,34 @@ func TestMetricsBuilder(t *testing.T) {
 			mb.RecordAwsRdsInstanceBackupRetentionPeriodDataPoint(ts, 1)
 			defaultMetricsCount++
 			allMetricsCount++
+			mb.RecordAwsRdsInstanceCertificateExpirationDataPoint(ts, 1, "ca_certificate-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsInstanceCertificateExpirationDataPoint(ts, 3, "ca_certificate-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsInstanceDeletionProtectionDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsInstanceEngineExtendedSupportStartDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsInstanceEngineStandardSupportEndDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
 			mb.RecordAwsRdsInstanceEnhancedMonitoringIntervalDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsInstanceIamAuthEnabledDataPoint(ts, 1)
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordAwsRdsInstanceMultiAzDataPoint(ts, 1)
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordAwsRdsInstancePerformanceInsightsEnabledDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsInstancePubliclyAccessibleDataPoint(ts, 1)
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordAwsRdsInstanceStatusDataPoint(ts, 1, "status-val")
@@ -266,6 +303,9 @@ func TestMetricsBuilder(t *testing.T) {
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordAwsRdsInstanceStorageAllocatedDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsInstanceStorageEncryptedDataPoint(ts, 1)
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordAwsRdsInstanceStorageMaxAllocatedDataPoint(ts, 1)
@@ -278,6 +318,12 @@ func TestMetricsBuilder(t *testing.T) {
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordAwsRdsLocalStorageFreeDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsMaintenancePendingDataPoint(ts, 1, "maintenance_action-val", true)
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsMaintenancePendingDataPoint(ts, 3, "maintenance_action-val-2", false)
+			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordAwsRdsMemoryFreeableDataPoint(ts, 1)
@@ -370,8 +416,12 @@ func TestMetricsBuilder(t *testing.T) {
 			res := rb.Emit()
 			metrics := mb.Emit(WithResource(res))
 			if tt.name == "reaggregate_set" {
+				assert.Empty(t, mb.metricAwsRdsAccountQuotaLimit.aggDataPoints)
+				assert.Empty(t, mb.metricAwsRdsAccountQuotaUsed.aggDataPoints)
 				assert.Empty(t, mb.metricAwsRdsEvents.aggDataPoints)
+				assert.Empty(t, mb.metricAwsRdsInstanceCertificateExpiration.aggDataPoints)
 				assert.Empty(t, mb.metricAwsRdsInstanceStatus.aggDataPoints)
+				assert.Empty(t, mb.metricAwsRdsMaintenancePending.aggDataPoints)
 			}
 
 			if tt.expectEmpty {
@@ -399,6 +449,86 @@ func TestMetricsBuilder(t *testing.T) {
 			validatedMetrics := make(map[string]bool)
 			for _, mi := range allMetricsList {
 				switch mi.Name() {
+				case "aws.rds.account.quota.limit":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.account.quota.limit"], "Found a duplicate in the metrics slice: aws.rds.account.quota.limit")
+						validatedMetrics["aws.rds.account.quota.limit"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Maximum of an RDS account quota in the region (DescribeAccountAttributes `Max`), on the account resource; refreshed with discovery.", mi.Description())
+						assert.Equal(t, "{item}", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						assert.Equal(t, int64(1), dp.IntValue())
+						quotaAttrVal, ok := dp.Attributes().Get("quota")
+						assert.True(t, ok)
+						assert.Equal(t, "quota-val", quotaAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.account.quota.limit"], "Found a duplicate in the metrics slice: aws.rds.account.quota.limit")
+						validatedMetrics["aws.rds.account.quota.limit"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Maximum of an RDS account quota in the region (DescribeAccountAttributes `Max`), on the account resource; refreshed with discovery.", mi.Description())
+						assert.Equal(t, "{item}", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						switch aggMap["aws.rds.account.quota.limit"] {
+						case "sum":
+							assert.Equal(t, int64(4), dp.IntValue())
+						case "avg":
+							assert.Equal(t, int64(2), dp.IntValue())
+						case "min":
+							assert.Equal(t, int64(1), dp.IntValue())
+						case "max":
+							assert.Equal(t, int64(3), dp.IntValue())
+						}
+						_, ok := dp.Attributes().Get("quota")
+						assert.False(t, ok)
+					}
+				case "aws.rds.account.quota.used":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.account.quota.used"], "Found a duplicate in the metrics slice: aws.rds.account.quota.used")
+						validatedMetrics["aws.rds.account.quota.used"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Usage of an RDS account quota in the region (DescribeAccountAttributes `Used`), on the account resource; refreshed with discovery.", mi.Description())
+						assert.Equal(t, "{item}", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						assert.Equal(t, int64(1), dp.IntValue())
+						quotaAttrVal, ok := dp.Attributes().Get("quota")
+						assert.True(t, ok)
+						assert.Equal(t, "quota-val", quotaAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.account.quota.used"], "Found a duplicate in the metrics slice: aws.rds.account.quota.used")
+						validatedMetrics["aws.rds.account.quota.used"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Usage of an RDS account quota in the region (DescribeAccountAttributes `Used`), on the account resource; refreshed with discovery.", mi.Description())
+						assert.Equal(t, "{item}", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						switch aggMap["aws.rds.account.quota.used"] {
+						case "sum":
+							assert.Equal(t, int64(4), dp.IntValue())
+						case "avg":
+							assert.Equal(t, int64(2), dp.IntValue())
+						case "min":
+							assert.Equal(t, int64(1), dp.IntValue())
+						case "max":
+							assert.Equal(t, int64(3), dp.IntValue())
+						}
+						_, ok := dp.Attributes().Get("quota")
+						assert.False(t, ok)
+					}
 				case "aws.rds.aurora.buffer_cache.hit_ratio":
 					assert.False(t, validatedMetrics["aws.rds.aurora.buffer_cache.hit_ratio"], "Found a duplicate in the metrics slice: aws.rds.aurora.buffer_cache.hit_ratio")
 					validatedMetrics["aws.rds.aurora.buffer_cache.hit_ratio"] = true
@@ -1103,6 +1233,82 @@ func TestMetricsBuilder(t *testing.T) {
 					assert.Equal(t, ts, dp.Timestamp())
 					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
 					assert.Equal(t, int64(1), dp.IntValue())
+				case "aws.rds.instance.certificate.expiration":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.instance.certificate.expiration"], "Found a duplicate in the metrics slice: aws.rds.instance.certificate.expiration")
+						validatedMetrics["aws.rds.instance.certificate.expiration"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "When the server certificate of the instance expires, as Unix time (DescribeDBInstances `CertificateDetails.ValidTill`), with its CA certificate identifier.", mi.Description())
+						assert.Equal(t, "s", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						assert.Equal(t, int64(1), dp.IntValue())
+						caCertificateAttrVal, ok := dp.Attributes().Get("ca_certificate")
+						assert.True(t, ok)
+						assert.Equal(t, "ca_certificate-val", caCertificateAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.instance.certificate.expiration"], "Found a duplicate in the metrics slice: aws.rds.instance.certificate.expiration")
+						validatedMetrics["aws.rds.instance.certificate.expiration"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "When the server certificate of the instance expires, as Unix time (DescribeDBInstances `CertificateDetails.ValidTill`), with its CA certificate identifier.", mi.Description())
+						assert.Equal(t, "s", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						switch aggMap["aws.rds.instance.certificate.expiration"] {
+						case "sum":
+							assert.Equal(t, int64(4), dp.IntValue())
+						case "avg":
+							assert.Equal(t, int64(2), dp.IntValue())
+						case "min":
+							assert.Equal(t, int64(1), dp.IntValue())
+						case "max":
+							assert.Equal(t, int64(3), dp.IntValue())
+						}
+						_, ok := dp.Attributes().Get("ca_certificate")
+						assert.False(t, ok)
+					}
+				case "aws.rds.instance.deletion_protection":
+					assert.False(t, validatedMetrics["aws.rds.instance.deletion_protection"], "Found a duplicate in the metrics slice: aws.rds.instance.deletion_protection")
+					validatedMetrics["aws.rds.instance.deletion_protection"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Whether deletion protection is on (DescribeDBInstances `DeletionProtection`): 1 or 0.", mi.Description())
+					assert.Equal(t, "1", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+				case "aws.rds.instance.engine.extended_support.start":
+					assert.False(t, validatedMetrics["aws.rds.instance.engine.extended_support.start"], "Found a duplicate in the metrics slice: aws.rds.instance.engine.extended_support.start")
+					validatedMetrics["aws.rds.instance.engine.extended_support.start"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "When RDS Extended Support (billed) of the instance's major engine version starts, as Unix time (DescribeDBMajorEngineVersions, `open-source-rds-extended-support`); not reported for engines without it; refreshed with discovery.", mi.Description())
+					assert.Equal(t, "s", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+				case "aws.rds.instance.engine.standard_support.end":
+					assert.False(t, validatedMetrics["aws.rds.instance.engine.standard_support.end"], "Found a duplicate in the metrics slice: aws.rds.instance.engine.standard_support.end")
+					validatedMetrics["aws.rds.instance.engine.standard_support.end"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "When standard support of the instance's major engine version ends, as Unix time (DescribeDBMajorEngineVersions, `open-source-rds-standard-support`); refreshed with discovery.", mi.Description())
+					assert.Equal(t, "s", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
 				case "aws.rds.instance.enhanced_monitoring.interval":
 					assert.False(t, validatedMetrics["aws.rds.instance.enhanced_monitoring.interval"], "Found a duplicate in the metrics slice: aws.rds.instance.enhanced_monitoring.interval")
 					validatedMetrics["aws.rds.instance.enhanced_monitoring.interval"] = true
@@ -1110,6 +1316,18 @@ func TestMetricsBuilder(t *testing.T) {
 					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
 					assert.Equal(t, "Enhanced Monitoring collection interval of the instance (DescribeDBInstances `MonitoringInterval`); 0 means Enhanced Monitoring is off.", mi.Description())
 					assert.Equal(t, "s", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+				case "aws.rds.instance.iam_auth.enabled":
+					assert.False(t, validatedMetrics["aws.rds.instance.iam_auth.enabled"], "Found a duplicate in the metrics slice: aws.rds.instance.iam_auth.enabled")
+					validatedMetrics["aws.rds.instance.iam_auth.enabled"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Whether IAM database authentication is on (DescribeDBInstances `IAMDatabaseAuthenticationEnabled`): 1 or 0.", mi.Description())
+					assert.Equal(t, "1", mi.Unit())
 					dp := mi.Gauge().DataPoints().At(0)
 					assert.Equal(t, start, dp.StartTimestamp())
 					assert.Equal(t, ts, dp.Timestamp())
@@ -1133,6 +1351,18 @@ func TestMetricsBuilder(t *testing.T) {
 					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
 					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
 					assert.Equal(t, "Whether Performance Insights is enabled on the instance (DescribeDBInstances `PerformanceInsightsEnabled`): 1 yes, 0 no.", mi.Description())
+					assert.Equal(t, "1", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+				case "aws.rds.instance.publicly_accessible":
+					assert.False(t, validatedMetrics["aws.rds.instance.publicly_accessible"], "Found a duplicate in the metrics slice: aws.rds.instance.publicly_accessible")
+					validatedMetrics["aws.rds.instance.publicly_accessible"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Whether the instance has a public endpoint (DescribeDBInstances `PubliclyAccessible`): 1 or 0.", mi.Description())
 					assert.Equal(t, "1", mi.Unit())
 					dp := mi.Gauge().DataPoints().At(0)
 					assert.Equal(t, start, dp.StartTimestamp())
@@ -1191,6 +1421,18 @@ func TestMetricsBuilder(t *testing.T) {
 					assert.Equal(t, ts, dp.Timestamp())
 					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
 					assert.Equal(t, int64(1), dp.IntValue())
+				case "aws.rds.instance.storage.encrypted":
+					assert.False(t, validatedMetrics["aws.rds.instance.storage.encrypted"], "Found a duplicate in the metrics slice: aws.rds.instance.storage.encrypted")
+					validatedMetrics["aws.rds.instance.storage.encrypted"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Whether the storage is encrypted at rest (DescribeDBInstances `StorageEncrypted`): 1 or 0.", mi.Description())
+					assert.Equal(t, "1", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
 				case "aws.rds.instance.storage.max_allocated":
 					assert.False(t, validatedMetrics["aws.rds.instance.storage.max_allocated"], "Found a duplicate in the metrics slice: aws.rds.instance.storage.max_allocated")
 					validatedMetrics["aws.rds.instance.storage.max_allocated"] = true
@@ -1239,6 +1481,51 @@ func TestMetricsBuilder(t *testing.T) {
 					assert.Equal(t, ts, dp.Timestamp())
 					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
 					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "aws.rds.maintenance.pending":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.maintenance.pending"], "Found a duplicate in the metrics slice: aws.rds.maintenance.pending")
+						validatedMetrics["aws.rds.maintenance.pending"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "A pending maintenance action of the instance or cluster: the earliest date it may be applied, as Unix time (the earliest of DescribePendingMaintenanceActions `CurrentApplyDate`, `AutoAppliedAfterDate`, `ForcedApplyDate`); actions without any date are not reported; refreshed with discovery.", mi.Description())
+						assert.Equal(t, "s", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						assert.Equal(t, int64(1), dp.IntValue())
+						maintenanceActionAttrVal, ok := dp.Attributes().Get("action")
+						assert.True(t, ok)
+						assert.Equal(t, "maintenance_action-val", maintenanceActionAttrVal.Str())
+						maintenanceForcedAttrVal, ok := dp.Attributes().Get("forced")
+						assert.True(t, ok)
+						assert.True(t, maintenanceForcedAttrVal.Bool())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.maintenance.pending"], "Found a duplicate in the metrics slice: aws.rds.maintenance.pending")
+						validatedMetrics["aws.rds.maintenance.pending"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "A pending maintenance action of the instance or cluster: the earliest date it may be applied, as Unix time (the earliest of DescribePendingMaintenanceActions `CurrentApplyDate`, `AutoAppliedAfterDate`, `ForcedApplyDate`); actions without any date are not reported; refreshed with discovery.", mi.Description())
+						assert.Equal(t, "s", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						switch aggMap["aws.rds.maintenance.pending"] {
+						case "sum":
+							assert.Equal(t, int64(4), dp.IntValue())
+						case "avg":
+							assert.Equal(t, int64(2), dp.IntValue())
+						case "min":
+							assert.Equal(t, int64(1), dp.IntValue())
+						case "max":
+							assert.Equal(t, int64(3), dp.IntValue())
+						}
+						_, ok := dp.Attributes().Get("action")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("forced")
+						assert.False(t, ok)
+					}
 				case "aws.rds.memory.freeable":
 					assert.False(t, validatedMetrics["aws.rds.memory.freeable"], "Found a duplicate in the metrics slice: aws.rds.memory.freeable")
 					validatedMetrics["aws.rds.memory.freeable"] = true
