@@ -21,6 +21,7 @@ const boto3LifecycleScript = "../../testdata/simulator/boto3_lifecycle.py"
 // a certificate expiring soon and quota overrides.
 func lifecycleFleet(t *testing.T) simulator.Fleet {
 	f := smallFleet(t)
+	f.PendingMaintenance = nil // replaced by 30 actions
 	ids := []string{"mysql-a", "pg-a", "maria-t3", "aurora-a"}
 	for i := range 30 {
 		p := simulator.PendingMaintenance{Resource: ids[i%len(ids)], Action: fmt.Sprintf("system-update-%02d", i), Description: "New Operating System update is available"}
