@@ -15,7 +15,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-rds/awsrdsreceiver/internal/awsconfig"
-	"github.com/otelcol-rds/awsrdsreceiver/internal/metadata"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/rdsevents"
 )
 
@@ -82,17 +81,9 @@ type eventsRegion struct {
 type eventsStore struct{ client storage.Client }
 
 func openEventsStore(ctx context.Context, host component.Host, id, receiverID component.ID) (*eventsStore, error) {
-	ext, ok := host.GetExtensions()[id]
-	if !ok {
-		return nil, fmt.Errorf("storage: extension %q is not configured (add it under extensions and service.extensions)", id)
-	}
-	se, ok := ext.(storage.Extension)
-	if !ok {
-		return nil, fmt.Errorf("storage: extension %q is not a storage extension", id)
-	}
-	client, err := se.GetClient(ctx, component.KindReceiver, receiverID, "events")
+	client, err := storageClient(ctx, host, id, receiverID, "events")
 	if err != nil {
-		return nil, fmt.Errorf("storage: extension %q: %w", id, err)
+		return nil, err
 	}
 	return &eventsStore{client: client}, nil
 }
@@ -164,16 +155,7 @@ func (s *logsScraper) readEvents(ctx context.Context, ld plog.Logs, r *logsRegio
 		if !ok {
 			continue
 		}
-		sl, found := byResource[key]
-		if !found {
-			rl := ld.ResourceLogs().AppendEmpty()
-			res.CopyTo(rl.Resource())
-			sl = rl.ScopeLogs().AppendEmpty()
-			sl.Scope().SetName(metadata.ScopeName)
-			sl.Scope().SetVersion(s.settings.BuildInfo.Version)
-			byResource[key] = sl
-		}
-		lr := sl.LogRecords().AppendEmpty()
+		lr := s.scopeLogs(ld, byResource, key, res).LogRecords().AppendEmpty()
 		lr.SetTimestamp(pcommon.NewTimestampFromTime(e.Time))
 		lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(now))
 		lr.Body().SetStr(e.Message)

@@ -177,16 +177,7 @@ func (s *logsScraper) append(ld plog.Logs, byResource map[string]plog.ScopeLogs,
 	for i := range res.Events {
 		e := &res.Events[i]
 		key, resource := r.resourceOf(res.Group, e.Stream)
-		sl, ok := byResource[key]
-		if !ok {
-			rl := ld.ResourceLogs().AppendEmpty()
-			resource.CopyTo(rl.Resource())
-			sl = rl.ScopeLogs().AppendEmpty()
-			sl.Scope().SetName(metadata.ScopeName)
-			sl.Scope().SetVersion(s.settings.BuildInfo.Version)
-			byResource[key] = sl
-		}
-		lr := sl.LogRecords().AppendEmpty()
+		lr := s.scopeLogs(ld, byResource, key, resource).LogRecords().AppendEmpty()
 		lr.SetTimestamp(pcommon.NewTimestampFromTime(e.Timestamp))
 		lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(e.Ingested))
 		lr.Body().SetStr(e.Message)
@@ -200,4 +191,18 @@ func (s *logsScraper) append(ld plog.Logs, byResource map[string]plog.ScopeLogs,
 	}
 	s.tb.ReceiverAwsrdsLogRecords.Add(context.Background(), int64(len(res.Events)),
 		metric.WithAttributes(attribute.String("log_type", res.Group.Type)))
+}
+
+// scopeLogs is the receiver's scope of the resource named key in ld, added on first use.
+func (s *logsScraper) scopeLogs(ld plog.Logs, byResource map[string]plog.ScopeLogs, key string, resource pcommon.Resource) plog.ScopeLogs {
+	if sl, ok := byResource[key]; ok {
+		return sl
+	}
+	rl := ld.ResourceLogs().AppendEmpty()
+	resource.CopyTo(rl.Resource())
+	sl := rl.ScopeLogs().AppendEmpty()
+	sl.Scope().SetName(metadata.ScopeName)
+	sl.Scope().SetVersion(s.settings.BuildInfo.Version)
+	byResource[key] = sl
+	return sl
 }
