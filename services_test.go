@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
+	"github.com/otelcol-rds/awsrdsreceiver/internal/catalog"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/simulator"
 )
 
@@ -83,5 +84,53 @@ func TestNeptuneAndDocumentDBAreSkipped(t *testing.T) {
 			}
 			return true
 		})
+	}
+}
+
+// TestOracleAndSQLServerAskOnlyForTheirMetrics: with every metric enabled, an Oracle and a
+// SQL Server instance are asked for exactly the CloudWatch series the simulator publishes
+// for them (no MySQL or PostgreSQL metric, no SwapUsage on SQL Server), and every one of
+// them arrives.
+func TestOracleAndSQLServerAskOnlyForTheirMetrics(t *testing.T) {
+	fleet, err := simulator.ParseFleet([]byte(`
+instances:
+  - {identifier: ora-1, engine: oracle-ee, class: db.r6i.xlarge, storage_type: gp2}
+  - {identifier: mssql-1, engine: sqlserver-se, class: db.m6i.xlarge, storage_type: gp3, iops: 3000}
+`))
+	require.NoError(t, err)
+	h := newHarness(t, fleet, enableAll(t))
+	md, err := h.scrape(t)
+	require.NoError(t, err)
+	c := h.sim.Counters()
+	assert.Zero(t, c.PhantomQueries, "phantoms: %v", c.Phantoms)
+	names := metricNames(md)
+	for _, id := range []string{"ora-1", "mssql-1"} {
+		var want, got, queried []string
+		for _, s := range h.sim.Series() {
+			if s.Identifier == id {
+				want = append(want, s.Metric)
+			}
+		}
+		for _, n := range names[id] {
+			if e, ok := catalog.ByName(n); ok {
+				got = append(got, e.CloudWatchName)
+			}
+		}
+		for m := range c.SeriesQueries[id] {
+			queried = append(queried, m)
+		}
+		require.NotEmpty(t, want)
+		assert.ElementsMatch(t, want, queried, "%s: queried exactly the series that exist", id)
+		assert.ElementsMatch(t, want, got, "%s: emitted every one", id)
+	}
+	assert.Contains(t, names["ora-1"], "aws.rds.swap.usage")
+	assert.NotContains(t, names["mssql-1"], "aws.rds.swap.usage")
+	assert.Contains(t, names["ora-1"], "aws.rds.storage.burst_balance") // gp2
+	for _, id := range []string{"ora-1", "mssql-1"} {
+		for _, n := range names[id] {
+			assert.NotContains(t, n, "mysql", id)
+			assert.NotContains(t, n, "postgresql", id)
+			assert.NotContains(t, n, "aurora", id)
+		}
 	}
 }

@@ -1,6 +1,10 @@
 package catalog
 
-import "github.com/otelcol-rds/awsrdsreceiver/internal/discovery"
+import (
+	"strings"
+
+	"github.com/otelcol-rds/awsrdsreceiver/internal/discovery"
+)
 
 // Which instances and clusters a CloudWatch metric can exist for.
 
@@ -45,3 +49,9 @@ func auroraCluster(c discovery.Cluster) bool { return discovery.IsAurora(c.Engin
 func serverlessCluster(c discovery.Cluster) bool { return auroraCluster(c) && c.Serverless }
 
 func globalCluster(c discovery.Cluster) bool { return auroraCluster(c) && c.GlobalMember }
+
+// swapReported: RDS publishes SwapUsage for every engine but SQL Server (RDS User Guide,
+// "Amazon CloudWatch metrics for Amazon RDS": "This metric is not available for SQL Server").
+func swapReported(i discovery.Instance) bool {
+	return !strings.HasPrefix(i.Engine, "sqlserver") && !strings.HasPrefix(i.Engine, "custom-sqlserver")
+}

@@ -75,7 +75,7 @@ var Entries = []Entry{
 	instance("DatabaseConnections", "aws.rds.connections", anyInstance, (*mb).RecordAwsRdsConnectionsDataPoint),
 	instance("DiskQueueDepth", "aws.rds.disk.queue_depth", anyInstance, (*mb).RecordAwsRdsDiskQueueDepthDataPoint),
 	instance("FreeableMemory", "aws.rds.memory.freeable", anyInstance, (*mb).RecordAwsRdsMemoryFreeableDataPoint),
-	instance("SwapUsage", "aws.rds.swap.usage", anyInstance, (*mb).RecordAwsRdsSwapUsageDataPoint),
+	instance("SwapUsage", "aws.rds.swap.usage", swapReported, (*mb).RecordAwsRdsSwapUsageDataPoint),
 	instance("ReadIOPS", "aws.rds.read.iops", anyInstance, (*mb).RecordAwsRdsReadIopsDataPoint),
 	instance("WriteIOPS", "aws.rds.write.iops", anyInstance, (*mb).RecordAwsRdsWriteIopsDataPoint),
 	instance("ReadLatency", "aws.rds.read.latency", anyInstance, (*mb).RecordAwsRdsReadLatencyDataPoint),

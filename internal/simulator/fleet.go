@@ -219,6 +219,10 @@ func LogTypes(engine string) []string {
 		return []string{"audit", "error", "general", "iam-db-auth-error", "slowquery"}
 	case EnginePostgres, EngineAuroraPostgreSQL:
 		return []string{"iam-db-auth-error", "postgresql", "upgrade"}
+	case EngineOracleEE:
+		return []string{"alert", "audit", "listener", "oemagent", "trace"}
+	case EngineSQLServerSE:
+		return []string{"agent", "error"}
 	}
 	return nil
 }
@@ -243,7 +247,7 @@ func checkLogExports(kind, id, engine string, exports []string) []error {
 func knownEngine(e string) bool {
 	switch e {
 	case EngineMySQL, EngineMariaDB, EnginePostgres, EngineAuroraMySQL, EngineAuroraPostgreSQL,
-		EngineNeptune, EngineDocDB:
+		EngineNeptune, EngineDocDB, EngineOracleEE, EngineSQLServerSE:
 		return true
 	}
 	return false
@@ -392,6 +396,10 @@ func defaultEngineVersion(engine string) string {
 		return "1.3.2.1"
 	case EngineDocDB:
 		return "5.0.0"
+	case EngineOracleEE:
+		return "19.0.0.0.ru-2024-10.rur-2024-10.r1"
+	case EngineSQLServerSE:
+		return "15.00.4415.2.v1"
 	}
 	return ""
 }
@@ -404,6 +412,10 @@ func defaultPort(engine string) int32 {
 		return 8182
 	case EngineDocDB:
 		return 27017
+	case EngineOracleEE:
+		return 1521
+	case EngineSQLServerSE:
+		return 1433
 	}
 	return 3306
 }

@@ -30,7 +30,7 @@ func instanceMetrics(in *Instance, writer bool) []string {
 	aurora := IsAurora(in.Engine)
 	replica := in.ReplicaSourceIdentifier != ""
 	ms := []string{
-		"CPUUtilization", "DatabaseConnections", "DiskQueueDepth", "FreeableMemory", "SwapUsage",
+		"CPUUtilization", "DatabaseConnections", "DiskQueueDepth", "FreeableMemory",
 		"ReadIOPS", "WriteIOPS", "ReadLatency", "WriteLatency", "ReadThroughput", "WriteThroughput",
 		"NetworkReceiveThroughput", "NetworkTransmitThroughput",
 	}
@@ -39,6 +39,7 @@ func instanceMetrics(in *Instance, writer bool) []string {
 			ms = append(ms, names...)
 		}
 	}
+	add(!isSQLServer(in.Engine), "SwapUsage") // "not available for SQL Server" (RDS User Guide)
 	add(!aurora, "FreeStorageSpace", "EBSByteBalance%", "EBSIOBalance%")
 	add(aurora, "FreeLocalStorage", "StorageNetworkReceiveThroughput", "StorageNetworkTransmitThroughput")
 	add(!aurora && in.StorageType == "gp2", "BurstBalance")

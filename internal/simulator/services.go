@@ -14,3 +14,12 @@ func IsOtherService(engine string) bool { return engine == EngineNeptune || engi
 
 // clustered reports whether the engine's instances must belong to a DB cluster.
 func clustered(engine string) bool { return IsAurora(engine) || IsOtherService(engine) }
+
+// Oracle and SQL Server (license-included editions), for the metric applicability of
+// engines outside the MySQL and PostgreSQL families.
+const (
+	EngineOracleEE    = "oracle-ee"
+	EngineSQLServerSE = "sqlserver-se"
+)
+
+func isSQLServer(engine string) bool { return engine == EngineSQLServerSE }
