@@ -134,3 +134,38 @@ instances:
 		}
 	}
 }
+
+// TestServerlessV1ClusterIsWatched: an Aurora Serverless v1 cluster has no DB instances;
+// it is discovered on its own (the filter applied to the cluster), asked for its volume and
+// capacity metrics only, and an excluded one is not.
+func TestServerlessV1ClusterIsWatched(t *testing.T) {
+	fleet, err := simulator.ParseFleet([]byte(`
+instances:
+  - {identifier: pg-1, engine: postgres, class: db.m6g.large}
+clusters:
+  - {identifier: sls-v1, engine: aurora-mysql, engine_mode: serverless, members: [], tags: {env: prod}}
+  - {identifier: sls-v1-scratch, engine: aurora-postgresql, engine_mode: serverless, members: []}
+`))
+	require.NoError(t, err)
+	h := newHarness(t, fleet, func(c *Config) {
+		enableAll(t)(c)
+		c.Discovery.ExcludeIdentifiers = []string{".*-scratch"}
+	})
+	md, err := h.scrape(t)
+	require.NoError(t, err)
+	c := h.sim.Counters()
+	assert.Zero(t, c.PhantomQueries, "phantoms: %v", c.Phantoms)
+	assert.Zero(t, c.QueriesFor("sls-v1-scratch"))
+	var got []string
+	for i := 0; i < md.ResourceMetrics().Len(); i++ {
+		rm := md.ResourceMetrics().At(i)
+		if id, ok := rm.Resource().Attributes().Get("aws.rds.db_cluster.identifier"); ok && id.Str() == "sls-v1" {
+			ms := rm.ScopeMetrics().At(0).Metrics()
+			for j := 0; j < ms.Len(); j++ {
+				got = append(got, ms.At(j).Name())
+			}
+		}
+	}
+	assert.ElementsMatch(t, []string{"aws.rds.cluster.members", "aws.rds.cluster.volume.used", "aws.rds.cluster.volume.read.operations",
+		"aws.rds.cluster.volume.write.operations", "aws.rds.cluster.serverless.capacity"}, got)
+}

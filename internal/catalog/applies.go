@@ -48,6 +48,13 @@ func auroraCluster(c discovery.Cluster) bool { return discovery.IsAurora(c.Engin
 
 func serverlessCluster(c discovery.Cluster) bool { return auroraCluster(c) && c.Serverless }
 
+// serverlessV2Cluster: ACUUtilization is an Aurora Serverless v2 metric (Aurora User Guide,
+// "Important Amazon CloudWatch metrics for Aurora Serverless v2"); v1 clusters (engine mode
+// serverless) publish ServerlessDatabaseCapacity only.
+func serverlessV2Cluster(c discovery.Cluster) bool {
+	return serverlessCluster(c) && c.EngineMode != "serverless"
+}
+
 func globalCluster(c discovery.Cluster) bool { return auroraCluster(c) && c.GlobalMember }
 
 // swapReported: RDS publishes SwapUsage for every engine but SQL Server (RDS User Guide,

@@ -169,7 +169,7 @@ var Entries = []Entry{
 	cluster("VolumeReadIOPs", "aws.rds.cluster.volume.read.operations", auroraCluster, (*mb).RecordAwsRdsClusterVolumeReadOperationsDataPoint),
 	cluster("VolumeWriteIOPs", "aws.rds.cluster.volume.write.operations", auroraCluster, (*mb).RecordAwsRdsClusterVolumeWriteOperationsDataPoint),
 	cluster("ServerlessDatabaseCapacity", "aws.rds.cluster.serverless.capacity", serverlessCluster, (*mb).RecordAwsRdsClusterServerlessCapacityDataPoint),
-	cluster("ACUUtilization", "aws.rds.cluster.serverless.acu.utilization", serverlessCluster, (*mb).RecordAwsRdsClusterServerlessAcuUtilizationDataPoint),
+	cluster("ACUUtilization", "aws.rds.cluster.serverless.acu.utilization", serverlessV2Cluster, (*mb).RecordAwsRdsClusterServerlessAcuUtilizationDataPoint),
 	fromMilliseconds(cluster("AuroraGlobalDBReplicationLag", "aws.rds.cluster.global_db.replication.lag", globalCluster, (*mb).RecordAwsRdsClusterGlobalDbReplicationLagDataPoint)),
 	cluster("AuroraGlobalDBReplicatedWriteIO", "aws.rds.cluster.global_db.replicated_write_io", globalCluster, (*mb).RecordAwsRdsClusterGlobalDbReplicatedWriteIoDataPoint),
 	cluster("AuroraGlobalDBDataTransferBytes", "aws.rds.cluster.global_db.data_transfer", globalCluster, (*mb).RecordAwsRdsClusterGlobalDbDataTransferDataPoint),

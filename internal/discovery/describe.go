@@ -68,7 +68,7 @@ func Describe(ctx context.Context, api API, f *Filter, now time.Time) (Fleet, er
 			}
 		}
 	}
-	return Fleet{Instances: instances, Clusters: keepWatched(clusters, instances), Refreshed: now}, nil
+	return Fleet{Instances: instances, Clusters: keepWatched(clusters, instances, f), Refreshed: now}, nil
 }
 
 // wantsClusters skips DescribeDBClusters when the engine filter leaves no clustered engine.
@@ -86,8 +86,9 @@ func wantsClusters(engines []string) bool {
 }
 
 // keepWatched keeps the clusters that have at least one watched member, so cluster
-// metrics follow the instance filter.
-func keepWatched(clusters []Cluster, instances []Instance) []Cluster {
+// metrics follow the instance filter, and the Aurora Serverless v1 clusters (engine mode
+// serverless: they have no DB instances) that pass the filter themselves.
+func keepWatched(clusters []Cluster, instances []Instance, f *Filter) []Cluster {
 	watched := make(map[string]bool, len(instances))
 	for _, in := range instances {
 		if in.ClusterIdentifier != "" {
@@ -96,7 +97,7 @@ func keepWatched(clusters []Cluster, instances []Instance) []Cluster {
 	}
 	out := clusters[:0]
 	for _, c := range clusters {
-		if watched[c.Identifier] {
+		if watched[c.Identifier] || (c.EngineMode == "serverless" && f.Match(Instance{Identifier: c.Identifier, Engine: c.Engine, Tags: c.Tags})) {
 			out = append(out, c)
 		}
 	}

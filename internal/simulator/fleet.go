@@ -354,7 +354,7 @@ func fillCluster(c *Cluster, region, account string) {
 	if c.Status == "" {
 		c.Status = "available"
 	}
-	if c.Serverless {
+	if c.Serverless || c.EngineMode == "serverless" {
 		if c.MinCapacity == 0 {
 			c.MinCapacity = 0.5
 		}

@@ -67,8 +67,11 @@ func instanceMetrics(in *Instance, writer bool) []string {
 // clusterMetrics lists the cluster-level metrics (dimension DBClusterIdentifier).
 func clusterMetrics(c *Cluster) []string {
 	ms := []string{"VolumeBytesUsed", "VolumeReadIOPs", "VolumeWriteIOPs"}
-	if c.Serverless {
+	switch {
+	case c.Serverless:
 		ms = append(ms, "ServerlessDatabaseCapacity", "ACUUtilization")
+	case c.EngineMode == "serverless": // Aurora Serverless v1: capacity only, no ACUUtilization
+		ms = append(ms, "ServerlessDatabaseCapacity")
 	}
 	if c.GlobalClusterIdentifier != "" {
 		ms = append(ms, "AuroraGlobalDBReplicationLag", "AuroraGlobalDBReplicatedWriteIO", "AuroraGlobalDBDataTransferBytes")

@@ -213,6 +213,9 @@ func (s *Server) clusterObject(cl *Cluster) object {
 	if cl.Serverless {
 		o = o.add("ServerlessV2ScalingConfiguration", object{{"MinCapacity", cl.MinCapacity}, {"MaxCapacity", cl.MaxCapacity}})
 	}
+	if cl.EngineMode == "serverless" { // v1
+		o = o.add("ScalingConfigurationInfo", object{{"MinCapacity", int64(cl.MinCapacity)}, {"MaxCapacity", int64(cl.MaxCapacity)}, {"AutoPause", true}})
+	}
 	return o.add("TagList", tagList(cl.Tags))
 }
 
