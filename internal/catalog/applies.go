@@ -62,3 +62,9 @@ func globalCluster(c discovery.Cluster) bool { return auroraCluster(c) && c.Glob
 func swapReported(i discovery.Instance) bool {
 	return !strings.HasPrefix(i.Engine, "sqlserver") && !strings.HasPrefix(i.Engine, "custom-sqlserver")
 }
+
+// serverlessV2Instance: Aurora Serverless v2 instances (class db.serverless) publish
+// ServerlessDatabaseCapacity and ACUUtilization per instance too (Aurora User Guide,
+// "Important Amazon CloudWatch metrics for Aurora Serverless v2": "both the cluster and
+// instance level").
+func serverlessV2Instance(i discovery.Instance) bool { return aurora(i) && i.Class == "db.serverless" }

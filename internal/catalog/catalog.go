@@ -163,6 +163,8 @@ var Entries = []Entry{
 	instance("RDSToAuroraPostgreSQLReplicaLag", "aws.rds.aurora.postgresql.rds_replica.lag", auroraPostgreSQL, (*mb).RecordAwsRdsAuroraPostgresqlRdsReplicaLagDataPoint),
 	instance("TempStorageIOPS", "aws.rds.aurora.postgresql.temp_storage.iops", auroraPostgreSQL, (*mb).RecordAwsRdsAuroraPostgresqlTempStorageIopsDataPoint),
 	instance("TempStorageThroughput", "aws.rds.aurora.postgresql.temp_storage.throughput", auroraPostgreSQL, (*mb).RecordAwsRdsAuroraPostgresqlTempStorageThroughputDataPoint),
+	instance("ServerlessDatabaseCapacity", "aws.rds.serverless.capacity", serverlessV2Instance, (*mb).RecordAwsRdsServerlessCapacityDataPoint),
+	instance("ACUUtilization", "aws.rds.serverless.acu.utilization", serverlessV2Instance, (*mb).RecordAwsRdsServerlessAcuUtilizationDataPoint),
 
 	// Aurora clusters.
 	cluster("VolumeBytesUsed", "aws.rds.cluster.volume.used", auroraCluster, (*mb).RecordAwsRdsClusterVolumeUsedDataPoint),

@@ -289,11 +289,14 @@ func TestInstanceMetricSets(t *testing.T) {
 			"OldestLogicalReplicationSlotLag", "OldestReplicationSlotLag", "ReplicationSlotDiskUsage",
 			"TransactionLogsDiskUsage", "TransactionLogsGeneration")},
 		{"aurora postgresql serverless reader", auroraPgReader, with(
+			"ACUUtilization", "ServerlessDatabaseCapacity", // Serverless v2: per instance too
 			"AuroraReplicaLag", "BufferCacheHitRatio", "CommitLatency", "CommitThroughput", "Deadlocks",
 			"FreeLocalStorage", "MaximumUsedTransactionIDs", "RDSToAuroraPostgreSQLReplicaLag",
 			"StorageNetworkReceiveThroughput", "StorageNetworkTransmitThroughput", "TempStorageIOPS",
 			"TempStorageThroughput")},
 		{"oracle on gp2", oracleGP2, with("BurstBalance", "EBSByteBalance%", "EBSIOBalance%", "FreeStorageSpace")},
+		{"sql server on gp3: no swap", discovery.Instance{Engine: "sqlserver-se", Class: "db.m6i.xlarge", StorageType: "gp3"},
+			slices.DeleteFunc(with("EBSByteBalance%", "EBSIOBalance%", "FreeStorageSpace"), func(m string) bool { return m == "SwapUsage" })},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

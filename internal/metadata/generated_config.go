@@ -2018,6 +2018,46 @@ func (ms *AwsRdsReplicaLagMetricConfig) Unmarshal(parser *confmap.Conf) error {
 	return nil
 }
 
+// AwsRdsServerlessAcuUtilizationMetricConfig provides config for the aws.rds.serverless.acu.utilization metric.
+type AwsRdsServerlessAcuUtilizationMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *AwsRdsServerlessAcuUtilizationMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// AwsRdsServerlessCapacityMetricConfig provides config for the aws.rds.serverless.capacity metric.
+type AwsRdsServerlessCapacityMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *AwsRdsServerlessCapacityMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
 // AwsRdsStorageBurstBalanceMetricConfig provides config for the aws.rds.storage.burst_balance metric.
 type AwsRdsStorageBurstBalanceMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
@@ -2232,6 +2272,8 @@ type MetricsConfig struct {
 	AwsRdsReadLatency                                 AwsRdsReadLatencyMetricConfig                                 `mapstructure:"aws.rds.read.latency"`
 	AwsRdsReadThroughput                              AwsRdsReadThroughputMetricConfig                              `mapstructure:"aws.rds.read.throughput"`
 	AwsRdsReplicaLag                                  AwsRdsReplicaLagMetricConfig                                  `mapstructure:"aws.rds.replica.lag"`
+	AwsRdsServerlessAcuUtilization                    AwsRdsServerlessAcuUtilizationMetricConfig                    `mapstructure:"aws.rds.serverless.acu.utilization"`
+	AwsRdsServerlessCapacity                          AwsRdsServerlessCapacityMetricConfig                          `mapstructure:"aws.rds.serverless.capacity"`
 	AwsRdsStorageBurstBalance                         AwsRdsStorageBurstBalanceMetricConfig                         `mapstructure:"aws.rds.storage.burst_balance"`
 	AwsRdsStorageFree                                 AwsRdsStorageFreeMetricConfig                                 `mapstructure:"aws.rds.storage.free"`
 	AwsRdsSwapUsage                                   AwsRdsSwapUsageMetricConfig                                   `mapstructure:"aws.rds.swap.usage"`
@@ -2528,6 +2570,12 @@ func DefaultMetricsConfig() MetricsConfig {
 			Enabled: true,
 		},
 		AwsRdsReplicaLag: AwsRdsReplicaLagMetricConfig{
+			Enabled: true,
+		},
+		AwsRdsServerlessAcuUtilization: AwsRdsServerlessAcuUtilizationMetricConfig{
+			Enabled: true,
+		},
+		AwsRdsServerlessCapacity: AwsRdsServerlessCapacityMetricConfig{
 			Enabled: true,
 		},
 		AwsRdsStorageBurstBalance: AwsRdsStorageBurstBalanceMetricConfig{

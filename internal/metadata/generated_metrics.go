@@ -340,6 +340,12 @@ var MetricsInfo = metricsInfo{
 	AwsRdsReplicaLag: metricInfo{
 		Name: "aws.rds.replica.lag",
 	},
+	AwsRdsServerlessAcuUtilization: metricInfo{
+		Name: "aws.rds.serverless.acu.utilization",
+	},
+	AwsRdsServerlessCapacity: metricInfo{
+		Name: "aws.rds.serverless.capacity",
+	},
 	AwsRdsStorageBurstBalance: metricInfo{
 		Name: "aws.rds.storage.burst_balance",
 	},
@@ -453,6 +459,8 @@ type metricsInfo struct {
 	AwsRdsReadLatency                                 metricInfo
 	AwsRdsReadThroughput                              metricInfo
 	AwsRdsReplicaLag                                  metricInfo
+	AwsRdsServerlessAcuUtilization                    metricInfo
+	AwsRdsServerlessCapacity                          metricInfo
 	AwsRdsStorageBurstBalance                         metricInfo
 	AwsRdsStorageFree                                 metricInfo
 	AwsRdsSwapUsage                                   metricInfo
@@ -5305,6 +5313,106 @@ func newMetricAwsRdsReplicaLag(cfg AwsRdsReplicaLagMetricConfig) metricAwsRdsRep
 	return m
 }
 
+type metricAwsRdsServerlessAcuUtilization struct {
+	data     pmetric.Metric                             // data buffer for generated metric.
+	config   AwsRdsServerlessAcuUtilizationMetricConfig // metric config provided by user.
+	capacity int                                        // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.serverless.acu.utilization metric with initial data.
+func (m *metricAwsRdsServerlessAcuUtilization) init() {
+	m.data.SetName("aws.rds.serverless.acu.utilization")
+	m.data.SetDescription("Capacity in use as a percentage of the configured maximum ACUs of an Aurora Serverless v2 instance (CloudWatch `ACUUtilization` by DBInstanceIdentifier, Average).")
+	m.data.SetUnit("%")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsServerlessAcuUtilization) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsServerlessAcuUtilization) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsServerlessAcuUtilization) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsServerlessAcuUtilization(cfg AwsRdsServerlessAcuUtilizationMetricConfig) metricAwsRdsServerlessAcuUtilization {
+	m := metricAwsRdsServerlessAcuUtilization{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsServerlessCapacity struct {
+	data     pmetric.Metric                       // data buffer for generated metric.
+	config   AwsRdsServerlessCapacityMetricConfig // metric config provided by user.
+	capacity int                                  // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.serverless.capacity metric with initial data.
+func (m *metricAwsRdsServerlessCapacity) init() {
+	m.data.SetName("aws.rds.serverless.capacity")
+	m.data.SetDescription("Current capacity of an Aurora Serverless v2 instance in Aurora capacity units (CloudWatch `ServerlessDatabaseCapacity` by DBInstanceIdentifier, Average).")
+	m.data.SetUnit("{ACU}")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsServerlessCapacity) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsServerlessCapacity) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsServerlessCapacity) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsServerlessCapacity(cfg AwsRdsServerlessCapacityMetricConfig) metricAwsRdsServerlessCapacity {
+	m := metricAwsRdsServerlessCapacity{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
 type metricAwsRdsStorageBurstBalance struct {
 	data     pmetric.Metric                        // data buffer for generated metric.
 	config   AwsRdsStorageBurstBalanceMetricConfig // metric config provided by user.
@@ -5707,6 +5815,8 @@ type MetricsBuilder struct {
 	metricAwsRdsReadLatency                                 metricAwsRdsReadLatency
 	metricAwsRdsReadThroughput                              metricAwsRdsReadThroughput
 	metricAwsRdsReplicaLag                                  metricAwsRdsReplicaLag
+	metricAwsRdsServerlessAcuUtilization                    metricAwsRdsServerlessAcuUtilization
+	metricAwsRdsServerlessCapacity                          metricAwsRdsServerlessCapacity
 	metricAwsRdsStorageBurstBalance                         metricAwsRdsStorageBurstBalance
 	metricAwsRdsStorageFree                                 metricAwsRdsStorageFree
 	metricAwsRdsSwapUsage                                   metricAwsRdsSwapUsage
@@ -5830,6 +5940,8 @@ func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, opt
 		metricAwsRdsReadLatency:                                 newMetricAwsRdsReadLatency(mbc.Metrics.AwsRdsReadLatency),
 		metricAwsRdsReadThroughput:                              newMetricAwsRdsReadThroughput(mbc.Metrics.AwsRdsReadThroughput),
 		metricAwsRdsReplicaLag:                                  newMetricAwsRdsReplicaLag(mbc.Metrics.AwsRdsReplicaLag),
+		metricAwsRdsServerlessAcuUtilization:                    newMetricAwsRdsServerlessAcuUtilization(mbc.Metrics.AwsRdsServerlessAcuUtilization),
+		metricAwsRdsServerlessCapacity:                          newMetricAwsRdsServerlessCapacity(mbc.Metrics.AwsRdsServerlessCapacity),
 		metricAwsRdsStorageBurstBalance:                         newMetricAwsRdsStorageBurstBalance(mbc.Metrics.AwsRdsStorageBurstBalance),
 		metricAwsRdsStorageFree:                                 newMetricAwsRdsStorageFree(mbc.Metrics.AwsRdsStorageFree),
 		metricAwsRdsSwapUsage:                                   newMetricAwsRdsSwapUsage(mbc.Metrics.AwsRdsSwapUsage),
@@ -6108,6 +6220,8 @@ func (mb *MetricsBuilder) EmitForResource(options ...ResourceMetricsOption) {
 	mb.metricAwsRdsReadLatency.emit(ils.Metrics())
 	mb.metricAwsRdsReadThroughput.emit(ils.Metrics())
 	mb.metricAwsRdsReplicaLag.emit(ils.Metrics())
+	mb.metricAwsRdsServerlessAcuUtilization.emit(ils.Metrics())
+	mb.metricAwsRdsServerlessCapacity.emit(ils.Metrics())
 	mb.metricAwsRdsStorageBurstBalance.emit(ils.Metrics())
 	mb.metricAwsRdsStorageFree.emit(ils.Metrics())
 	mb.metricAwsRdsSwapUsage.emit(ils.Metrics())
@@ -6603,6 +6717,16 @@ func (mb *MetricsBuilder) RecordAwsRdsReadThroughputDataPoint(ts pcommon.Timesta
 // RecordAwsRdsReplicaLagDataPoint adds a data point to aws.rds.replica.lag metric.
 func (mb *MetricsBuilder) RecordAwsRdsReplicaLagDataPoint(ts pcommon.Timestamp, val float64) {
 	mb.metricAwsRdsReplicaLag.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsServerlessAcuUtilizationDataPoint adds a data point to aws.rds.serverless.acu.utilization metric.
+func (mb *MetricsBuilder) RecordAwsRdsServerlessAcuUtilizationDataPoint(ts pcommon.Timestamp, val float64) {
+	mb.metricAwsRdsServerlessAcuUtilization.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsServerlessCapacityDataPoint adds a data point to aws.rds.serverless.capacity metric.
+func (mb *MetricsBuilder) RecordAwsRdsServerlessCapacityDataPoint(ts pcommon.Timestamp, val float64) {
+	mb.metricAwsRdsServerlessCapacity.recordDataPoint(mb.startTime, ts, val)
 }
 
 // RecordAwsRdsStorageBurstBalanceDataPoint adds a data point to aws.rds.storage.burst_balance metric.

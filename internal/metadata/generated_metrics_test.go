@@ -377,6 +377,12 @@ func TestMetricsBuilder(t *testing.T) {
 			mb.RecordAwsRdsReplicaLagDataPoint(ts, 1)
 			defaultMetricsCount++
 			allMetricsCount++
+			mb.RecordAwsRdsServerlessAcuUtilizationDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsServerlessCapacityDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
 			mb.RecordAwsRdsStorageBurstBalanceDataPoint(ts, 1)
 			defaultMetricsCount++
 			allMetricsCount++
@@ -1725,6 +1731,30 @@ func TestMetricsBuilder(t *testing.T) {
 					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
 					assert.Equal(t, "Time a read replica lags behind its source instance (CloudWatch `ReplicaLag`, Average).", mi.Description())
 					assert.Equal(t, "s", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "aws.rds.serverless.acu.utilization":
+					assert.False(t, validatedMetrics["aws.rds.serverless.acu.utilization"], "Found a duplicate in the metrics slice: aws.rds.serverless.acu.utilization")
+					validatedMetrics["aws.rds.serverless.acu.utilization"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Capacity in use as a percentage of the configured maximum ACUs of an Aurora Serverless v2 instance (CloudWatch `ACUUtilization` by DBInstanceIdentifier, Average).", mi.Description())
+					assert.Equal(t, "%", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "aws.rds.serverless.capacity":
+					assert.False(t, validatedMetrics["aws.rds.serverless.capacity"], "Found a duplicate in the metrics slice: aws.rds.serverless.capacity")
+					validatedMetrics["aws.rds.serverless.capacity"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Current capacity of an Aurora Serverless v2 instance in Aurora capacity units (CloudWatch `ServerlessDatabaseCapacity` by DBInstanceIdentifier, Average).", mi.Description())
+					assert.Equal(t, "{ACU}", mi.Unit())
 					dp := mi.Gauge().DataPoints().At(0)
 					assert.Equal(t, start, dp.StartTimestamp())
 					assert.Equal(t, ts, dp.Timestamp())

@@ -61,6 +61,7 @@ func instanceMetrics(in *Instance, writer bool) []string {
 		"InsertLatency", "InsertThroughput", "UpdateLatency", "UpdateThroughput", "DeleteLatency", "DeleteThroughput",
 		"LoginFailures", "Queries", "ResultSetCacheHitRatio", "RollbackSegmentHistoryListLength", "RowLockTime")
 	add(in.Engine == EngineAuroraPostgreSQL, "TempStorageIOPS", "TempStorageThroughput", "RDSToAuroraPostgreSQLReplicaLag")
+	add(aurora && in.Class == "db.serverless", "ServerlessDatabaseCapacity", "ACUUtilization") // Serverless v2, per instance too
 	return ms
 }
 
