@@ -131,6 +131,8 @@ type LogsConfig struct {
 	MaxConcurrentRequests int `mapstructure:"max_concurrent_requests"`
 	// SlowQueries parses slow query entries into records with typed attributes.
 	SlowQueries SlowQueriesConfig `mapstructure:"slow_queries"`
+	// Events reads RDS events (DescribeEvents) as log records; see events.go.
+	Events EventsConfig `mapstructure:"events"`
 }
 
 var (
@@ -352,6 +354,7 @@ func (l LogsConfig) validate() error {
 	if err := l.SlowQueries.validate(); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, l.Events.validate())
 	return errors.Join(errs...)
 }
 

@@ -48,7 +48,7 @@ func TestLoadConfig(t *testing.T) {
 	assert.True(t, cfg.Metrics.AwsRdsCPUUtilization.Enabled)
 	assert.Equal(t, "http://127.0.0.1:4566", cfg.Endpoints.Logs)
 	assert.Equal(t, LogsConfig{Types: []string{"error", "postgresql"}, PollInterval: 30 * time.Second, Overlap: 5 * time.Minute,
-		RequestsPerSecond: 2, MaxConcurrentRequests: 2,
+		RequestsPerSecond: 2, MaxConcurrentRequests: 2, Events: defaultEventsConfig(),
 		SlowQueries: SlowQueriesConfig{Parse: true, QueryText: QueryTextTruncate, MaxQueryTextLength: 256, MetricsTopK: 20}}, cfg.Logs)
 }
 
@@ -118,6 +118,10 @@ func TestValidateNamesTheFieldAndValue(t *testing.T) {
 		{"log poll interval", func(c *Config) { c.Logs.PollInterval = 0 }, `logs.poll_interval: 0s must be at least 1s`},
 		{"log lookback", func(c *Config) { c.Logs.InitialLookback = -time.Second }, `logs.initial_lookback: -1s must not be negative`},
 		{"log overlap", func(c *Config) { c.Logs.Overlap = -time.Second }, `logs.overlap: -1s must not be negative`},
+		{"event source type", func(c *Config) { c.Logs.Events.SourceTypes = []string{"db-instance", "db"} }, `logs.events.source_types[1]: "db" is not an RDS event source type`},
+		{"event source type twice", func(c *Config) { c.Logs.Events.SourceTypes = []string{"db-proxy", "db-proxy"} }, `logs.events.source_types[1]: "db-proxy" is listed twice`},
+		{"event lookback", func(c *Config) { c.Logs.Events.InitialLookback = 15 * 24 * time.Hour }, `logs.events.initial_lookback: 360h0m0s must be between 0 and 336h`},
+		{"event overlap", func(c *Config) { c.Logs.Events.Overlap = -time.Second }, `logs.events.overlap: -1s must be between 0 and 1h`},
 		{"log rate limit", func(c *Config) { c.Logs.RequestsPerSecond = 500 }, `logs.requests_per_second: 500 must be in (0, 100]`},
 		{"log concurrency", func(c *Config) { c.Logs.MaxConcurrentRequests = 0 }, `logs.max_concurrent_requests: 0 must be between 1 and 100`},
 		{"slow query text", func(c *Config) { c.Logs.SlowQueries.QueryText = "hide" }, `logs.slow_queries.query_text: "hide" must be keep, truncate or drop`},

@@ -227,6 +227,7 @@ func (rc *recorder) emit() {
 	} else {
 		rc.s.mb.RecordAwsRdsClusterMembersDataPoint(rc.now, int64(len(rp.cluster.Members)))
 	}
+	rc.s.recordLifecycle(rc.r, rp, rc.now)
 	rc.s.mb.EmitForResource(metadata.WithResource(rp.resource))
 }
 

@@ -44,7 +44,7 @@ func emFleet(linux, aurora, windows int32) simulator.Fleet {
 		Instances: []simulator.Instance{
 			{Identifier: "em-linux", Engine: simulator.EngineMySQL, Class: "db.r6g.large", MonitoringInterval: linux},
 			{Identifier: "em-aurora", Engine: simulator.EngineAuroraPostgreSQL, Class: "db.r6g.xlarge", MonitoringInterval: aurora, ClusterIdentifier: "em-cluster"},
-			{Identifier: "em-windows", Engine: simulator.EngineSQLServer, Class: "db.m6i.xlarge", MonitoringInterval: windows},
+			{Identifier: "em-windows", Engine: simulator.EngineSQLServerSE, Class: "db.m6i.xlarge", MonitoringInterval: windows},
 			{Identifier: "no-em", Engine: simulator.EnginePostgres, Class: "db.t4g.micro"},
 		},
 		Clusters: []simulator.Cluster{{Identifier: "em-cluster", Engine: simulator.EngineAuroraPostgreSQL,
@@ -322,7 +322,7 @@ func TestEnhancedMonitoringMissingStreams(t *testing.T) {
 		if i%25 == 1 {
 			iv = 1
 		}
-		engine := []string{simulator.EngineMySQL, simulator.EnginePostgres, simulator.EngineSQLServer}[i%3]
+		engine := []string{simulator.EngineMySQL, simulator.EnginePostgres, simulator.EngineSQLServerSE}[i%3]
 		f.Instances = append(f.Instances, simulator.Instance{Identifier: fmt.Sprintf("em-%03d", i), Engine: engine, Class: "db.r6g.large", MonitoringInterval: iv})
 	}
 	h := newHarness(t, f, func(cfg *Config) {

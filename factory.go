@@ -6,6 +6,7 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/scraper"
@@ -50,6 +51,7 @@ func createDefaultConfig() component.Config {
 			RequestsPerSecond:     4, // of the account's 5, leaving room for other clients
 			MaxConcurrentRequests: 4,
 			SlowQueries:           SlowQueriesConfig{Parse: true, QueryText: QueryTextKeep, MaxQueryTextLength: 4096, MetricsTopK: 20},
+			Events:                defaultEventsConfig(),
 		},
 		PerformanceInsights: defaultPerformanceInsights(),
 		EnhancedMonitoring:  defaultEnhancedMonitoringConfig(),
@@ -94,5 +96,14 @@ func createLogs(_ context.Context, set receiver.Settings, cfg component.Config, 
 	}, metadata.LogsStability))
 	cc := c.ControllerConfig
 	cc.CollectionInterval = c.Logs.PollInterval
-	return scraperhelper.NewLogsController(&cc, set, next, scraperhelper.AddFactoryWithConfig(f, c))
+	// As for metrics: the RDS events cursor moves on only once the pipeline took the records.
+	deliver, err := consumer.NewLogs(func(ctx context.Context, ld plog.Logs) error {
+		err := next.ConsumeLogs(ctx, ld)
+		s.delivered(ctx, err)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return scraperhelper.NewLogsController(&cc, set, deliver, scraperhelper.AddFactoryWithConfig(f, c))
 }

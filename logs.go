@@ -39,6 +39,7 @@ type logsScraper struct {
 	// slowStreams holds, per group and stream, the slow entry reassembly (only while an
 	// unfinished entry waits).
 	slowStreams map[string]*slowlog.Stream
+	events      *eventsStore // the RDS events cursors' storage; nil without one
 }
 
 type logsRegion struct {
@@ -46,6 +47,7 @@ type logsRegion struct {
 	fleet           *fleetView
 	reader          *rdslogs.Reader
 	resourceBuilder resourceBuilder
+	events          *eventsRegion // nil unless logs.events.enabled
 
 	// Rebuilt on every discovery refresh.
 	groups    []rdslogs.Group
@@ -63,7 +65,7 @@ func newLogsScraper(cfg *Config, settings receiver.Settings) *logsScraper {
 }
 
 // start builds the clients of every region. It makes no network call.
-func (s *logsScraper) start(ctx context.Context, _ component.Host) error {
+func (s *logsScraper) start(ctx context.Context, host component.Host) error {
 	tb, err := metadata.NewTelemetryBuilder(s.settings.TelemetrySettings)
 	if err != nil {
 		return err
@@ -90,15 +92,20 @@ func (s *logsScraper) start(ctx context.Context, _ component.Host) error {
 			resourceBuilder: resourceBuilder{region: clients.Region, resourceTags: s.cfg.ResourceTags, newRB: newRB},
 		})
 	}
-	return nil
+	return s.startEvents(ctx, host, all)
 }
 
-func (s *logsScraper) shutdown(context.Context) error {
+func (s *logsScraper) shutdown(ctx context.Context) error {
 	for _, r := range s.regions {
 		r.fleet.close()
 	}
 	if s.tb != nil {
 		s.tb.Shutdown()
+	}
+	if s.events != nil {
+		err := s.events.client.Close(ctx)
+		s.events = nil
+		return err
 	}
 	return nil
 }
@@ -128,6 +135,7 @@ func (s *logsScraper) scrape(ctx context.Context) (plog.Logs, error) {
 			}
 			s.append(ld, byResource, r, res)
 		}
+		s.readEvents(ctx, ld, r, now, &errs)
 	}
 	return ld, errs.Combine()
 }
@@ -168,16 +176,7 @@ func (r *logsRegion) resourceOf(g rdslogs.Group, stream string) (string, pcommon
 
 func (s *logsScraper) append(ld plog.Logs, byResource map[string]plog.ScopeLogs, r *logsRegion, res rdslogs.Result) {
 	scopeLogs := func(key string, resource pcommon.Resource) plog.ScopeLogs {
-		sl, ok := byResource[key]
-		if !ok {
-			rl := ld.ResourceLogs().AppendEmpty()
-			resource.CopyTo(rl.Resource())
-			sl = rl.ScopeLogs().AppendEmpty()
-			sl.Scope().SetName(metadata.ScopeName)
-			sl.Scope().SetVersion(s.settings.BuildInfo.Version)
-			byResource[key] = sl
-		}
-		return sl
+		return s.scopeLogs(ld, byResource, key, resource)
 	}
 	if d, ok := slowDialect(res.Group.Type); ok && s.cfg.Logs.SlowQueries.Parse {
 		if n := s.appendSlow(scopeLogs, r, res, d); n > 0 {
@@ -206,4 +205,18 @@ func (s *logsScraper) append(ld plog.Logs, byResource map[string]plog.ScopeLogs,
 	}
 	s.tb.ReceiverAwsrdsLogRecords.Add(context.Background(), int64(len(res.Events)),
 		metric.WithAttributes(attribute.String("log_type", res.Group.Type)))
+}
+
+// scopeLogs is the receiver's scope of the resource named key in ld, added on first use.
+func (s *logsScraper) scopeLogs(ld plog.Logs, byResource map[string]plog.ScopeLogs, key string, resource pcommon.Resource) plog.ScopeLogs {
+	if sl, ok := byResource[key]; ok {
+		return sl
+	}
+	rl := ld.ResourceLogs().AppendEmpty()
+	resource.CopyTo(rl.Resource())
+	sl := rl.ScopeLogs().AppendEmpty()
+	sl.Scope().SetName(metadata.ScopeName)
+	sl.Scope().SetVersion(s.settings.BuildInfo.Version)
+	byResource[key] = sl
+	return sl
 }

@@ -31,7 +31,12 @@ type logsHarness struct {
 
 func newLogsHarness(t *testing.T, modify func(*Config)) *logsHarness {
 	t.Helper()
-	h := newHarness(t, loadSmallFleet(t), func(c *Config) {
+	return newLogsHarnessFor(t, loadSmallFleet(t), modify)
+}
+
+func newLogsHarnessFor(t *testing.T, fleet simulator.Fleet, modify func(*Config)) *logsHarness {
+	t.Helper()
+	h := newHarness(t, fleet, func(c *Config) {
 		c.Logs.RequestsPerSecond = 100
 		if modify != nil {
 			modify(c)

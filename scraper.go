@@ -73,6 +73,10 @@ type region struct {
 	}
 	read bool      // CloudWatch was read in the scrape in flight
 	pi   *piRegion // nil without performance_insights
+	// events counts RDS events for aws.rds.events; nil when the metric is off.
+	events *eventCounter
+	// lifecycle holds maintenance, engine support and quotas; nil when their metrics are off.
+	lifecycle *lifecycleRegion
 }
 
 func newScraper(cfg *Config, settings receiver.Settings, now func() time.Time) *rdsScraper {
@@ -129,6 +133,9 @@ func (s *rdsScraper) start(ctx context.Context, host component.Host) error {
 			}),
 			rules:   window.Rules{Period: cw.Period, Delay: cw.Delay, Overlap: cw.Overlap, MaxLookback: cw.MaxLookback},
 			planner: &queryPlanner{resourceBuilder: resourceBuilder{region: clients.Region, resourceTags: s.cfg.ResourceTags, newRB: s.mb.NewResourceBuilder}, sel: sel},
+			events:  newEventCounter(s.cfg, clients),
+
+			lifecycle: newLifecycleRegion(s.cfg, clients),
 		}
 		if s.cfg.PerformanceInsights.Enabled {
 			s.piGov = newPIGovernor(s.cfg.PerformanceInsights, s.cfg.CollectionInterval)
@@ -207,6 +214,10 @@ func (s *rdsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 		}
 	}
 	s.em.collect(ctx, now, &errs)
+	for _, r := range s.regions {
+		s.recordEvents(ctx, r, now, &errs)
+		s.recordQuotas(r, pcommon.NewTimestampFromTime(now))
+	}
 	md := s.mb.Emit()
 	s.appendSQL(md, <-sqlDone, &errs)
 	s.slow.appendTo(md, now)
@@ -231,6 +242,7 @@ func (s *rdsScraper) discover(ctx context.Context, r *region, now time.Time, err
 		r.plan = r.planner.plan(fleet, old, r.restored)
 		s.em.setFleet(r.name, fleet)
 		r.restored = nil
+		s.refreshLifecycle(ctx, r, errs)
 		if old == nil || len(old.resources) != len(r.plan.resources) || old.Len() != r.plan.Len() {
 			s.logPlan(r, len(fleet.Instances), len(fleet.Clusters))
 		}

@@ -201,6 +201,8 @@ func TestGoldenSmallMixedFleet(t *testing.T) {
 		{"aurora-a", "aws.rds.cluster.volume.used", true},
 		{"aurora-pg", "aws.rds.cluster.serverless.capacity", true},
 		{"aurora-a", "aws.rds.cluster.serverless.capacity", false},
+		{"aurora-pg-1", "aws.rds.serverless.capacity", true}, // Serverless v2 instance
+		{"aurora-a-1", "aws.rds.serverless.capacity", false},
 	} {
 		assert.Equal(t, tt.want, has(tt.id, tt.metric), "%s has %s", tt.id, tt.metric)
 	}

@@ -23,6 +23,15 @@ type stateStore struct {
 
 // openStateStore gets a client of the storage extension id for the receiver.
 func openStateStore(ctx context.Context, host component.Host, id, receiverID component.ID, period time.Duration) (*stateStore, error) {
+	client, err := storageClient(ctx, host, id, receiverID, "cloudwatch")
+	if err != nil {
+		return nil, err
+	}
+	return &stateStore{client: client, period: period}, nil
+}
+
+// storageClient gets the receiver's client called name of the storage extension id.
+func storageClient(ctx context.Context, host component.Host, id, receiverID component.ID, name string) (storage.Client, error) {
 	ext, ok := host.GetExtensions()[id]
 	if !ok {
 		return nil, fmt.Errorf("storage: extension %q is not configured (add it under extensions and service.extensions)", id)
@@ -31,11 +40,11 @@ func openStateStore(ctx context.Context, host component.Host, id, receiverID com
 	if !ok {
 		return nil, fmt.Errorf("storage: extension %q is not a storage extension", id)
 	}
-	client, err := se.GetClient(ctx, component.KindReceiver, receiverID, "cloudwatch")
+	client, err := se.GetClient(ctx, component.KindReceiver, receiverID, name)
 	if err != nil {
 		return nil, fmt.Errorf("storage: extension %q: %w", id, err)
 	}
-	return &stateStore{client: client, period: period}, nil
+	return client, nil
 }
 
 func stateKey(region string) string { return "cloudwatch/" + region }

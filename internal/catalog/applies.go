@@ -1,6 +1,10 @@
 package catalog
 
-import "github.com/otelcol-rds/awsrdsreceiver/internal/discovery"
+import (
+	"strings"
+
+	"github.com/otelcol-rds/awsrdsreceiver/internal/discovery"
+)
 
 // Which instances and clusters a CloudWatch metric can exist for.
 
@@ -44,4 +48,23 @@ func auroraCluster(c discovery.Cluster) bool { return discovery.IsAurora(c.Engin
 
 func serverlessCluster(c discovery.Cluster) bool { return auroraCluster(c) && c.Serverless }
 
+// serverlessV2Cluster: ACUUtilization is an Aurora Serverless v2 metric (Aurora User Guide,
+// "Important Amazon CloudWatch metrics for Aurora Serverless v2"); v1 clusters (engine mode
+// serverless) publish ServerlessDatabaseCapacity only.
+func serverlessV2Cluster(c discovery.Cluster) bool {
+	return serverlessCluster(c) && c.EngineMode != "serverless"
+}
+
 func globalCluster(c discovery.Cluster) bool { return auroraCluster(c) && c.GlobalMember }
+
+// swapReported: RDS publishes SwapUsage for every engine but SQL Server (RDS User Guide,
+// "Amazon CloudWatch metrics for Amazon RDS": "This metric is not available for SQL Server").
+func swapReported(i discovery.Instance) bool {
+	return !strings.HasPrefix(i.Engine, "sqlserver") && !strings.HasPrefix(i.Engine, "custom-sqlserver")
+}
+
+// serverlessV2Instance: Aurora Serverless v2 instances (class db.serverless) publish
+// ServerlessDatabaseCapacity and ACUUtilization per instance too (Aurora User Guide,
+// "Important Amazon CloudWatch metrics for Aurora Serverless v2": "both the cluster and
+// instance level").
+func serverlessV2Instance(i discovery.Instance) bool { return aurora(i) && i.Class == "db.serverless" }

@@ -21,9 +21,15 @@ import (
 
 // inventory metrics come from DescribeDBInstances/DescribeDBClusters, not CloudWatch.
 func isInventory(name string) bool {
-	return strings.HasPrefix(name, "aws.rds.instance.") || name == "aws.rds.cluster.members" ||
+	return strings.HasPrefix(name, "aws.rds.instance.") || name == "aws.rds.cluster.members" || fromRDSAPI(name) ||
 		strings.HasPrefix(name, "aws.rds.slow_query.") || // from slow query logs, not CloudWatch
 		strings.HasPrefix(name, "aws.rds.os.") // Enhanced Monitoring, not CloudWatch
+}
+
+// fromRDSAPI: metrics read from the RDS API besides DescribeDBInstances (events, pending
+// maintenance, account quotas), not from CloudWatch.
+func fromRDSAPI(name string) bool {
+	return name == "aws.rds.events" || name == "aws.rds.maintenance.pending" || strings.HasPrefix(name, "aws.rds.account.")
 }
 
 // metadataMetricNames lists the metric names of the generated default config.
@@ -286,11 +292,14 @@ func TestInstanceMetricSets(t *testing.T) {
 			"OldestLogicalReplicationSlotLag", "OldestReplicationSlotLag", "ReplicationSlotDiskUsage",
 			"TransactionLogsDiskUsage", "TransactionLogsGeneration")},
 		{"aurora postgresql serverless reader", auroraPgReader, with(
+			"ACUUtilization", "ServerlessDatabaseCapacity", // Serverless v2: per instance too
 			"AuroraReplicaLag", "BufferCacheHitRatio", "CommitLatency", "CommitThroughput", "Deadlocks",
 			"FreeLocalStorage", "MaximumUsedTransactionIDs", "RDSToAuroraPostgreSQLReplicaLag",
 			"StorageNetworkReceiveThroughput", "StorageNetworkTransmitThroughput", "TempStorageIOPS",
 			"TempStorageThroughput")},
 		{"oracle on gp2", oracleGP2, with("BurstBalance", "EBSByteBalance%", "EBSIOBalance%", "FreeStorageSpace")},
+		{"sql server on gp3: no swap", discovery.Instance{Engine: "sqlserver-se", Class: "db.m6i.xlarge", StorageType: "gp3"},
+			slices.DeleteFunc(with("EBSByteBalance%", "EBSIOBalance%", "FreeStorageSpace"), func(m string) bool { return m == "SwapUsage" })},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -37,6 +37,9 @@ func Describe(ctx context.Context, api API, f *Filter, now time.Time) (Fleet, er
 				return Fleet{}, fmt.Errorf("DescribeDBClusters: %w", err)
 			}
 			for i := range page.DBClusters {
+				if OtherService(aws.ToString(page.DBClusters[i].Engine)) {
+					continue
+				}
 				clusters = append(clusters, clusterFrom(&page.DBClusters[i]))
 			}
 		}
@@ -56,6 +59,9 @@ func Describe(ctx context.Context, api API, f *Filter, now time.Time) (Fleet, er
 			return Fleet{}, fmt.Errorf("DescribeDBInstances: %w", err)
 		}
 		for i := range page.DBInstances {
+			if OtherService(aws.ToString(page.DBInstances[i].Engine)) {
+				continue
+			}
 			in := instanceFrom(&page.DBInstances[i], writers)
 			if f.Match(in) {
 				instances = append(instances, in)
@@ -65,7 +71,7 @@ func Describe(ctx context.Context, api API, f *Filter, now time.Time) (Fleet, er
 	if f.owns != nil {
 		instances = keepShare(instances, clusters, f.owns)
 	}
-	return Fleet{Instances: instances, Clusters: keepWatched(clusters, instances), Refreshed: now}, nil
+	return Fleet{Instances: instances, Clusters: keepWatched(clusters, instances, f), Refreshed: now}, nil
 }
 
 // ShareKey is the identity a sharded fleet is split by: a cluster's resource id for the
@@ -113,8 +119,9 @@ func wantsClusters(engines []string) bool {
 }
 
 // keepWatched keeps the clusters that have at least one watched member, so cluster
-// metrics follow the instance filter.
-func keepWatched(clusters []Cluster, instances []Instance) []Cluster {
+// metrics follow the instance filter, and the Aurora Serverless v1 clusters (engine mode
+// serverless: they have no DB instances) that pass the filter themselves.
+func keepWatched(clusters []Cluster, instances []Instance, f *Filter) []Cluster {
 	watched := make(map[string]bool, len(instances))
 	for _, in := range instances {
 		if in.ClusterIdentifier != "" {
@@ -123,7 +130,7 @@ func keepWatched(clusters []Cluster, instances []Instance) []Cluster {
 	}
 	out := clusters[:0]
 	for _, c := range clusters {
-		if watched[c.Identifier] {
+		if watched[c.Identifier] || (c.EngineMode == "serverless" && f.Match(Instance{Identifier: c.Identifier, Engine: c.Engine, Tags: c.Tags})) {
 			out = append(out, c)
 		}
 	}
@@ -153,6 +160,14 @@ func instanceFrom(d *types.DBInstance, writers map[string]bool) Instance {
 		BackupRetentionPeriodDays: aws.ToInt32(d.BackupRetentionPeriod),
 		Tags:                      tagMap(d.TagList),
 		LogExports:                d.EnabledCloudwatchLogsExports,
+		CACertificate:             aws.ToString(d.CACertificateIdentifier),
+		DeletionProtection:        aws.ToBool(d.DeletionProtection),
+		IAMAuth:                   aws.ToBool(d.IAMDatabaseAuthenticationEnabled),
+		PubliclyAccessible:        aws.ToBool(d.PubliclyAccessible),
+		StorageEncrypted:          aws.ToBool(d.StorageEncrypted),
+	}
+	if d.CertificateDetails != nil {
+		in.CertificateValidTill = aws.ToTime(d.CertificateDetails.ValidTill)
 	}
 	if d.Endpoint != nil {
 		in.Endpoint = Endpoint{Address: aws.ToString(d.Endpoint.Address), Port: aws.ToInt32(d.Endpoint.Port)}

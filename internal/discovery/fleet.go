@@ -52,6 +52,14 @@ type Instance struct {
 	// LogExports are the log types published to CloudWatch Logs (EnabledCloudwatchLogsExports);
 	// Aurora instances publish their cluster's.
 	LogExports []string
+
+	// What auditors ask about, and the server certificate.
+	CACertificate        string    // CACertificateIdentifier
+	CertificateValidTill time.Time // CertificateDetails.ValidTill; zero when not reported
+	DeletionProtection   bool
+	IAMAuth              bool // IAMDatabaseAuthenticationEnabled
+	PubliclyAccessible   bool
+	StorageEncrypted     bool
 }
 
 // ClusterMember is one instance of an Aurora cluster and its role.

@@ -57,7 +57,7 @@ func fleet100() simulator.Fleet {
 	var f simulator.Fleet
 	intervals := []int32{1, 5, 10, 15, 30, 60}
 	for i := range 100 {
-		engine := []string{simulator.EngineMySQL, simulator.EnginePostgres, simulator.EngineSQLServer}[i%3]
+		engine := []string{simulator.EngineMySQL, simulator.EnginePostgres, simulator.EngineSQLServerSE}[i%3]
 		f.Instances = append(f.Instances, simulator.Instance{Identifier: fmt.Sprintf("db-%03d", i), Engine: engine,
 			Class: "db.r6g.large", MonitoringInterval: intervals[i%len(intervals)]})
 	}

@@ -9,6 +9,102 @@ import (
 	"go.opentelemetry.io/collector/filter"
 )
 
+// AwsRdsAccountQuotaLimitMetricAttributeKey specifies the key of an attribute for the aws.rds.account.quota.limit metric.
+type AwsRdsAccountQuotaLimitMetricAttributeKey string
+
+const (
+	AwsRdsAccountQuotaLimitMetricAttributeKeyQuota AwsRdsAccountQuotaLimitMetricAttributeKey = "quota"
+)
+
+// AwsRdsAccountQuotaLimitMetricConfig provides config for the aws.rds.account.quota.limit metric.
+type AwsRdsAccountQuotaLimitMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                      `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsRdsAccountQuotaLimitMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsRdsAccountQuotaLimitMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsRdsAccountQuotaLimitMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsRdsAccountQuotaLimitMetricAttributeKeyQuota:
+		default:
+			return fmt.Errorf("metric aws.rds.account.quota.limit doesn't have an attribute %v, valid attributes: [quota]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsRdsAccountQuotaUsedMetricAttributeKey specifies the key of an attribute for the aws.rds.account.quota.used metric.
+type AwsRdsAccountQuotaUsedMetricAttributeKey string
+
+const (
+	AwsRdsAccountQuotaUsedMetricAttributeKeyQuota AwsRdsAccountQuotaUsedMetricAttributeKey = "quota"
+)
+
+// AwsRdsAccountQuotaUsedMetricConfig provides config for the aws.rds.account.quota.used metric.
+type AwsRdsAccountQuotaUsedMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                     `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsRdsAccountQuotaUsedMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsRdsAccountQuotaUsedMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsRdsAccountQuotaUsedMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsRdsAccountQuotaUsedMetricAttributeKeyQuota:
+		default:
+			return fmt.Errorf("metric aws.rds.account.quota.used doesn't have an attribute %v, valid attributes: [quota]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
 // AwsRdsAuroraBufferCacheHitRatioMetricConfig provides config for the aws.rds.aurora.buffer_cache.hit_ratio metric.
 type AwsRdsAuroraBufferCacheHitRatioMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
@@ -1089,6 +1185,54 @@ func (ms *AwsRdsEbsIoBalanceMetricConfig) Unmarshal(parser *confmap.Conf) error 
 	return nil
 }
 
+// AwsRdsEventsMetricAttributeKey specifies the key of an attribute for the aws.rds.events metric.
+type AwsRdsEventsMetricAttributeKey string
+
+const (
+	AwsRdsEventsMetricAttributeKeyEventCategory AwsRdsEventsMetricAttributeKey = "category"
+)
+
+// AwsRdsEventsMetricConfig provides config for the aws.rds.events metric.
+type AwsRdsEventsMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                           `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsRdsEventsMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsRdsEventsMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsRdsEventsMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsRdsEventsMetricAttributeKeyEventCategory:
+		default:
+			return fmt.Errorf("metric aws.rds.events doesn't have an attribute %v, valid attributes: [category]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
 // AwsRdsInstanceBackupRetentionPeriodMetricConfig provides config for the aws.rds.instance.backup.retention_period metric.
 type AwsRdsInstanceBackupRetentionPeriodMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
@@ -1109,6 +1253,114 @@ func (ms *AwsRdsInstanceBackupRetentionPeriodMetricConfig) Unmarshal(parser *con
 	return nil
 }
 
+// AwsRdsInstanceCertificateExpirationMetricAttributeKey specifies the key of an attribute for the aws.rds.instance.certificate.expiration metric.
+type AwsRdsInstanceCertificateExpirationMetricAttributeKey string
+
+const (
+	AwsRdsInstanceCertificateExpirationMetricAttributeKeyCACertificate AwsRdsInstanceCertificateExpirationMetricAttributeKey = "ca_certificate"
+)
+
+// AwsRdsInstanceCertificateExpirationMetricConfig provides config for the aws.rds.instance.certificate.expiration metric.
+type AwsRdsInstanceCertificateExpirationMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                                  `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsRdsInstanceCertificateExpirationMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsRdsInstanceCertificateExpirationMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsRdsInstanceCertificateExpirationMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsRdsInstanceCertificateExpirationMetricAttributeKeyCACertificate:
+		default:
+			return fmt.Errorf("metric aws.rds.instance.certificate.expiration doesn't have an attribute %v, valid attributes: [ca_certificate]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
+	return nil
+}
+
+// AwsRdsInstanceDeletionProtectionMetricConfig provides config for the aws.rds.instance.deletion_protection metric.
+type AwsRdsInstanceDeletionProtectionMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *AwsRdsInstanceDeletionProtectionMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// AwsRdsInstanceEngineExtendedSupportStartMetricConfig provides config for the aws.rds.instance.engine.extended_support.start metric.
+type AwsRdsInstanceEngineExtendedSupportStartMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *AwsRdsInstanceEngineExtendedSupportStartMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// AwsRdsInstanceEngineStandardSupportEndMetricConfig provides config for the aws.rds.instance.engine.standard_support.end metric.
+type AwsRdsInstanceEngineStandardSupportEndMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *AwsRdsInstanceEngineStandardSupportEndMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
 // AwsRdsInstanceEnhancedMonitoringIntervalMetricConfig provides config for the aws.rds.instance.enhanced_monitoring.interval metric.
 type AwsRdsInstanceEnhancedMonitoringIntervalMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
@@ -1116,6 +1368,26 @@ type AwsRdsInstanceEnhancedMonitoringIntervalMetricConfig struct {
 }
 
 func (ms *AwsRdsInstanceEnhancedMonitoringIntervalMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// AwsRdsInstanceIamAuthEnabledMetricConfig provides config for the aws.rds.instance.iam_auth.enabled metric.
+type AwsRdsInstanceIamAuthEnabledMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *AwsRdsInstanceIamAuthEnabledMetricConfig) Unmarshal(parser *confmap.Conf) error {
 	if parser == nil {
 		return nil
 	}
@@ -1156,6 +1428,26 @@ type AwsRdsInstancePerformanceInsightsEnabledMetricConfig struct {
 }
 
 func (ms *AwsRdsInstancePerformanceInsightsEnabledMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// AwsRdsInstancePubliclyAccessibleMetricConfig provides config for the aws.rds.instance.publicly_accessible metric.
+type AwsRdsInstancePubliclyAccessibleMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *AwsRdsInstancePubliclyAccessibleMetricConfig) Unmarshal(parser *confmap.Conf) error {
 	if parser == nil {
 		return nil
 	}
@@ -1224,6 +1516,26 @@ type AwsRdsInstanceStorageAllocatedMetricConfig struct {
 }
 
 func (ms *AwsRdsInstanceStorageAllocatedMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// AwsRdsInstanceStorageEncryptedMetricConfig provides config for the aws.rds.instance.storage.encrypted metric.
+type AwsRdsInstanceStorageEncryptedMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *AwsRdsInstanceStorageEncryptedMetricConfig) Unmarshal(parser *confmap.Conf) error {
 	if parser == nil {
 		return nil
 	}
@@ -1314,6 +1626,55 @@ func (ms *AwsRdsLocalStorageFreeMetricConfig) Unmarshal(parser *confmap.Conf) er
 	}
 
 	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// AwsRdsMaintenancePendingMetricAttributeKey specifies the key of an attribute for the aws.rds.maintenance.pending metric.
+type AwsRdsMaintenancePendingMetricAttributeKey string
+
+const (
+	AwsRdsMaintenancePendingMetricAttributeKeyMaintenanceAction AwsRdsMaintenancePendingMetricAttributeKey = "action"
+	AwsRdsMaintenancePendingMetricAttributeKeyMaintenanceForced AwsRdsMaintenancePendingMetricAttributeKey = "forced"
+)
+
+// AwsRdsMaintenancePendingMetricConfig provides config for the aws.rds.maintenance.pending metric.
+type AwsRdsMaintenancePendingMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+
+	AggregationStrategy string                                       `mapstructure:"aggregation_strategy"`
+	EnabledAttributes   []AwsRdsMaintenancePendingMetricAttributeKey `mapstructure:"attributes"`
+}
+
+func (ms *AwsRdsMaintenancePendingMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+func (ms *AwsRdsMaintenancePendingMetricConfig) Validate() error {
+	for _, val := range ms.EnabledAttributes {
+		switch val {
+		case AwsRdsMaintenancePendingMetricAttributeKeyMaintenanceAction, AwsRdsMaintenancePendingMetricAttributeKeyMaintenanceForced:
+		default:
+			return fmt.Errorf("metric aws.rds.maintenance.pending doesn't have an attribute %v, valid attributes: [action, forced]", val)
+		}
+	}
+
+	switch ms.AggregationStrategy {
+	case AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax:
+	default:
+		return fmt.Errorf("invalid aggregation strategy %q, valid strategies: [%s, %s, %s, %s]", ms.AggregationStrategy, AggregationStrategySum, AggregationStrategyAvg, AggregationStrategyMin, AggregationStrategyMax)
+	}
+
 	return nil
 }
 
@@ -3379,6 +3740,46 @@ func (ms *AwsRdsReplicaLagMetricConfig) Unmarshal(parser *confmap.Conf) error {
 	return nil
 }
 
+// AwsRdsServerlessAcuUtilizationMetricConfig provides config for the aws.rds.serverless.acu.utilization metric.
+type AwsRdsServerlessAcuUtilizationMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *AwsRdsServerlessAcuUtilizationMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// AwsRdsServerlessCapacityMetricConfig provides config for the aws.rds.serverless.capacity metric.
+type AwsRdsServerlessCapacityMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *AwsRdsServerlessCapacityMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
 // AwsRdsSlowQueryCountMetricAttributeKey specifies the key of an attribute for the aws.rds.slow_query.count metric.
 type AwsRdsSlowQueryCountMetricAttributeKey string
 
@@ -3693,6 +4094,8 @@ func (ms *AwsRdsWriteThroughputMetricConfig) Unmarshal(parser *confmap.Conf) err
 
 // MetricsConfig provides config for awsrds metrics.
 type MetricsConfig struct {
+	AwsRdsAccountQuotaLimit                           AwsRdsAccountQuotaLimitMetricConfig                           `mapstructure:"aws.rds.account.quota.limit"`
+	AwsRdsAccountQuotaUsed                            AwsRdsAccountQuotaUsedMetricConfig                            `mapstructure:"aws.rds.account.quota.used"`
 	AwsRdsAuroraBufferCacheHitRatio                   AwsRdsAuroraBufferCacheHitRatioMetricConfig                   `mapstructure:"aws.rds.aurora.buffer_cache.hit_ratio"`
 	AwsRdsAuroraCommitLatency                         AwsRdsAuroraCommitLatencyMetricConfig                         `mapstructure:"aws.rds.aurora.commit.latency"`
 	AwsRdsAuroraCommitThroughput                      AwsRdsAuroraCommitThroughputMetricConfig                      `mapstructure:"aws.rds.aurora.commit.throughput"`
@@ -3747,16 +4150,25 @@ type MetricsConfig struct {
 	AwsRdsDiskQueueDepth                              AwsRdsDiskQueueDepthMetricConfig                              `mapstructure:"aws.rds.disk.queue_depth"`
 	AwsRdsEbsByteBalance                              AwsRdsEbsByteBalanceMetricConfig                              `mapstructure:"aws.rds.ebs.byte_balance"`
 	AwsRdsEbsIoBalance                                AwsRdsEbsIoBalanceMetricConfig                                `mapstructure:"aws.rds.ebs.io_balance"`
+	AwsRdsEvents                                      AwsRdsEventsMetricConfig                                      `mapstructure:"aws.rds.events"`
 	AwsRdsInstanceBackupRetentionPeriod               AwsRdsInstanceBackupRetentionPeriodMetricConfig               `mapstructure:"aws.rds.instance.backup.retention_period"`
+	AwsRdsInstanceCertificateExpiration               AwsRdsInstanceCertificateExpirationMetricConfig               `mapstructure:"aws.rds.instance.certificate.expiration"`
+	AwsRdsInstanceDeletionProtection                  AwsRdsInstanceDeletionProtectionMetricConfig                  `mapstructure:"aws.rds.instance.deletion_protection"`
+	AwsRdsInstanceEngineExtendedSupportStart          AwsRdsInstanceEngineExtendedSupportStartMetricConfig          `mapstructure:"aws.rds.instance.engine.extended_support.start"`
+	AwsRdsInstanceEngineStandardSupportEnd            AwsRdsInstanceEngineStandardSupportEndMetricConfig            `mapstructure:"aws.rds.instance.engine.standard_support.end"`
 	AwsRdsInstanceEnhancedMonitoringInterval          AwsRdsInstanceEnhancedMonitoringIntervalMetricConfig          `mapstructure:"aws.rds.instance.enhanced_monitoring.interval"`
+	AwsRdsInstanceIamAuthEnabled                      AwsRdsInstanceIamAuthEnabledMetricConfig                      `mapstructure:"aws.rds.instance.iam_auth.enabled"`
 	AwsRdsInstanceMultiAz                             AwsRdsInstanceMultiAzMetricConfig                             `mapstructure:"aws.rds.instance.multi_az"`
 	AwsRdsInstancePerformanceInsightsEnabled          AwsRdsInstancePerformanceInsightsEnabledMetricConfig          `mapstructure:"aws.rds.instance.performance_insights.enabled"`
+	AwsRdsInstancePubliclyAccessible                  AwsRdsInstancePubliclyAccessibleMetricConfig                  `mapstructure:"aws.rds.instance.publicly_accessible"`
 	AwsRdsInstanceStatus                              AwsRdsInstanceStatusMetricConfig                              `mapstructure:"aws.rds.instance.status"`
 	AwsRdsInstanceStorageAllocated                    AwsRdsInstanceStorageAllocatedMetricConfig                    `mapstructure:"aws.rds.instance.storage.allocated"`
+	AwsRdsInstanceStorageEncrypted                    AwsRdsInstanceStorageEncryptedMetricConfig                    `mapstructure:"aws.rds.instance.storage.encrypted"`
 	AwsRdsInstanceStorageMaxAllocated                 AwsRdsInstanceStorageMaxAllocatedMetricConfig                 `mapstructure:"aws.rds.instance.storage.max_allocated"`
 	AwsRdsInstanceStorageProvisionedIops              AwsRdsInstanceStorageProvisionedIopsMetricConfig              `mapstructure:"aws.rds.instance.storage.provisioned_iops"`
 	AwsRdsInstanceStorageProvisionedThroughput        AwsRdsInstanceStorageProvisionedThroughputMetricConfig        `mapstructure:"aws.rds.instance.storage.provisioned_throughput"`
 	AwsRdsLocalStorageFree                            AwsRdsLocalStorageFreeMetricConfig                            `mapstructure:"aws.rds.local_storage.free"`
+	AwsRdsMaintenancePending                          AwsRdsMaintenancePendingMetricConfig                          `mapstructure:"aws.rds.maintenance.pending"`
 	AwsRdsMemoryFreeable                              AwsRdsMemoryFreeableMetricConfig                              `mapstructure:"aws.rds.memory.freeable"`
 	AwsRdsMysqlBinlogDiskUsage                        AwsRdsMysqlBinlogDiskUsageMetricConfig                        `mapstructure:"aws.rds.mysql.binlog.disk_usage"`
 	AwsRdsMysqlConnectionAttempts                     AwsRdsMysqlConnectionAttemptsMetricConfig                     `mapstructure:"aws.rds.mysql.connection.attempts"`
@@ -3812,6 +4224,8 @@ type MetricsConfig struct {
 	AwsRdsReadLatency                                 AwsRdsReadLatencyMetricConfig                                 `mapstructure:"aws.rds.read.latency"`
 	AwsRdsReadThroughput                              AwsRdsReadThroughputMetricConfig                              `mapstructure:"aws.rds.read.throughput"`
 	AwsRdsReplicaLag                                  AwsRdsReplicaLagMetricConfig                                  `mapstructure:"aws.rds.replica.lag"`
+	AwsRdsServerlessAcuUtilization                    AwsRdsServerlessAcuUtilizationMetricConfig                    `mapstructure:"aws.rds.serverless.acu.utilization"`
+	AwsRdsServerlessCapacity                          AwsRdsServerlessCapacityMetricConfig                          `mapstructure:"aws.rds.serverless.capacity"`
 	AwsRdsSlowQueryCount                              AwsRdsSlowQueryCountMetricConfig                              `mapstructure:"aws.rds.slow_query.count"`
 	AwsRdsSlowQueryDuration                           AwsRdsSlowQueryDurationMetricConfig                           `mapstructure:"aws.rds.slow_query.duration"`
 	AwsRdsSlowQueryDurationMax                        AwsRdsSlowQueryDurationMaxMetricConfig                        `mapstructure:"aws.rds.slow_query.duration.max"`
@@ -3826,6 +4240,16 @@ type MetricsConfig struct {
 
 func DefaultMetricsConfig() MetricsConfig {
 	return MetricsConfig{
+		AwsRdsAccountQuotaLimit: AwsRdsAccountQuotaLimitMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsRdsAccountQuotaLimitMetricAttributeKey{AwsRdsAccountQuotaLimitMetricAttributeKeyQuota},
+		},
+		AwsRdsAccountQuotaUsed: AwsRdsAccountQuotaUsedMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsRdsAccountQuotaUsedMetricAttributeKey{AwsRdsAccountQuotaUsedMetricAttributeKeyQuota},
+		},
 		AwsRdsAuroraBufferCacheHitRatio: AwsRdsAuroraBufferCacheHitRatioMetricConfig{
 			Enabled: true,
 		},
@@ -3988,10 +4412,32 @@ func DefaultMetricsConfig() MetricsConfig {
 		AwsRdsEbsIoBalance: AwsRdsEbsIoBalanceMetricConfig{
 			Enabled: false,
 		},
+		AwsRdsEvents: AwsRdsEventsMetricConfig{
+			Enabled:             false,
+			AggregationStrategy: AggregationStrategySum,
+			EnabledAttributes:   []AwsRdsEventsMetricAttributeKey{AwsRdsEventsMetricAttributeKeyEventCategory},
+		},
 		AwsRdsInstanceBackupRetentionPeriod: AwsRdsInstanceBackupRetentionPeriodMetricConfig{
 			Enabled: true,
 		},
+		AwsRdsInstanceCertificateExpiration: AwsRdsInstanceCertificateExpirationMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsRdsInstanceCertificateExpirationMetricAttributeKey{AwsRdsInstanceCertificateExpirationMetricAttributeKeyCACertificate},
+		},
+		AwsRdsInstanceDeletionProtection: AwsRdsInstanceDeletionProtectionMetricConfig{
+			Enabled: true,
+		},
+		AwsRdsInstanceEngineExtendedSupportStart: AwsRdsInstanceEngineExtendedSupportStartMetricConfig{
+			Enabled: true,
+		},
+		AwsRdsInstanceEngineStandardSupportEnd: AwsRdsInstanceEngineStandardSupportEndMetricConfig{
+			Enabled: true,
+		},
 		AwsRdsInstanceEnhancedMonitoringInterval: AwsRdsInstanceEnhancedMonitoringIntervalMetricConfig{
+			Enabled: true,
+		},
+		AwsRdsInstanceIamAuthEnabled: AwsRdsInstanceIamAuthEnabledMetricConfig{
 			Enabled: true,
 		},
 		AwsRdsInstanceMultiAz: AwsRdsInstanceMultiAzMetricConfig{
@@ -4000,12 +4446,18 @@ func DefaultMetricsConfig() MetricsConfig {
 		AwsRdsInstancePerformanceInsightsEnabled: AwsRdsInstancePerformanceInsightsEnabledMetricConfig{
 			Enabled: true,
 		},
+		AwsRdsInstancePubliclyAccessible: AwsRdsInstancePubliclyAccessibleMetricConfig{
+			Enabled: true,
+		},
 		AwsRdsInstanceStatus: AwsRdsInstanceStatusMetricConfig{
 			Enabled:             true,
 			AggregationStrategy: AggregationStrategyAvg,
 			EnabledAttributes:   []AwsRdsInstanceStatusMetricAttributeKey{AwsRdsInstanceStatusMetricAttributeKeyStatus},
 		},
 		AwsRdsInstanceStorageAllocated: AwsRdsInstanceStorageAllocatedMetricConfig{
+			Enabled: true,
+		},
+		AwsRdsInstanceStorageEncrypted: AwsRdsInstanceStorageEncryptedMetricConfig{
 			Enabled: true,
 		},
 		AwsRdsInstanceStorageMaxAllocated: AwsRdsInstanceStorageMaxAllocatedMetricConfig{
@@ -4019,6 +4471,11 @@ func DefaultMetricsConfig() MetricsConfig {
 		},
 		AwsRdsLocalStorageFree: AwsRdsLocalStorageFreeMetricConfig{
 			Enabled: true,
+		},
+		AwsRdsMaintenancePending: AwsRdsMaintenancePendingMetricConfig{
+			Enabled:             true,
+			AggregationStrategy: AggregationStrategyAvg,
+			EnabledAttributes:   []AwsRdsMaintenancePendingMetricAttributeKey{AwsRdsMaintenancePendingMetricAttributeKeyMaintenanceAction, AwsRdsMaintenancePendingMetricAttributeKeyMaintenanceForced},
 		},
 		AwsRdsMemoryFreeable: AwsRdsMemoryFreeableMetricConfig{
 			Enabled: true,
@@ -4249,6 +4706,12 @@ func DefaultMetricsConfig() MetricsConfig {
 			Enabled: true,
 		},
 		AwsRdsReplicaLag: AwsRdsReplicaLagMetricConfig{
+			Enabled: true,
+		},
+		AwsRdsServerlessAcuUtilization: AwsRdsServerlessAcuUtilizationMetricConfig{
+			Enabled: true,
+		},
+		AwsRdsServerlessCapacity: AwsRdsServerlessCapacityMetricConfig{
 			Enabled: true,
 		},
 		AwsRdsSlowQueryCount: AwsRdsSlowQueryCountMetricConfig{

@@ -26,6 +26,16 @@ func TestMetricsBuilderConfig(t *testing.T) {
 			name: "all_set",
 			want: MetricsBuilderConfig{
 				Metrics: MetricsConfig{
+					AwsRdsAccountQuotaLimit: AwsRdsAccountQuotaLimitMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsAccountQuotaLimitMetricAttributeKey{AwsRdsAccountQuotaLimitMetricAttributeKeyQuota},
+					},
+					AwsRdsAccountQuotaUsed: AwsRdsAccountQuotaUsedMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsAccountQuotaUsedMetricAttributeKey{AwsRdsAccountQuotaUsedMetricAttributeKeyQuota},
+					},
 					AwsRdsAuroraBufferCacheHitRatio: AwsRdsAuroraBufferCacheHitRatioMetricConfig{
 						Enabled: true,
 					},
@@ -188,10 +198,32 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					AwsRdsEbsIoBalance: AwsRdsEbsIoBalanceMetricConfig{
 						Enabled: true,
 					},
+					AwsRdsEvents: AwsRdsEventsMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategySum,
+						EnabledAttributes:   []AwsRdsEventsMetricAttributeKey{AwsRdsEventsMetricAttributeKeyEventCategory},
+					},
 					AwsRdsInstanceBackupRetentionPeriod: AwsRdsInstanceBackupRetentionPeriodMetricConfig{
 						Enabled: true,
 					},
+					AwsRdsInstanceCertificateExpiration: AwsRdsInstanceCertificateExpirationMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsInstanceCertificateExpirationMetricAttributeKey{AwsRdsInstanceCertificateExpirationMetricAttributeKeyCACertificate},
+					},
+					AwsRdsInstanceDeletionProtection: AwsRdsInstanceDeletionProtectionMetricConfig{
+						Enabled: true,
+					},
+					AwsRdsInstanceEngineExtendedSupportStart: AwsRdsInstanceEngineExtendedSupportStartMetricConfig{
+						Enabled: true,
+					},
+					AwsRdsInstanceEngineStandardSupportEnd: AwsRdsInstanceEngineStandardSupportEndMetricConfig{
+						Enabled: true,
+					},
 					AwsRdsInstanceEnhancedMonitoringInterval: AwsRdsInstanceEnhancedMonitoringIntervalMetricConfig{
+						Enabled: true,
+					},
+					AwsRdsInstanceIamAuthEnabled: AwsRdsInstanceIamAuthEnabledMetricConfig{
 						Enabled: true,
 					},
 					AwsRdsInstanceMultiAz: AwsRdsInstanceMultiAzMetricConfig{
@@ -200,12 +232,18 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					AwsRdsInstancePerformanceInsightsEnabled: AwsRdsInstancePerformanceInsightsEnabledMetricConfig{
 						Enabled: true,
 					},
+					AwsRdsInstancePubliclyAccessible: AwsRdsInstancePubliclyAccessibleMetricConfig{
+						Enabled: true,
+					},
 					AwsRdsInstanceStatus: AwsRdsInstanceStatusMetricConfig{
 						Enabled:             true,
 						AggregationStrategy: AggregationStrategyAvg,
 						EnabledAttributes:   []AwsRdsInstanceStatusMetricAttributeKey{AwsRdsInstanceStatusMetricAttributeKeyStatus},
 					},
 					AwsRdsInstanceStorageAllocated: AwsRdsInstanceStorageAllocatedMetricConfig{
+						Enabled: true,
+					},
+					AwsRdsInstanceStorageEncrypted: AwsRdsInstanceStorageEncryptedMetricConfig{
 						Enabled: true,
 					},
 					AwsRdsInstanceStorageMaxAllocated: AwsRdsInstanceStorageMaxAllocatedMetricConfig{
@@ -219,6 +257,11 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					},
 					AwsRdsLocalStorageFree: AwsRdsLocalStorageFreeMetricConfig{
 						Enabled: true,
+					},
+					AwsRdsMaintenancePending: AwsRdsMaintenancePendingMetricConfig{
+						Enabled:             true,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsMaintenancePendingMetricAttributeKey{AwsRdsMaintenancePendingMetricAttributeKeyMaintenanceAction, AwsRdsMaintenancePendingMetricAttributeKeyMaintenanceForced},
 					},
 					AwsRdsMemoryFreeable: AwsRdsMemoryFreeableMetricConfig{
 						Enabled: true,
@@ -449,6 +492,12 @@ func TestMetricsBuilderConfig(t *testing.T) {
 						Enabled: true,
 					},
 					AwsRdsReplicaLag: AwsRdsReplicaLagMetricConfig{
+						Enabled: true,
+					},
+					AwsRdsServerlessAcuUtilization: AwsRdsServerlessAcuUtilizationMetricConfig{
+						Enabled: true,
+					},
+					AwsRdsServerlessCapacity: AwsRdsServerlessCapacityMetricConfig{
 						Enabled: true,
 					},
 					AwsRdsSlowQueryCount: AwsRdsSlowQueryCountMetricConfig{
@@ -516,6 +565,16 @@ func TestMetricsBuilderConfig(t *testing.T) {
 			name: "none_set",
 			want: MetricsBuilderConfig{
 				Metrics: MetricsConfig{
+					AwsRdsAccountQuotaLimit: AwsRdsAccountQuotaLimitMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsAccountQuotaLimitMetricAttributeKey{AwsRdsAccountQuotaLimitMetricAttributeKeyQuota},
+					},
+					AwsRdsAccountQuotaUsed: AwsRdsAccountQuotaUsedMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsAccountQuotaUsedMetricAttributeKey{AwsRdsAccountQuotaUsedMetricAttributeKeyQuota},
+					},
 					AwsRdsAuroraBufferCacheHitRatio: AwsRdsAuroraBufferCacheHitRatioMetricConfig{
 						Enabled: false,
 					},
@@ -678,10 +737,32 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					AwsRdsEbsIoBalance: AwsRdsEbsIoBalanceMetricConfig{
 						Enabled: false,
 					},
+					AwsRdsEvents: AwsRdsEventsMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategySum,
+						EnabledAttributes:   []AwsRdsEventsMetricAttributeKey{AwsRdsEventsMetricAttributeKeyEventCategory},
+					},
 					AwsRdsInstanceBackupRetentionPeriod: AwsRdsInstanceBackupRetentionPeriodMetricConfig{
 						Enabled: false,
 					},
+					AwsRdsInstanceCertificateExpiration: AwsRdsInstanceCertificateExpirationMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsInstanceCertificateExpirationMetricAttributeKey{AwsRdsInstanceCertificateExpirationMetricAttributeKeyCACertificate},
+					},
+					AwsRdsInstanceDeletionProtection: AwsRdsInstanceDeletionProtectionMetricConfig{
+						Enabled: false,
+					},
+					AwsRdsInstanceEngineExtendedSupportStart: AwsRdsInstanceEngineExtendedSupportStartMetricConfig{
+						Enabled: false,
+					},
+					AwsRdsInstanceEngineStandardSupportEnd: AwsRdsInstanceEngineStandardSupportEndMetricConfig{
+						Enabled: false,
+					},
 					AwsRdsInstanceEnhancedMonitoringInterval: AwsRdsInstanceEnhancedMonitoringIntervalMetricConfig{
+						Enabled: false,
+					},
+					AwsRdsInstanceIamAuthEnabled: AwsRdsInstanceIamAuthEnabledMetricConfig{
 						Enabled: false,
 					},
 					AwsRdsInstanceMultiAz: AwsRdsInstanceMultiAzMetricConfig{
@@ -690,12 +771,18 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					AwsRdsInstancePerformanceInsightsEnabled: AwsRdsInstancePerformanceInsightsEnabledMetricConfig{
 						Enabled: false,
 					},
+					AwsRdsInstancePubliclyAccessible: AwsRdsInstancePubliclyAccessibleMetricConfig{
+						Enabled: false,
+					},
 					AwsRdsInstanceStatus: AwsRdsInstanceStatusMetricConfig{
 						Enabled:             false,
 						AggregationStrategy: AggregationStrategyAvg,
 						EnabledAttributes:   []AwsRdsInstanceStatusMetricAttributeKey{AwsRdsInstanceStatusMetricAttributeKeyStatus},
 					},
 					AwsRdsInstanceStorageAllocated: AwsRdsInstanceStorageAllocatedMetricConfig{
+						Enabled: false,
+					},
+					AwsRdsInstanceStorageEncrypted: AwsRdsInstanceStorageEncryptedMetricConfig{
 						Enabled: false,
 					},
 					AwsRdsInstanceStorageMaxAllocated: AwsRdsInstanceStorageMaxAllocatedMetricConfig{
@@ -709,6 +796,11 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					},
 					AwsRdsLocalStorageFree: AwsRdsLocalStorageFreeMetricConfig{
 						Enabled: false,
+					},
+					AwsRdsMaintenancePending: AwsRdsMaintenancePendingMetricConfig{
+						Enabled:             false,
+						AggregationStrategy: AggregationStrategyAvg,
+						EnabledAttributes:   []AwsRdsMaintenancePendingMetricAttributeKey{AwsRdsMaintenancePendingMetricAttributeKeyMaintenanceAction, AwsRdsMaintenancePendingMetricAttributeKeyMaintenanceForced},
 					},
 					AwsRdsMemoryFreeable: AwsRdsMemoryFreeableMetricConfig{
 						Enabled: false,
@@ -941,6 +1033,12 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					AwsRdsReplicaLag: AwsRdsReplicaLagMetricConfig{
 						Enabled: false,
 					},
+					AwsRdsServerlessAcuUtilization: AwsRdsServerlessAcuUtilizationMetricConfig{
+						Enabled: false,
+					},
+					AwsRdsServerlessCapacity: AwsRdsServerlessCapacityMetricConfig{
+						Enabled: false,
+					},
 					AwsRdsSlowQueryCount: AwsRdsSlowQueryCountMetricConfig{
 						Enabled:             false,
 						AggregationStrategy: AggregationStrategySum,
@@ -1006,10 +1104,57 @@ func TestMetricsBuilderConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := loadMetricsBuilderConfig(t, tt.name)
-			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(AwsRdsAuroraBufferCacheHitRatioMetricConfig{}, AwsRdsAuroraCommitLatencyMetricConfig{}, AwsRdsAuroraCommitThroughputMetricConfig{}, AwsRdsAuroraDeadlocksMetricConfig{}, AwsRdsAuroraMysqlBinlogReplicaLagMetricConfig{}, AwsRdsAuroraMysqlDdlLatencyMetricConfig{}, AwsRdsAuroraMysqlDdlThroughputMetricConfig{}, AwsRdsAuroraMysqlDeleteLatencyMetricConfig{}, AwsRdsAuroraMysqlDeleteThroughputMetricConfig{}, AwsRdsAuroraMysqlDmlLatencyMetricConfig{}, AwsRdsAuroraMysqlDmlThroughputMetricConfig{}, AwsRdsAuroraMysqlInsertLatencyMetricConfig{}, AwsRdsAuroraMysqlInsertThroughputMetricConfig{}, AwsRdsAuroraMysqlLoginFailuresMetricConfig{}, AwsRdsAuroraMysqlQueriesMetricConfig{}, AwsRdsAuroraMysqlResultSetCacheHitRatioMetricConfig{}, AwsRdsAuroraMysqlRollbackSegmentHistoryListLengthMetricConfig{}, AwsRdsAuroraMysqlRowLockTimeMetricConfig{}, AwsRdsAuroraMysqlSelectLatencyMetricConfig{}, AwsRdsAuroraMysqlSelectThroughputMetricConfig{}, AwsRdsAuroraMysqlTransactionsActiveMetricConfig{}, AwsRdsAuroraMysqlTransactionsBlockedMetricConfig{}, AwsRdsAuroraMysqlUpdateLatencyMetricConfig{}, AwsRdsAuroraMysqlUpdateThroughputMetricConfig{}, AwsRdsAuroraPostgresqlRdsReplicaLagMetricConfig{}, AwsRdsAuroraPostgresqlTempStorageIopsMetricConfig{}, AwsRdsAuroraPostgresqlTempStorageThroughputMetricConfig{}, AwsRdsAuroraReplicaLagMetricConfig{}, AwsRdsAuroraReplicaMaxLagMetricConfig{}, AwsRdsAuroraReplicaMinLagMetricConfig{}, AwsRdsAuroraStorageNetworkReceiveThroughputMetricConfig{}, AwsRdsAuroraStorageNetworkTransmitThroughputMetricConfig{}, AwsRdsClusterGlobalDbDataTransferMetricConfig{}, AwsRdsClusterGlobalDbReplicatedWriteIoMetricConfig{}, AwsRdsClusterGlobalDbReplicationLagMetricConfig{}, AwsRdsClusterMembersMetricConfig{}, AwsRdsClusterServerlessAcuUtilizationMetricConfig{}, AwsRdsClusterServerlessCapacityMetricConfig{}, AwsRdsClusterVolumeReadOperationsMetricConfig{}, AwsRdsClusterVolumeUsedMetricConfig{}, AwsRdsClusterVolumeWriteOperationsMetricConfig{}, AwsRdsConnectionsMetricConfig{}, AwsRdsCPUCreditBalanceMetricConfig{}, AwsRdsCPUCreditUsageMetricConfig{}, AwsRdsCPUSurplusCreditBalanceMetricConfig{}, AwsRdsCPUSurplusCreditChargedMetricConfig{}, AwsRdsCPUUtilizationMetricConfig{}, AwsRdsDbLoadMetricConfig{}, AwsRdsDbLoadCPUMetricConfig{}, AwsRdsDbLoadNonCPUMetricConfig{}, AwsRdsDbLoadRelativeToVcpusMetricConfig{}, AwsRdsDiskQueueDepthMetricConfig{}, AwsRdsEbsByteBalanceMetricConfig{}, AwsRdsEbsIoBalanceMetricConfig{}, AwsRdsInstanceBackupRetentionPeriodMetricConfig{}, AwsRdsInstanceEnhancedMonitoringIntervalMetricConfig{}, AwsRdsInstanceMultiAzMetricConfig{}, AwsRdsInstancePerformanceInsightsEnabledMetricConfig{}, AwsRdsInstanceStatusMetricConfig{}, AwsRdsInstanceStorageAllocatedMetricConfig{}, AwsRdsInstanceStorageMaxAllocatedMetricConfig{}, AwsRdsInstanceStorageProvisionedIopsMetricConfig{}, AwsRdsInstanceStorageProvisionedThroughputMetricConfig{}, AwsRdsLocalStorageFreeMetricConfig{}, AwsRdsMemoryFreeableMetricConfig{}, AwsRdsMysqlBinlogDiskUsageMetricConfig{}, AwsRdsMysqlConnectionAttemptsMetricConfig{}, AwsRdsMysqlReplicationChannelLagMetricConfig{}, AwsRdsNetworkReceiveThroughputMetricConfig{}, AwsRdsNetworkTransmitThroughputMetricConfig{}, AwsRdsOsCPUCountMetricConfig{}, AwsRdsOsCPUUtilizationMetricConfig{}, AwsRdsOsDiskAwaitMetricConfig{}, AwsRdsOsDiskIoMetricConfig{}, AwsRdsOsDiskLatencyMetricConfig{}, AwsRdsOsDiskMergedMetricConfig{}, AwsRdsOsDiskOperationsMetricConfig{}, AwsRdsOsDiskQueueLengthMetricConfig{}, AwsRdsOsDiskRequestSizeMetricConfig{}, AwsRdsOsDiskTransferredMetricConfig{}, AwsRdsOsDiskTransfersMetricConfig{}, AwsRdsOsDiskUtilizationMetricConfig{}, AwsRdsOsFilesystemInodesLimitMetricConfig{}, AwsRdsOsFilesystemInodesUsageMetricConfig{}, AwsRdsOsFilesystemInodesUtilizationMetricConfig{}, AwsRdsOsFilesystemLimitMetricConfig{}, AwsRdsOsFilesystemUsageMetricConfig{}, AwsRdsOsFilesystemUtilizationMetricConfig{}, AwsRdsOsLoadAverage15mMetricConfig{}, AwsRdsOsLoadAverage1mMetricConfig{}, AwsRdsOsLoadAverage5mMetricConfig{}, AwsRdsOsMemoryHugePagesMetricConfig{}, AwsRdsOsMemoryUsageMetricConfig{}, AwsRdsOsNetworkIoMetricConfig{}, AwsRdsOsProcessCPUUtilizationMetricConfig{}, AwsRdsOsProcessMemoryUsageMetricConfig{}, AwsRdsOsProcessMemoryUtilizationMetricConfig{}, AwsRdsOsProcessMemoryVirtualMetricConfig{}, AwsRdsOsSwapIoMetricConfig{}, AwsRdsOsSwapUsageMetricConfig{}, AwsRdsOsSystemObjectsMetricConfig{}, AwsRdsOsTasksMetricConfig{}, AwsRdsOsUptimeMetricConfig{}, AwsRdsPiCounterMetricConfig{}, AwsRdsPiDbLoadHostMetricConfig{}, AwsRdsPiDbLoadSQLMetricConfig{}, AwsRdsPiDbLoadUserMetricConfig{}, AwsRdsPiDbLoadWaitEventMetricConfig{}, AwsRdsPostgresqlCheckpointLagMetricConfig{}, AwsRdsPostgresqlLogicalReplicationSlotOldestLagMetricConfig{}, AwsRdsPostgresqlReplicationSlotDiskUsageMetricConfig{}, AwsRdsPostgresqlReplicationSlotOldestLagMetricConfig{}, AwsRdsPostgresqlTransactionIdsMaxUsedMetricConfig{}, AwsRdsPostgresqlTransactionLogsDiskUsageMetricConfig{}, AwsRdsPostgresqlTransactionLogsGenerationMetricConfig{}, AwsRdsReadIopsMetricConfig{}, AwsRdsReadLatencyMetricConfig{}, AwsRdsReadThroughputMetricConfig{}, AwsRdsReplicaLagMetricConfig{}, AwsRdsSlowQueryCountMetricConfig{}, AwsRdsSlowQueryDurationMetricConfig{}, AwsRdsSlowQueryDurationMaxMetricConfig{}, AwsRdsSlowQueryRowsExaminedMetricConfig{}, AwsRdsStorageBurstBalanceMetricConfig{}, AwsRdsStorageFreeMetricConfig{}, AwsRdsSwapUsageMetricConfig{}, AwsRdsWriteIopsMetricConfig{}, AwsRdsWriteLatencyMetricConfig{}, AwsRdsWriteThroughputMetricConfig{}, ResourceAttributeConfig{}))
+			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(AwsRdsAccountQuotaLimitMetricConfig{}, AwsRdsAccountQuotaUsedMetricConfig{}, AwsRdsAuroraBufferCacheHitRatioMetricConfig{}, AwsRdsAuroraCommitLatencyMetricConfig{}, AwsRdsAuroraCommitThroughputMetricConfig{}, AwsRdsAuroraDeadlocksMetricConfig{}, AwsRdsAuroraMysqlBinlogReplicaLagMetricConfig{}, AwsRdsAuroraMysqlDdlLatencyMetricConfig{}, AwsRdsAuroraMysqlDdlThroughputMetricConfig{}, AwsRdsAuroraMysqlDeleteLatencyMetricConfig{}, AwsRdsAuroraMysqlDeleteThroughputMetricConfig{}, AwsRdsAuroraMysqlDmlLatencyMetricConfig{}, AwsRdsAuroraMysqlDmlThroughputMetricConfig{}, AwsRdsAuroraMysqlInsertLatencyMetricConfig{}, AwsRdsAuroraMysqlInsertThroughputMetricConfig{}, AwsRdsAuroraMysqlLoginFailuresMetricConfig{}, AwsRdsAuroraMysqlQueriesMetricConfig{}, AwsRdsAuroraMysqlResultSetCacheHitRatioMetricConfig{}, AwsRdsAuroraMysqlRollbackSegmentHistoryListLengthMetricConfig{}, AwsRdsAuroraMysqlRowLockTimeMetricConfig{}, AwsRdsAuroraMysqlSelectLatencyMetricConfig{}, AwsRdsAuroraMysqlSelectThroughputMetricConfig{}, AwsRdsAuroraMysqlTransactionsActiveMetricConfig{}, AwsRdsAuroraMysqlTransactionsBlockedMetricConfig{}, AwsRdsAuroraMysqlUpdateLatencyMetricConfig{}, AwsRdsAuroraMysqlUpdateThroughputMetricConfig{}, AwsRdsAuroraPostgresqlRdsReplicaLagMetricConfig{}, AwsRdsAuroraPostgresqlTempStorageIopsMetricConfig{}, AwsRdsAuroraPostgresqlTempStorageThroughputMetricConfig{}, AwsRdsAuroraReplicaLagMetricConfig{}, AwsRdsAuroraReplicaMaxLagMetricConfig{}, AwsRdsAuroraReplicaMinLagMetricConfig{}, AwsRdsAuroraStorageNetworkReceiveThroughputMetricConfig{}, AwsRdsAuroraStorageNetworkTransmitThroughputMetricConfig{}, AwsRdsClusterGlobalDbDataTransferMetricConfig{}, AwsRdsClusterGlobalDbReplicatedWriteIoMetricConfig{}, AwsRdsClusterGlobalDbReplicationLagMetricConfig{}, AwsRdsClusterMembersMetricConfig{}, AwsRdsClusterServerlessAcuUtilizationMetricConfig{}, AwsRdsClusterServerlessCapacityMetricConfig{}, AwsRdsClusterVolumeReadOperationsMetricConfig{}, AwsRdsClusterVolumeUsedMetricConfig{}, AwsRdsClusterVolumeWriteOperationsMetricConfig{}, AwsRdsConnectionsMetricConfig{}, AwsRdsCPUCreditBalanceMetricConfig{}, AwsRdsCPUCreditUsageMetricConfig{}, AwsRdsCPUSurplusCreditBalanceMetricConfig{}, AwsRdsCPUSurplusCreditChargedMetricConfig{}, AwsRdsCPUUtilizationMetricConfig{}, AwsRdsDbLoadMetricConfig{}, AwsRdsDbLoadCPUMetricConfig{}, AwsRdsDbLoadNonCPUMetricConfig{}, AwsRdsDbLoadRelativeToVcpusMetricConfig{}, AwsRdsDiskQueueDepthMetricConfig{}, AwsRdsEbsByteBalanceMetricConfig{}, AwsRdsEbsIoBalanceMetricConfig{}, AwsRdsEventsMetricConfig{}, AwsRdsInstanceBackupRetentionPeriodMetricConfig{}, AwsRdsInstanceCertificateExpirationMetricConfig{}, AwsRdsInstanceDeletionProtectionMetricConfig{}, AwsRdsInstanceEngineExtendedSupportStartMetricConfig{}, AwsRdsInstanceEngineStandardSupportEndMetricConfig{}, AwsRdsInstanceEnhancedMonitoringIntervalMetricConfig{}, AwsRdsInstanceIamAuthEnabledMetricConfig{}, AwsRdsInstanceMultiAzMetricConfig{}, AwsRdsInstancePerformanceInsightsEnabledMetricConfig{}, AwsRdsInstancePubliclyAccessibleMetricConfig{}, AwsRdsInstanceStatusMetricConfig{}, AwsRdsInstanceStorageAllocatedMetricConfig{}, AwsRdsInstanceStorageEncryptedMetricConfig{}, AwsRdsInstanceStorageMaxAllocatedMetricConfig{}, AwsRdsInstanceStorageProvisionedIopsMetricConfig{}, AwsRdsInstanceStorageProvisionedThroughputMetricConfig{}, AwsRdsLocalStorageFreeMetricConfig{}, AwsRdsMaintenancePendingMetricConfig{}, AwsRdsMemoryFreeableMetricConfig{}, AwsRdsMysqlBinlogDiskUsageMetricConfig{}, AwsRdsMysqlConnectionAttemptsMetricConfig{}, AwsRdsMysqlReplicationChannelLagMetricConfig{}, AwsRdsNetworkReceiveThroughputMetricConfig{}, AwsRdsNetworkTransmitThroughputMetricConfig{}, AwsRdsOsCPUCountMetricConfig{}, AwsRdsOsCPUUtilizationMetricConfig{}, AwsRdsOsDiskAwaitMetricConfig{}, AwsRdsOsDiskIoMetricConfig{}, AwsRdsOsDiskLatencyMetricConfig{}, AwsRdsOsDiskMergedMetricConfig{}, AwsRdsOsDiskOperationsMetricConfig{}, AwsRdsOsDiskQueueLengthMetricConfig{}, AwsRdsOsDiskRequestSizeMetricConfig{}, AwsRdsOsDiskTransferredMetricConfig{}, AwsRdsOsDiskTransfersMetricConfig{}, AwsRdsOsDiskUtilizationMetricConfig{}, AwsRdsOsFilesystemInodesLimitMetricConfig{}, AwsRdsOsFilesystemInodesUsageMetricConfig{}, AwsRdsOsFilesystemInodesUtilizationMetricConfig{}, AwsRdsOsFilesystemLimitMetricConfig{}, AwsRdsOsFilesystemUsageMetricConfig{}, AwsRdsOsFilesystemUtilizationMetricConfig{}, AwsRdsOsLoadAverage15mMetricConfig{}, AwsRdsOsLoadAverage1mMetricConfig{}, AwsRdsOsLoadAverage5mMetricConfig{}, AwsRdsOsMemoryHugePagesMetricConfig{}, AwsRdsOsMemoryUsageMetricConfig{}, AwsRdsOsNetworkIoMetricConfig{}, AwsRdsOsProcessCPUUtilizationMetricConfig{}, AwsRdsOsProcessMemoryUsageMetricConfig{}, AwsRdsOsProcessMemoryUtilizationMetricConfig{}, AwsRdsOsProcessMemoryVirtualMetricConfig{}, AwsRdsOsSwapIoMetricConfig{}, AwsRdsOsSwapUsageMetricConfig{}, AwsRdsOsSystemObjectsMetricConfig{}, AwsRdsOsTasksMetricConfig{}, AwsRdsOsUptimeMetricConfig{}, AwsRdsPiCounterMetricConfig{}, AwsRdsPiDbLoadHostMetricConfig{}, AwsRdsPiDbLoadSQLMetricConfig{}, AwsRdsPiDbLoadUserMetricConfig{}, AwsRdsPiDbLoadWaitEventMetricConfig{}, AwsRdsPostgresqlCheckpointLagMetricConfig{}, AwsRdsPostgresqlLogicalReplicationSlotOldestLagMetricConfig{}, AwsRdsPostgresqlReplicationSlotDiskUsageMetricConfig{}, AwsRdsPostgresqlReplicationSlotOldestLagMetricConfig{}, AwsRdsPostgresqlTransactionIdsMaxUsedMetricConfig{}, AwsRdsPostgresqlTransactionLogsDiskUsageMetricConfig{}, AwsRdsPostgresqlTransactionLogsGenerationMetricConfig{}, AwsRdsReadIopsMetricConfig{}, AwsRdsReadLatencyMetricConfig{}, AwsRdsReadThroughputMetricConfig{}, AwsRdsReplicaLagMetricConfig{}, AwsRdsServerlessAcuUtilizationMetricConfig{}, AwsRdsServerlessCapacityMetricConfig{}, AwsRdsSlowQueryCountMetricConfig{}, AwsRdsSlowQueryDurationMetricConfig{}, AwsRdsSlowQueryDurationMaxMetricConfig{}, AwsRdsSlowQueryRowsExaminedMetricConfig{}, AwsRdsStorageBurstBalanceMetricConfig{}, AwsRdsStorageFreeMetricConfig{}, AwsRdsSwapUsageMetricConfig{}, AwsRdsWriteIopsMetricConfig{}, AwsRdsWriteLatencyMetricConfig{}, AwsRdsWriteThroughputMetricConfig{}, ResourceAttributeConfig{}))
 			require.Emptyf(t, diff, "Config mismatch (-expected +actual):\n%s", diff)
 		})
 	}
+}
+func TestAwsRdsAccountQuotaLimitMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsRdsAccountQuotaLimit
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsRdsAccountQuotaLimitMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.account.quota.limit doesn't have an attribute invalid, valid attributes: [quota]")
+
+	cfg = DefaultMetricsConfig().AwsRdsAccountQuotaLimit
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsRdsAccountQuotaUsedMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsRdsAccountQuotaUsed
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsRdsAccountQuotaUsedMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.account.quota.used doesn't have an attribute invalid, valid attributes: [quota]")
+
+	cfg = DefaultMetricsConfig().AwsRdsAccountQuotaUsed
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsRdsEventsMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsRdsEvents
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsRdsEventsMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.events doesn't have an attribute invalid, valid attributes: [category]")
+
+	cfg = DefaultMetricsConfig().AwsRdsEvents
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsRdsInstanceCertificateExpirationMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsRdsInstanceCertificateExpiration
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsRdsInstanceCertificateExpirationMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.instance.certificate.expiration doesn't have an attribute invalid, valid attributes: [ca_certificate]")
+
+	cfg = DefaultMetricsConfig().AwsRdsInstanceCertificateExpiration
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
 }
 
 func TestAwsRdsInstanceStatusMetricsConfig_Validate(t *testing.T) {
@@ -1020,6 +1165,18 @@ func TestAwsRdsInstanceStatusMetricsConfig_Validate(t *testing.T) {
 	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.instance.status doesn't have an attribute invalid, valid attributes: [status]")
 
 	cfg = DefaultMetricsConfig().AwsRdsInstanceStatus
+	cfg.AggregationStrategy = "invalid"
+	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
+}
+
+func TestAwsRdsMaintenancePendingMetricsConfig_Validate(t *testing.T) {
+	cfg := DefaultMetricsConfig().AwsRdsMaintenancePending
+	require.NoError(t, cfg.Validate())
+
+	cfg.EnabledAttributes = []AwsRdsMaintenancePendingMetricAttributeKey{"invalid"}
+	require.ErrorContains(t, cfg.Validate(), "metric aws.rds.maintenance.pending doesn't have an attribute invalid, valid attributes: [action, forced]")
+
+	cfg = DefaultMetricsConfig().AwsRdsMaintenancePending
 	cfg.AggregationStrategy = "invalid"
 	require.ErrorContains(t, cfg.Validate(), "invalid aggregation strategy")
 }

@@ -58,6 +58,14 @@ var MapAttributeRetryReason = map[string]AttributeRetryReason{
 }
 
 var MetricsInfo = metricsInfo{
+	AwsRdsAccountQuotaLimit: metricInfo{
+		Name:       "aws.rds.account.quota.limit",
+		Attributes: []string{"quota"},
+	},
+	AwsRdsAccountQuotaUsed: metricInfo{
+		Name:       "aws.rds.account.quota.used",
+		Attributes: []string{"quota"},
+	},
 	AwsRdsAuroraBufferCacheHitRatio: metricInfo{
 		Name: "aws.rds.aurora.buffer_cache.hit_ratio",
 	},
@@ -220,11 +228,31 @@ var MetricsInfo = metricsInfo{
 	AwsRdsEbsIoBalance: metricInfo{
 		Name: "aws.rds.ebs.io_balance",
 	},
+	AwsRdsEvents: metricInfo{
+		Name:       "aws.rds.events",
+		Attributes: []string{"event_category"},
+	},
 	AwsRdsInstanceBackupRetentionPeriod: metricInfo{
 		Name: "aws.rds.instance.backup.retention_period",
 	},
+	AwsRdsInstanceCertificateExpiration: metricInfo{
+		Name:       "aws.rds.instance.certificate.expiration",
+		Attributes: []string{"ca_certificate"},
+	},
+	AwsRdsInstanceDeletionProtection: metricInfo{
+		Name: "aws.rds.instance.deletion_protection",
+	},
+	AwsRdsInstanceEngineExtendedSupportStart: metricInfo{
+		Name: "aws.rds.instance.engine.extended_support.start",
+	},
+	AwsRdsInstanceEngineStandardSupportEnd: metricInfo{
+		Name: "aws.rds.instance.engine.standard_support.end",
+	},
 	AwsRdsInstanceEnhancedMonitoringInterval: metricInfo{
 		Name: "aws.rds.instance.enhanced_monitoring.interval",
+	},
+	AwsRdsInstanceIamAuthEnabled: metricInfo{
+		Name: "aws.rds.instance.iam_auth.enabled",
 	},
 	AwsRdsInstanceMultiAz: metricInfo{
 		Name: "aws.rds.instance.multi_az",
@@ -232,12 +260,18 @@ var MetricsInfo = metricsInfo{
 	AwsRdsInstancePerformanceInsightsEnabled: metricInfo{
 		Name: "aws.rds.instance.performance_insights.enabled",
 	},
+	AwsRdsInstancePubliclyAccessible: metricInfo{
+		Name: "aws.rds.instance.publicly_accessible",
+	},
 	AwsRdsInstanceStatus: metricInfo{
 		Name:       "aws.rds.instance.status",
 		Attributes: []string{"status"},
 	},
 	AwsRdsInstanceStorageAllocated: metricInfo{
 		Name: "aws.rds.instance.storage.allocated",
+	},
+	AwsRdsInstanceStorageEncrypted: metricInfo{
+		Name: "aws.rds.instance.storage.encrypted",
 	},
 	AwsRdsInstanceStorageMaxAllocated: metricInfo{
 		Name: "aws.rds.instance.storage.max_allocated",
@@ -250,6 +284,10 @@ var MetricsInfo = metricsInfo{
 	},
 	AwsRdsLocalStorageFree: metricInfo{
 		Name: "aws.rds.local_storage.free",
+	},
+	AwsRdsMaintenancePending: metricInfo{
+		Name:       "aws.rds.maintenance.pending",
+		Attributes: []string{"maintenance_action", "maintenance_forced"},
 	},
 	AwsRdsMemoryFreeable: metricInfo{
 		Name: "aws.rds.memory.freeable",
@@ -449,6 +487,12 @@ var MetricsInfo = metricsInfo{
 	AwsRdsReplicaLag: metricInfo{
 		Name: "aws.rds.replica.lag",
 	},
+	AwsRdsServerlessAcuUtilization: metricInfo{
+		Name: "aws.rds.serverless.acu.utilization",
+	},
+	AwsRdsServerlessCapacity: metricInfo{
+		Name: "aws.rds.serverless.capacity",
+	},
 	AwsRdsSlowQueryCount: metricInfo{
 		Name:       "aws.rds.slow_query.count",
 		Attributes: []string{"slow_query_fingerprint"},
@@ -486,6 +530,8 @@ var MetricsInfo = metricsInfo{
 }
 
 type metricsInfo struct {
+	AwsRdsAccountQuotaLimit                           metricInfo
+	AwsRdsAccountQuotaUsed                            metricInfo
 	AwsRdsAuroraBufferCacheHitRatio                   metricInfo
 	AwsRdsAuroraCommitLatency                         metricInfo
 	AwsRdsAuroraCommitThroughput                      metricInfo
@@ -540,16 +586,25 @@ type metricsInfo struct {
 	AwsRdsDiskQueueDepth                              metricInfo
 	AwsRdsEbsByteBalance                              metricInfo
 	AwsRdsEbsIoBalance                                metricInfo
+	AwsRdsEvents                                      metricInfo
 	AwsRdsInstanceBackupRetentionPeriod               metricInfo
+	AwsRdsInstanceCertificateExpiration               metricInfo
+	AwsRdsInstanceDeletionProtection                  metricInfo
+	AwsRdsInstanceEngineExtendedSupportStart          metricInfo
+	AwsRdsInstanceEngineStandardSupportEnd            metricInfo
 	AwsRdsInstanceEnhancedMonitoringInterval          metricInfo
+	AwsRdsInstanceIamAuthEnabled                      metricInfo
 	AwsRdsInstanceMultiAz                             metricInfo
 	AwsRdsInstancePerformanceInsightsEnabled          metricInfo
+	AwsRdsInstancePubliclyAccessible                  metricInfo
 	AwsRdsInstanceStatus                              metricInfo
 	AwsRdsInstanceStorageAllocated                    metricInfo
+	AwsRdsInstanceStorageEncrypted                    metricInfo
 	AwsRdsInstanceStorageMaxAllocated                 metricInfo
 	AwsRdsInstanceStorageProvisionedIops              metricInfo
 	AwsRdsInstanceStorageProvisionedThroughput        metricInfo
 	AwsRdsLocalStorageFree                            metricInfo
+	AwsRdsMaintenancePending                          metricInfo
 	AwsRdsMemoryFreeable                              metricInfo
 	AwsRdsMysqlBinlogDiskUsage                        metricInfo
 	AwsRdsMysqlConnectionAttempts                     metricInfo
@@ -605,6 +660,8 @@ type metricsInfo struct {
 	AwsRdsReadLatency                                 metricInfo
 	AwsRdsReadThroughput                              metricInfo
 	AwsRdsReplicaLag                                  metricInfo
+	AwsRdsServerlessAcuUtilization                    metricInfo
+	AwsRdsServerlessCapacity                          metricInfo
 	AwsRdsSlowQueryCount                              metricInfo
 	AwsRdsSlowQueryDuration                           metricInfo
 	AwsRdsSlowQueryDurationMax                        metricInfo
@@ -620,6 +677,184 @@ type metricsInfo struct {
 type metricInfo struct {
 	Name       string
 	Attributes []string
+}
+
+type metricAwsRdsAccountQuotaLimit struct {
+	data          pmetric.Metric                      // data buffer for generated metric.
+	config        AwsRdsAccountQuotaLimitMetricConfig // metric config provided by user.
+	capacity      int                                 // max observed number of data points added to the metric.
+	aggDataPoints []int64                             // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.account.quota.limit metric with initial data.
+func (m *metricAwsRdsAccountQuotaLimit) init() {
+	m.data.SetName("aws.rds.account.quota.limit")
+	m.data.SetDescription("Maximum of an RDS account quota in the region (DescribeAccountAttributes `Max`), on the account resource; refreshed with discovery.")
+	m.data.SetUnit("{item}")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsAccountQuotaLimit) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, quotaAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsAccountQuotaLimitMetricAttributeKeyQuota) {
+		dp.Attributes().PutStr("quota", quotaAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetIntValue(dpi.IntValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.IntValue() > val {
+					dpi.SetIntValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.IntValue() < val {
+					dpi.SetIntValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetIntValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsAccountQuotaLimit) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsAccountQuotaLimit) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsAccountQuotaLimit(cfg AwsRdsAccountQuotaLimitMetricConfig) metricAwsRdsAccountQuotaLimit {
+	m := metricAwsRdsAccountQuotaLimit{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsAccountQuotaUsed struct {
+	data          pmetric.Metric                     // data buffer for generated metric.
+	config        AwsRdsAccountQuotaUsedMetricConfig // metric config provided by user.
+	capacity      int                                // max observed number of data points added to the metric.
+	aggDataPoints []int64                            // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.account.quota.used metric with initial data.
+func (m *metricAwsRdsAccountQuotaUsed) init() {
+	m.data.SetName("aws.rds.account.quota.used")
+	m.data.SetDescription("Usage of an RDS account quota in the region (DescribeAccountAttributes `Used`), on the account resource; refreshed with discovery.")
+	m.data.SetUnit("{item}")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsAccountQuotaUsed) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, quotaAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsAccountQuotaUsedMetricAttributeKeyQuota) {
+		dp.Attributes().PutStr("quota", quotaAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetIntValue(dpi.IntValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.IntValue() > val {
+					dpi.SetIntValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.IntValue() < val {
+					dpi.SetIntValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetIntValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsAccountQuotaUsed) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsAccountQuotaUsed) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsAccountQuotaUsed(cfg AwsRdsAccountQuotaUsedMetricConfig) metricAwsRdsAccountQuotaUsed {
+	m := metricAwsRdsAccountQuotaUsed{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
 }
 
 type metricAwsRdsAuroraBufferCacheHitRatio struct {
@@ -3322,6 +3557,97 @@ func newMetricAwsRdsEbsIoBalance(cfg AwsRdsEbsIoBalanceMetricConfig) metricAwsRd
 	return m
 }
 
+type metricAwsRdsEvents struct {
+	data          pmetric.Metric           // data buffer for generated metric.
+	config        AwsRdsEventsMetricConfig // metric config provided by user.
+	capacity      int                      // max observed number of data points added to the metric.
+	aggDataPoints []int64                  // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.events metric with initial data.
+func (m *metricAwsRdsEvents) init() {
+	m.data.SetName("aws.rds.events")
+	m.data.SetDescription("RDS events (DescribeEvents) of the instance or cluster since the receiver started, by category; an event of several categories counts in each. Read with one DescribeEvents call per region and scrape; for alerting on failovers and restarts (see README, RDS events).")
+	m.data.SetUnit("{event}")
+	m.data.SetEmptySum()
+	m.data.Sum().SetIsMonotonic(true)
+	m.data.Sum().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	m.data.Sum().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsEvents) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, eventCategoryAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsEventsMetricAttributeKeyEventCategory) {
+		dp.Attributes().PutStr("category", eventCategoryAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Sum().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetIntValue(dpi.IntValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.IntValue() > val {
+					dpi.SetIntValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.IntValue() < val {
+					dpi.SetIntValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetIntValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsEvents) updateCapacity() {
+	if m.data.Sum().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Sum().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsEvents) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Sum().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Sum().DataPoints().At(i).SetIntValue(m.data.Sum().DataPoints().At(i).IntValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsEvents(cfg AwsRdsEventsMetricConfig) metricAwsRdsEvents {
+	m := metricAwsRdsEvents{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
 type metricAwsRdsInstanceBackupRetentionPeriod struct {
 	data     pmetric.Metric                                  // data buffer for generated metric.
 	config   AwsRdsInstanceBackupRetentionPeriodMetricConfig // metric config provided by user.
@@ -3372,6 +3698,245 @@ func newMetricAwsRdsInstanceBackupRetentionPeriod(cfg AwsRdsInstanceBackupRetent
 	return m
 }
 
+type metricAwsRdsInstanceCertificateExpiration struct {
+	data          pmetric.Metric                                  // data buffer for generated metric.
+	config        AwsRdsInstanceCertificateExpirationMetricConfig // metric config provided by user.
+	capacity      int                                             // max observed number of data points added to the metric.
+	aggDataPoints []int64                                         // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.instance.certificate.expiration metric with initial data.
+func (m *metricAwsRdsInstanceCertificateExpiration) init() {
+	m.data.SetName("aws.rds.instance.certificate.expiration")
+	m.data.SetDescription("When the server certificate of the instance expires, as Unix time (DescribeDBInstances `CertificateDetails.ValidTill`), with its CA certificate identifier.")
+	m.data.SetUnit("s")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsInstanceCertificateExpiration) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, caCertificateAttributeValue string) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsInstanceCertificateExpirationMetricAttributeKeyCACertificate) {
+		dp.Attributes().PutStr("ca_certificate", caCertificateAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetIntValue(dpi.IntValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.IntValue() > val {
+					dpi.SetIntValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.IntValue() < val {
+					dpi.SetIntValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetIntValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsInstanceCertificateExpiration) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsInstanceCertificateExpiration) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsInstanceCertificateExpiration(cfg AwsRdsInstanceCertificateExpirationMetricConfig) metricAwsRdsInstanceCertificateExpiration {
+	m := metricAwsRdsInstanceCertificateExpiration{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsInstanceDeletionProtection struct {
+	data     pmetric.Metric                               // data buffer for generated metric.
+	config   AwsRdsInstanceDeletionProtectionMetricConfig // metric config provided by user.
+	capacity int                                          // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.instance.deletion_protection metric with initial data.
+func (m *metricAwsRdsInstanceDeletionProtection) init() {
+	m.data.SetName("aws.rds.instance.deletion_protection")
+	m.data.SetDescription("Whether deletion protection is on (DescribeDBInstances `DeletionProtection`): 1 or 0.")
+	m.data.SetUnit("1")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsInstanceDeletionProtection) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsInstanceDeletionProtection) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsInstanceDeletionProtection) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsInstanceDeletionProtection(cfg AwsRdsInstanceDeletionProtectionMetricConfig) metricAwsRdsInstanceDeletionProtection {
+	m := metricAwsRdsInstanceDeletionProtection{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsInstanceEngineExtendedSupportStart struct {
+	data     pmetric.Metric                                       // data buffer for generated metric.
+	config   AwsRdsInstanceEngineExtendedSupportStartMetricConfig // metric config provided by user.
+	capacity int                                                  // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.instance.engine.extended_support.start metric with initial data.
+func (m *metricAwsRdsInstanceEngineExtendedSupportStart) init() {
+	m.data.SetName("aws.rds.instance.engine.extended_support.start")
+	m.data.SetDescription("When RDS Extended Support (billed) of the instance's major engine version starts, as Unix time (DescribeDBMajorEngineVersions, `open-source-rds-extended-support`); not reported for engines without it; refreshed with discovery.")
+	m.data.SetUnit("s")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsInstanceEngineExtendedSupportStart) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsInstanceEngineExtendedSupportStart) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsInstanceEngineExtendedSupportStart) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsInstanceEngineExtendedSupportStart(cfg AwsRdsInstanceEngineExtendedSupportStartMetricConfig) metricAwsRdsInstanceEngineExtendedSupportStart {
+	m := metricAwsRdsInstanceEngineExtendedSupportStart{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsInstanceEngineStandardSupportEnd struct {
+	data     pmetric.Metric                                     // data buffer for generated metric.
+	config   AwsRdsInstanceEngineStandardSupportEndMetricConfig // metric config provided by user.
+	capacity int                                                // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.instance.engine.standard_support.end metric with initial data.
+func (m *metricAwsRdsInstanceEngineStandardSupportEnd) init() {
+	m.data.SetName("aws.rds.instance.engine.standard_support.end")
+	m.data.SetDescription("When standard support of the instance's major engine version ends, as Unix time (DescribeDBMajorEngineVersions, `open-source-rds-standard-support`); refreshed with discovery.")
+	m.data.SetUnit("s")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsInstanceEngineStandardSupportEnd) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsInstanceEngineStandardSupportEnd) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsInstanceEngineStandardSupportEnd) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsInstanceEngineStandardSupportEnd(cfg AwsRdsInstanceEngineStandardSupportEndMetricConfig) metricAwsRdsInstanceEngineStandardSupportEnd {
+	m := metricAwsRdsInstanceEngineStandardSupportEnd{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
 type metricAwsRdsInstanceEnhancedMonitoringInterval struct {
 	data     pmetric.Metric                                       // data buffer for generated metric.
 	config   AwsRdsInstanceEnhancedMonitoringIntervalMetricConfig // metric config provided by user.
@@ -3414,6 +3979,56 @@ func (m *metricAwsRdsInstanceEnhancedMonitoringInterval) emit(metrics pmetric.Me
 
 func newMetricAwsRdsInstanceEnhancedMonitoringInterval(cfg AwsRdsInstanceEnhancedMonitoringIntervalMetricConfig) metricAwsRdsInstanceEnhancedMonitoringInterval {
 	m := metricAwsRdsInstanceEnhancedMonitoringInterval{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsInstanceIamAuthEnabled struct {
+	data     pmetric.Metric                           // data buffer for generated metric.
+	config   AwsRdsInstanceIamAuthEnabledMetricConfig // metric config provided by user.
+	capacity int                                      // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.instance.iam_auth.enabled metric with initial data.
+func (m *metricAwsRdsInstanceIamAuthEnabled) init() {
+	m.data.SetName("aws.rds.instance.iam_auth.enabled")
+	m.data.SetDescription("Whether IAM database authentication is on (DescribeDBInstances `IAMDatabaseAuthenticationEnabled`): 1 or 0.")
+	m.data.SetUnit("1")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsInstanceIamAuthEnabled) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsInstanceIamAuthEnabled) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsInstanceIamAuthEnabled) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsInstanceIamAuthEnabled(cfg AwsRdsInstanceIamAuthEnabledMetricConfig) metricAwsRdsInstanceIamAuthEnabled {
+	m := metricAwsRdsInstanceIamAuthEnabled{config: cfg}
 
 	if cfg.Enabled {
 		m.data = pmetric.NewMetric()
@@ -3514,6 +4129,56 @@ func (m *metricAwsRdsInstancePerformanceInsightsEnabled) emit(metrics pmetric.Me
 
 func newMetricAwsRdsInstancePerformanceInsightsEnabled(cfg AwsRdsInstancePerformanceInsightsEnabledMetricConfig) metricAwsRdsInstancePerformanceInsightsEnabled {
 	m := metricAwsRdsInstancePerformanceInsightsEnabled{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsInstancePubliclyAccessible struct {
+	data     pmetric.Metric                               // data buffer for generated metric.
+	config   AwsRdsInstancePubliclyAccessibleMetricConfig // metric config provided by user.
+	capacity int                                          // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.instance.publicly_accessible metric with initial data.
+func (m *metricAwsRdsInstancePubliclyAccessible) init() {
+	m.data.SetName("aws.rds.instance.publicly_accessible")
+	m.data.SetDescription("Whether the instance has a public endpoint (DescribeDBInstances `PubliclyAccessible`): 1 or 0.")
+	m.data.SetUnit("1")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsInstancePubliclyAccessible) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsInstancePubliclyAccessible) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsInstancePubliclyAccessible) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsInstancePubliclyAccessible(cfg AwsRdsInstancePubliclyAccessibleMetricConfig) metricAwsRdsInstancePubliclyAccessible {
+	m := metricAwsRdsInstancePubliclyAccessible{config: cfg}
 
 	if cfg.Enabled {
 		m.data = pmetric.NewMetric()
@@ -3653,6 +4318,56 @@ func (m *metricAwsRdsInstanceStorageAllocated) emit(metrics pmetric.MetricSlice)
 
 func newMetricAwsRdsInstanceStorageAllocated(cfg AwsRdsInstanceStorageAllocatedMetricConfig) metricAwsRdsInstanceStorageAllocated {
 	m := metricAwsRdsInstanceStorageAllocated{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsInstanceStorageEncrypted struct {
+	data     pmetric.Metric                             // data buffer for generated metric.
+	config   AwsRdsInstanceStorageEncryptedMetricConfig // metric config provided by user.
+	capacity int                                        // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.instance.storage.encrypted metric with initial data.
+func (m *metricAwsRdsInstanceStorageEncrypted) init() {
+	m.data.SetName("aws.rds.instance.storage.encrypted")
+	m.data.SetDescription("Whether the storage is encrypted at rest (DescribeDBInstances `StorageEncrypted`): 1 or 0.")
+	m.data.SetUnit("1")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsInstanceStorageEncrypted) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsInstanceStorageEncrypted) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsInstanceStorageEncrypted) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsInstanceStorageEncrypted(cfg AwsRdsInstanceStorageEncryptedMetricConfig) metricAwsRdsInstanceStorageEncrypted {
+	m := metricAwsRdsInstanceStorageEncrypted{config: cfg}
 
 	if cfg.Enabled {
 		m.data = pmetric.NewMetric()
@@ -3853,6 +4568,98 @@ func (m *metricAwsRdsLocalStorageFree) emit(metrics pmetric.MetricSlice) {
 
 func newMetricAwsRdsLocalStorageFree(cfg AwsRdsLocalStorageFreeMetricConfig) metricAwsRdsLocalStorageFree {
 	m := metricAwsRdsLocalStorageFree{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsMaintenancePending struct {
+	data          pmetric.Metric                       // data buffer for generated metric.
+	config        AwsRdsMaintenancePendingMetricConfig // metric config provided by user.
+	capacity      int                                  // max observed number of data points added to the metric.
+	aggDataPoints []int64                              // slice containing number of aggregated datapoints at each index
+}
+
+// init fills aws.rds.maintenance.pending metric with initial data.
+func (m *metricAwsRdsMaintenancePending) init() {
+	m.data.SetName("aws.rds.maintenance.pending")
+	m.data.SetDescription("A pending maintenance action of the instance or cluster: the earliest date it may be applied, as Unix time (the earliest of DescribePendingMaintenanceActions `CurrentApplyDate`, `AutoAppliedAfterDate`, `ForcedApplyDate`); actions without any date are not reported; refreshed with discovery.")
+	m.data.SetUnit("s")
+	m.data.SetEmptyGauge()
+	m.data.Gauge().DataPoints().EnsureCapacity(m.capacity)
+	m.aggDataPoints = m.aggDataPoints[:0]
+}
+
+func (m *metricAwsRdsMaintenancePending) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, maintenanceActionAttributeValue string, maintenanceForcedAttributeValue bool) {
+	if !m.config.Enabled {
+		return
+	}
+
+	dp := pmetric.NewNumberDataPoint()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsMaintenancePendingMetricAttributeKeyMaintenanceAction) {
+		dp.Attributes().PutStr("action", maintenanceActionAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, AwsRdsMaintenancePendingMetricAttributeKeyMaintenanceForced) {
+		dp.Attributes().PutBool("forced", maintenanceForcedAttributeValue)
+	}
+
+	var s string
+	dps := m.data.Gauge().DataPoints()
+	for i := 0; i < dps.Len(); i++ {
+		dpi := dps.At(i)
+		if dp.Attributes().Equal(dpi.Attributes()) && dp.StartTimestamp() == dpi.StartTimestamp() && dp.Timestamp() == dpi.Timestamp() {
+			switch s = m.config.AggregationStrategy; s {
+			case AggregationStrategySum, AggregationStrategyAvg:
+				dpi.SetIntValue(dpi.IntValue() + val)
+				m.aggDataPoints[i] += 1
+				return
+			case AggregationStrategyMin:
+				if dpi.IntValue() > val {
+					dpi.SetIntValue(val)
+				}
+				return
+			case AggregationStrategyMax:
+				if dpi.IntValue() < val {
+					dpi.SetIntValue(val)
+				}
+				return
+			}
+		}
+	}
+
+	dp.SetIntValue(val)
+	m.aggDataPoints = append(m.aggDataPoints, 1)
+	dp.MoveTo(dps.AppendEmpty())
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsMaintenancePending) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsMaintenancePending) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		if m.config.AggregationStrategy == AggregationStrategyAvg {
+			for i, aggCount := range m.aggDataPoints {
+				m.data.Gauge().DataPoints().At(i).SetIntValue(m.data.Gauge().DataPoints().At(i).IntValue() / aggCount)
+			}
+		}
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsMaintenancePending(cfg AwsRdsMaintenancePendingMetricConfig) metricAwsRdsMaintenancePending {
+	m := metricAwsRdsMaintenancePending{config: cfg}
 
 	if cfg.Enabled {
 		m.data = pmetric.NewMetric()
@@ -8012,6 +8819,106 @@ func newMetricAwsRdsReplicaLag(cfg AwsRdsReplicaLagMetricConfig) metricAwsRdsRep
 	return m
 }
 
+type metricAwsRdsServerlessAcuUtilization struct {
+	data     pmetric.Metric                             // data buffer for generated metric.
+	config   AwsRdsServerlessAcuUtilizationMetricConfig // metric config provided by user.
+	capacity int                                        // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.serverless.acu.utilization metric with initial data.
+func (m *metricAwsRdsServerlessAcuUtilization) init() {
+	m.data.SetName("aws.rds.serverless.acu.utilization")
+	m.data.SetDescription("Capacity in use as a percentage of the configured maximum ACUs of an Aurora Serverless v2 instance (CloudWatch `ACUUtilization` by DBInstanceIdentifier, Average).")
+	m.data.SetUnit("%")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsServerlessAcuUtilization) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsServerlessAcuUtilization) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsServerlessAcuUtilization) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsServerlessAcuUtilization(cfg AwsRdsServerlessAcuUtilizationMetricConfig) metricAwsRdsServerlessAcuUtilization {
+	m := metricAwsRdsServerlessAcuUtilization{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsServerlessCapacity struct {
+	data     pmetric.Metric                       // data buffer for generated metric.
+	config   AwsRdsServerlessCapacityMetricConfig // metric config provided by user.
+	capacity int                                  // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.serverless.capacity metric with initial data.
+func (m *metricAwsRdsServerlessCapacity) init() {
+	m.data.SetName("aws.rds.serverless.capacity")
+	m.data.SetDescription("Current capacity of an Aurora Serverless v2 instance in Aurora capacity units (CloudWatch `ServerlessDatabaseCapacity` by DBInstanceIdentifier, Average).")
+	m.data.SetUnit("{ACU}")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsServerlessCapacity) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsServerlessCapacity) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsServerlessCapacity) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsServerlessCapacity(cfg AwsRdsServerlessCapacityMetricConfig) metricAwsRdsServerlessCapacity {
+	m := metricAwsRdsServerlessCapacity{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
 type metricAwsRdsSlowQueryCount struct {
 	data          pmetric.Metric                   // data buffer for generated metric.
 	config        AwsRdsSlowQueryCountMetricConfig // metric config provided by user.
@@ -8684,6 +9591,8 @@ type MetricsBuilder struct {
 	buildInfo                                               component.BuildInfo  // contains version information.
 	resourceAttributeIncludeFilter                          map[string]filter.Filter
 	resourceAttributeExcludeFilter                          map[string]filter.Filter
+	metricAwsRdsAccountQuotaLimit                           metricAwsRdsAccountQuotaLimit
+	metricAwsRdsAccountQuotaUsed                            metricAwsRdsAccountQuotaUsed
 	metricAwsRdsAuroraBufferCacheHitRatio                   metricAwsRdsAuroraBufferCacheHitRatio
 	metricAwsRdsAuroraCommitLatency                         metricAwsRdsAuroraCommitLatency
 	metricAwsRdsAuroraCommitThroughput                      metricAwsRdsAuroraCommitThroughput
@@ -8738,16 +9647,25 @@ type MetricsBuilder struct {
 	metricAwsRdsDiskQueueDepth                              metricAwsRdsDiskQueueDepth
 	metricAwsRdsEbsByteBalance                              metricAwsRdsEbsByteBalance
 	metricAwsRdsEbsIoBalance                                metricAwsRdsEbsIoBalance
+	metricAwsRdsEvents                                      metricAwsRdsEvents
 	metricAwsRdsInstanceBackupRetentionPeriod               metricAwsRdsInstanceBackupRetentionPeriod
+	metricAwsRdsInstanceCertificateExpiration               metricAwsRdsInstanceCertificateExpiration
+	metricAwsRdsInstanceDeletionProtection                  metricAwsRdsInstanceDeletionProtection
+	metricAwsRdsInstanceEngineExtendedSupportStart          metricAwsRdsInstanceEngineExtendedSupportStart
+	metricAwsRdsInstanceEngineStandardSupportEnd            metricAwsRdsInstanceEngineStandardSupportEnd
 	metricAwsRdsInstanceEnhancedMonitoringInterval          metricAwsRdsInstanceEnhancedMonitoringInterval
+	metricAwsRdsInstanceIamAuthEnabled                      metricAwsRdsInstanceIamAuthEnabled
 	metricAwsRdsInstanceMultiAz                             metricAwsRdsInstanceMultiAz
 	metricAwsRdsInstancePerformanceInsightsEnabled          metricAwsRdsInstancePerformanceInsightsEnabled
+	metricAwsRdsInstancePubliclyAccessible                  metricAwsRdsInstancePubliclyAccessible
 	metricAwsRdsInstanceStatus                              metricAwsRdsInstanceStatus
 	metricAwsRdsInstanceStorageAllocated                    metricAwsRdsInstanceStorageAllocated
+	metricAwsRdsInstanceStorageEncrypted                    metricAwsRdsInstanceStorageEncrypted
 	metricAwsRdsInstanceStorageMaxAllocated                 metricAwsRdsInstanceStorageMaxAllocated
 	metricAwsRdsInstanceStorageProvisionedIops              metricAwsRdsInstanceStorageProvisionedIops
 	metricAwsRdsInstanceStorageProvisionedThroughput        metricAwsRdsInstanceStorageProvisionedThroughput
 	metricAwsRdsLocalStorageFree                            metricAwsRdsLocalStorageFree
+	metricAwsRdsMaintenancePending                          metricAwsRdsMaintenancePending
 	metricAwsRdsMemoryFreeable                              metricAwsRdsMemoryFreeable
 	metricAwsRdsMysqlBinlogDiskUsage                        metricAwsRdsMysqlBinlogDiskUsage
 	metricAwsRdsMysqlConnectionAttempts                     metricAwsRdsMysqlConnectionAttempts
@@ -8803,6 +9721,8 @@ type MetricsBuilder struct {
 	metricAwsRdsReadLatency                                 metricAwsRdsReadLatency
 	metricAwsRdsReadThroughput                              metricAwsRdsReadThroughput
 	metricAwsRdsReplicaLag                                  metricAwsRdsReplicaLag
+	metricAwsRdsServerlessAcuUtilization                    metricAwsRdsServerlessAcuUtilization
+	metricAwsRdsServerlessCapacity                          metricAwsRdsServerlessCapacity
 	metricAwsRdsSlowQueryCount                              metricAwsRdsSlowQueryCount
 	metricAwsRdsSlowQueryDuration                           metricAwsRdsSlowQueryDuration
 	metricAwsRdsSlowQueryDurationMax                        metricAwsRdsSlowQueryDurationMax
@@ -8838,6 +9758,8 @@ func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, opt
 		startTime:                                               pcommon.NewTimestampFromTime(time.Now()),
 		metricsBuffer:                                           pmetric.NewMetrics(),
 		buildInfo:                                               settings.BuildInfo,
+		metricAwsRdsAccountQuotaLimit:                           newMetricAwsRdsAccountQuotaLimit(mbc.Metrics.AwsRdsAccountQuotaLimit),
+		metricAwsRdsAccountQuotaUsed:                            newMetricAwsRdsAccountQuotaUsed(mbc.Metrics.AwsRdsAccountQuotaUsed),
 		metricAwsRdsAuroraBufferCacheHitRatio:                   newMetricAwsRdsAuroraBufferCacheHitRatio(mbc.Metrics.AwsRdsAuroraBufferCacheHitRatio),
 		metricAwsRdsAuroraCommitLatency:                         newMetricAwsRdsAuroraCommitLatency(mbc.Metrics.AwsRdsAuroraCommitLatency),
 		metricAwsRdsAuroraCommitThroughput:                      newMetricAwsRdsAuroraCommitThroughput(mbc.Metrics.AwsRdsAuroraCommitThroughput),
@@ -8892,16 +9814,25 @@ func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, opt
 		metricAwsRdsDiskQueueDepth:                              newMetricAwsRdsDiskQueueDepth(mbc.Metrics.AwsRdsDiskQueueDepth),
 		metricAwsRdsEbsByteBalance:                              newMetricAwsRdsEbsByteBalance(mbc.Metrics.AwsRdsEbsByteBalance),
 		metricAwsRdsEbsIoBalance:                                newMetricAwsRdsEbsIoBalance(mbc.Metrics.AwsRdsEbsIoBalance),
+		metricAwsRdsEvents:                                      newMetricAwsRdsEvents(mbc.Metrics.AwsRdsEvents),
 		metricAwsRdsInstanceBackupRetentionPeriod:               newMetricAwsRdsInstanceBackupRetentionPeriod(mbc.Metrics.AwsRdsInstanceBackupRetentionPeriod),
+		metricAwsRdsInstanceCertificateExpiration:               newMetricAwsRdsInstanceCertificateExpiration(mbc.Metrics.AwsRdsInstanceCertificateExpiration),
+		metricAwsRdsInstanceDeletionProtection:                  newMetricAwsRdsInstanceDeletionProtection(mbc.Metrics.AwsRdsInstanceDeletionProtection),
+		metricAwsRdsInstanceEngineExtendedSupportStart:          newMetricAwsRdsInstanceEngineExtendedSupportStart(mbc.Metrics.AwsRdsInstanceEngineExtendedSupportStart),
+		metricAwsRdsInstanceEngineStandardSupportEnd:            newMetricAwsRdsInstanceEngineStandardSupportEnd(mbc.Metrics.AwsRdsInstanceEngineStandardSupportEnd),
 		metricAwsRdsInstanceEnhancedMonitoringInterval:          newMetricAwsRdsInstanceEnhancedMonitoringInterval(mbc.Metrics.AwsRdsInstanceEnhancedMonitoringInterval),
+		metricAwsRdsInstanceIamAuthEnabled:                      newMetricAwsRdsInstanceIamAuthEnabled(mbc.Metrics.AwsRdsInstanceIamAuthEnabled),
 		metricAwsRdsInstanceMultiAz:                             newMetricAwsRdsInstanceMultiAz(mbc.Metrics.AwsRdsInstanceMultiAz),
 		metricAwsRdsInstancePerformanceInsightsEnabled:          newMetricAwsRdsInstancePerformanceInsightsEnabled(mbc.Metrics.AwsRdsInstancePerformanceInsightsEnabled),
+		metricAwsRdsInstancePubliclyAccessible:                  newMetricAwsRdsInstancePubliclyAccessible(mbc.Metrics.AwsRdsInstancePubliclyAccessible),
 		metricAwsRdsInstanceStatus:                              newMetricAwsRdsInstanceStatus(mbc.Metrics.AwsRdsInstanceStatus),
 		metricAwsRdsInstanceStorageAllocated:                    newMetricAwsRdsInstanceStorageAllocated(mbc.Metrics.AwsRdsInstanceStorageAllocated),
+		metricAwsRdsInstanceStorageEncrypted:                    newMetricAwsRdsInstanceStorageEncrypted(mbc.Metrics.AwsRdsInstanceStorageEncrypted),
 		metricAwsRdsInstanceStorageMaxAllocated:                 newMetricAwsRdsInstanceStorageMaxAllocated(mbc.Metrics.AwsRdsInstanceStorageMaxAllocated),
 		metricAwsRdsInstanceStorageProvisionedIops:              newMetricAwsRdsInstanceStorageProvisionedIops(mbc.Metrics.AwsRdsInstanceStorageProvisionedIops),
 		metricAwsRdsInstanceStorageProvisionedThroughput:        newMetricAwsRdsInstanceStorageProvisionedThroughput(mbc.Metrics.AwsRdsInstanceStorageProvisionedThroughput),
 		metricAwsRdsLocalStorageFree:                            newMetricAwsRdsLocalStorageFree(mbc.Metrics.AwsRdsLocalStorageFree),
+		metricAwsRdsMaintenancePending:                          newMetricAwsRdsMaintenancePending(mbc.Metrics.AwsRdsMaintenancePending),
 		metricAwsRdsMemoryFreeable:                              newMetricAwsRdsMemoryFreeable(mbc.Metrics.AwsRdsMemoryFreeable),
 		metricAwsRdsMysqlBinlogDiskUsage:                        newMetricAwsRdsMysqlBinlogDiskUsage(mbc.Metrics.AwsRdsMysqlBinlogDiskUsage),
 		metricAwsRdsMysqlConnectionAttempts:                     newMetricAwsRdsMysqlConnectionAttempts(mbc.Metrics.AwsRdsMysqlConnectionAttempts),
@@ -8957,6 +9888,8 @@ func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, opt
 		metricAwsRdsReadLatency:                                 newMetricAwsRdsReadLatency(mbc.Metrics.AwsRdsReadLatency),
 		metricAwsRdsReadThroughput:                              newMetricAwsRdsReadThroughput(mbc.Metrics.AwsRdsReadThroughput),
 		metricAwsRdsReplicaLag:                                  newMetricAwsRdsReplicaLag(mbc.Metrics.AwsRdsReplicaLag),
+		metricAwsRdsServerlessAcuUtilization:                    newMetricAwsRdsServerlessAcuUtilization(mbc.Metrics.AwsRdsServerlessAcuUtilization),
+		metricAwsRdsServerlessCapacity:                          newMetricAwsRdsServerlessCapacity(mbc.Metrics.AwsRdsServerlessCapacity),
 		metricAwsRdsSlowQueryCount:                              newMetricAwsRdsSlowQueryCount(mbc.Metrics.AwsRdsSlowQueryCount),
 		metricAwsRdsSlowQueryDuration:                           newMetricAwsRdsSlowQueryDuration(mbc.Metrics.AwsRdsSlowQueryDuration),
 		metricAwsRdsSlowQueryDurationMax:                        newMetricAwsRdsSlowQueryDurationMax(mbc.Metrics.AwsRdsSlowQueryDurationMax),
@@ -9147,6 +10080,8 @@ func (mb *MetricsBuilder) EmitForResource(options ...ResourceMetricsOption) {
 	ils.Scope().SetName(ScopeName)
 	ils.Scope().SetVersion(mb.buildInfo.Version)
 	ils.Metrics().EnsureCapacity(mb.metricsCapacity)
+	mb.metricAwsRdsAccountQuotaLimit.emit(ils.Metrics())
+	mb.metricAwsRdsAccountQuotaUsed.emit(ils.Metrics())
 	mb.metricAwsRdsAuroraBufferCacheHitRatio.emit(ils.Metrics())
 	mb.metricAwsRdsAuroraCommitLatency.emit(ils.Metrics())
 	mb.metricAwsRdsAuroraCommitThroughput.emit(ils.Metrics())
@@ -9201,16 +10136,25 @@ func (mb *MetricsBuilder) EmitForResource(options ...ResourceMetricsOption) {
 	mb.metricAwsRdsDiskQueueDepth.emit(ils.Metrics())
 	mb.metricAwsRdsEbsByteBalance.emit(ils.Metrics())
 	mb.metricAwsRdsEbsIoBalance.emit(ils.Metrics())
+	mb.metricAwsRdsEvents.emit(ils.Metrics())
 	mb.metricAwsRdsInstanceBackupRetentionPeriod.emit(ils.Metrics())
+	mb.metricAwsRdsInstanceCertificateExpiration.emit(ils.Metrics())
+	mb.metricAwsRdsInstanceDeletionProtection.emit(ils.Metrics())
+	mb.metricAwsRdsInstanceEngineExtendedSupportStart.emit(ils.Metrics())
+	mb.metricAwsRdsInstanceEngineStandardSupportEnd.emit(ils.Metrics())
 	mb.metricAwsRdsInstanceEnhancedMonitoringInterval.emit(ils.Metrics())
+	mb.metricAwsRdsInstanceIamAuthEnabled.emit(ils.Metrics())
 	mb.metricAwsRdsInstanceMultiAz.emit(ils.Metrics())
 	mb.metricAwsRdsInstancePerformanceInsightsEnabled.emit(ils.Metrics())
+	mb.metricAwsRdsInstancePubliclyAccessible.emit(ils.Metrics())
 	mb.metricAwsRdsInstanceStatus.emit(ils.Metrics())
 	mb.metricAwsRdsInstanceStorageAllocated.emit(ils.Metrics())
+	mb.metricAwsRdsInstanceStorageEncrypted.emit(ils.Metrics())
 	mb.metricAwsRdsInstanceStorageMaxAllocated.emit(ils.Metrics())
 	mb.metricAwsRdsInstanceStorageProvisionedIops.emit(ils.Metrics())
 	mb.metricAwsRdsInstanceStorageProvisionedThroughput.emit(ils.Metrics())
 	mb.metricAwsRdsLocalStorageFree.emit(ils.Metrics())
+	mb.metricAwsRdsMaintenancePending.emit(ils.Metrics())
 	mb.metricAwsRdsMemoryFreeable.emit(ils.Metrics())
 	mb.metricAwsRdsMysqlBinlogDiskUsage.emit(ils.Metrics())
 	mb.metricAwsRdsMysqlConnectionAttempts.emit(ils.Metrics())
@@ -9266,6 +10210,8 @@ func (mb *MetricsBuilder) EmitForResource(options ...ResourceMetricsOption) {
 	mb.metricAwsRdsReadLatency.emit(ils.Metrics())
 	mb.metricAwsRdsReadThroughput.emit(ils.Metrics())
 	mb.metricAwsRdsReplicaLag.emit(ils.Metrics())
+	mb.metricAwsRdsServerlessAcuUtilization.emit(ils.Metrics())
+	mb.metricAwsRdsServerlessCapacity.emit(ils.Metrics())
 	mb.metricAwsRdsSlowQueryCount.emit(ils.Metrics())
 	mb.metricAwsRdsSlowQueryDuration.emit(ils.Metrics())
 	mb.metricAwsRdsSlowQueryDurationMax.emit(ils.Metrics())
@@ -9305,6 +10251,16 @@ func (mb *MetricsBuilder) Emit(options ...ResourceMetricsOption) pmetric.Metrics
 	metrics := mb.metricsBuffer
 	mb.metricsBuffer = pmetric.NewMetrics()
 	return metrics
+}
+
+// RecordAwsRdsAccountQuotaLimitDataPoint adds a data point to aws.rds.account.quota.limit metric.
+func (mb *MetricsBuilder) RecordAwsRdsAccountQuotaLimitDataPoint(ts pcommon.Timestamp, val int64, quotaAttributeValue string) {
+	mb.metricAwsRdsAccountQuotaLimit.recordDataPoint(mb.startTime, ts, val, quotaAttributeValue)
+}
+
+// RecordAwsRdsAccountQuotaUsedDataPoint adds a data point to aws.rds.account.quota.used metric.
+func (mb *MetricsBuilder) RecordAwsRdsAccountQuotaUsedDataPoint(ts pcommon.Timestamp, val int64, quotaAttributeValue string) {
+	mb.metricAwsRdsAccountQuotaUsed.recordDataPoint(mb.startTime, ts, val, quotaAttributeValue)
 }
 
 // RecordAwsRdsAuroraBufferCacheHitRatioDataPoint adds a data point to aws.rds.aurora.buffer_cache.hit_ratio metric.
@@ -9577,14 +10533,44 @@ func (mb *MetricsBuilder) RecordAwsRdsEbsIoBalanceDataPoint(ts pcommon.Timestamp
 	mb.metricAwsRdsEbsIoBalance.recordDataPoint(mb.startTime, ts, val)
 }
 
+// RecordAwsRdsEventsDataPoint adds a data point to aws.rds.events metric.
+func (mb *MetricsBuilder) RecordAwsRdsEventsDataPoint(ts pcommon.Timestamp, val int64, eventCategoryAttributeValue string) {
+	mb.metricAwsRdsEvents.recordDataPoint(mb.startTime, ts, val, eventCategoryAttributeValue)
+}
+
 // RecordAwsRdsInstanceBackupRetentionPeriodDataPoint adds a data point to aws.rds.instance.backup.retention_period metric.
 func (mb *MetricsBuilder) RecordAwsRdsInstanceBackupRetentionPeriodDataPoint(ts pcommon.Timestamp, val int64) {
 	mb.metricAwsRdsInstanceBackupRetentionPeriod.recordDataPoint(mb.startTime, ts, val)
 }
 
+// RecordAwsRdsInstanceCertificateExpirationDataPoint adds a data point to aws.rds.instance.certificate.expiration metric.
+func (mb *MetricsBuilder) RecordAwsRdsInstanceCertificateExpirationDataPoint(ts pcommon.Timestamp, val int64, caCertificateAttributeValue string) {
+	mb.metricAwsRdsInstanceCertificateExpiration.recordDataPoint(mb.startTime, ts, val, caCertificateAttributeValue)
+}
+
+// RecordAwsRdsInstanceDeletionProtectionDataPoint adds a data point to aws.rds.instance.deletion_protection metric.
+func (mb *MetricsBuilder) RecordAwsRdsInstanceDeletionProtectionDataPoint(ts pcommon.Timestamp, val int64) {
+	mb.metricAwsRdsInstanceDeletionProtection.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsInstanceEngineExtendedSupportStartDataPoint adds a data point to aws.rds.instance.engine.extended_support.start metric.
+func (mb *MetricsBuilder) RecordAwsRdsInstanceEngineExtendedSupportStartDataPoint(ts pcommon.Timestamp, val int64) {
+	mb.metricAwsRdsInstanceEngineExtendedSupportStart.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsInstanceEngineStandardSupportEndDataPoint adds a data point to aws.rds.instance.engine.standard_support.end metric.
+func (mb *MetricsBuilder) RecordAwsRdsInstanceEngineStandardSupportEndDataPoint(ts pcommon.Timestamp, val int64) {
+	mb.metricAwsRdsInstanceEngineStandardSupportEnd.recordDataPoint(mb.startTime, ts, val)
+}
+
 // RecordAwsRdsInstanceEnhancedMonitoringIntervalDataPoint adds a data point to aws.rds.instance.enhanced_monitoring.interval metric.
 func (mb *MetricsBuilder) RecordAwsRdsInstanceEnhancedMonitoringIntervalDataPoint(ts pcommon.Timestamp, val int64) {
 	mb.metricAwsRdsInstanceEnhancedMonitoringInterval.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsInstanceIamAuthEnabledDataPoint adds a data point to aws.rds.instance.iam_auth.enabled metric.
+func (mb *MetricsBuilder) RecordAwsRdsInstanceIamAuthEnabledDataPoint(ts pcommon.Timestamp, val int64) {
+	mb.metricAwsRdsInstanceIamAuthEnabled.recordDataPoint(mb.startTime, ts, val)
 }
 
 // RecordAwsRdsInstanceMultiAzDataPoint adds a data point to aws.rds.instance.multi_az metric.
@@ -9597,6 +10583,11 @@ func (mb *MetricsBuilder) RecordAwsRdsInstancePerformanceInsightsEnabledDataPoin
 	mb.metricAwsRdsInstancePerformanceInsightsEnabled.recordDataPoint(mb.startTime, ts, val)
 }
 
+// RecordAwsRdsInstancePubliclyAccessibleDataPoint adds a data point to aws.rds.instance.publicly_accessible metric.
+func (mb *MetricsBuilder) RecordAwsRdsInstancePubliclyAccessibleDataPoint(ts pcommon.Timestamp, val int64) {
+	mb.metricAwsRdsInstancePubliclyAccessible.recordDataPoint(mb.startTime, ts, val)
+}
+
 // RecordAwsRdsInstanceStatusDataPoint adds a data point to aws.rds.instance.status metric.
 func (mb *MetricsBuilder) RecordAwsRdsInstanceStatusDataPoint(ts pcommon.Timestamp, val int64, statusAttributeValue string) {
 	mb.metricAwsRdsInstanceStatus.recordDataPoint(mb.startTime, ts, val, statusAttributeValue)
@@ -9605,6 +10596,11 @@ func (mb *MetricsBuilder) RecordAwsRdsInstanceStatusDataPoint(ts pcommon.Timesta
 // RecordAwsRdsInstanceStorageAllocatedDataPoint adds a data point to aws.rds.instance.storage.allocated metric.
 func (mb *MetricsBuilder) RecordAwsRdsInstanceStorageAllocatedDataPoint(ts pcommon.Timestamp, val int64) {
 	mb.metricAwsRdsInstanceStorageAllocated.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsInstanceStorageEncryptedDataPoint adds a data point to aws.rds.instance.storage.encrypted metric.
+func (mb *MetricsBuilder) RecordAwsRdsInstanceStorageEncryptedDataPoint(ts pcommon.Timestamp, val int64) {
+	mb.metricAwsRdsInstanceStorageEncrypted.recordDataPoint(mb.startTime, ts, val)
 }
 
 // RecordAwsRdsInstanceStorageMaxAllocatedDataPoint adds a data point to aws.rds.instance.storage.max_allocated metric.
@@ -9625,6 +10621,11 @@ func (mb *MetricsBuilder) RecordAwsRdsInstanceStorageProvisionedThroughputDataPo
 // RecordAwsRdsLocalStorageFreeDataPoint adds a data point to aws.rds.local_storage.free metric.
 func (mb *MetricsBuilder) RecordAwsRdsLocalStorageFreeDataPoint(ts pcommon.Timestamp, val float64) {
 	mb.metricAwsRdsLocalStorageFree.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsMaintenancePendingDataPoint adds a data point to aws.rds.maintenance.pending metric.
+func (mb *MetricsBuilder) RecordAwsRdsMaintenancePendingDataPoint(ts pcommon.Timestamp, val int64, maintenanceActionAttributeValue string, maintenanceForcedAttributeValue bool) {
+	mb.metricAwsRdsMaintenancePending.recordDataPoint(mb.startTime, ts, val, maintenanceActionAttributeValue, maintenanceForcedAttributeValue)
 }
 
 // RecordAwsRdsMemoryFreeableDataPoint adds a data point to aws.rds.memory.freeable metric.
@@ -9900,6 +10901,16 @@ func (mb *MetricsBuilder) RecordAwsRdsReadThroughputDataPoint(ts pcommon.Timesta
 // RecordAwsRdsReplicaLagDataPoint adds a data point to aws.rds.replica.lag metric.
 func (mb *MetricsBuilder) RecordAwsRdsReplicaLagDataPoint(ts pcommon.Timestamp, val float64) {
 	mb.metricAwsRdsReplicaLag.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsServerlessAcuUtilizationDataPoint adds a data point to aws.rds.serverless.acu.utilization metric.
+func (mb *MetricsBuilder) RecordAwsRdsServerlessAcuUtilizationDataPoint(ts pcommon.Timestamp, val float64) {
+	mb.metricAwsRdsServerlessAcuUtilization.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsServerlessCapacityDataPoint adds a data point to aws.rds.serverless.capacity metric.
+func (mb *MetricsBuilder) RecordAwsRdsServerlessCapacityDataPoint(ts pcommon.Timestamp, val float64) {
+	mb.metricAwsRdsServerlessCapacity.recordDataPoint(mb.startTime, ts, val)
 }
 
 // RecordAwsRdsSlowQueryCountDataPoint adds a data point to aws.rds.slow_query.count metric.

@@ -67,7 +67,12 @@ func TestMetricsBuilder(t *testing.T) {
 			settings.Logger = zap.New(observedZapCore)
 			mb := NewMetricsBuilder(loadMetricsBuilderConfig(t, tt.name), settings, WithStartTime(start))
 			aggMap := make(map[string]string) // contains the aggregation strategies for each metric name
+			aggMap["aws.rds.account.quota.limit"] = mb.metricAwsRdsAccountQuotaLimit.config.AggregationStrategy
+			aggMap["aws.rds.account.quota.used"] = mb.metricAwsRdsAccountQuotaUsed.config.AggregationStrategy
+			aggMap["aws.rds.events"] = mb.metricAwsRdsEvents.config.AggregationStrategy
+			aggMap["aws.rds.instance.certificate.expiration"] = mb.metricAwsRdsInstanceCertificateExpiration.config.AggregationStrategy
 			aggMap["aws.rds.instance.status"] = mb.metricAwsRdsInstanceStatus.config.AggregationStrategy
+			aggMap["aws.rds.maintenance.pending"] = mb.metricAwsRdsMaintenancePending.config.AggregationStrategy
 			aggMap["aws.rds.os.cpu.utilization"] = mb.metricAwsRdsOsCPUUtilization.config.AggregationStrategy
 			aggMap["aws.rds.os.disk.await"] = mb.metricAwsRdsOsDiskAwait.config.AggregationStrategy
 			aggMap["aws.rds.os.disk.io"] = mb.metricAwsRdsOsDiskIo.config.AggregationStrategy
@@ -113,6 +118,18 @@ func TestMetricsBuilder(t *testing.T) {
 
 			defaultMetricsCount := 0
 			allMetricsCount := 0
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsAccountQuotaLimitDataPoint(ts, 1, "quota-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsAccountQuotaLimitDataPoint(ts, 3, "quota-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsAccountQuotaUsedDataPoint(ts, 1, "quota-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsAccountQuotaUsedDataPoint(ts, 3, "quota-val-2")
+			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordAwsRdsAuroraBufferCacheHitRatioDataPoint(ts, 1)
@@ -275,18 +292,45 @@ func TestMetricsBuilder(t *testing.T) {
 
 			allMetricsCount++
 			mb.RecordAwsRdsEbsIoBalanceDataPoint(ts, 1)
+
+			allMetricsCount++
+			mb.RecordAwsRdsEventsDataPoint(ts, 1, "event_category-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsEventsDataPoint(ts, 3, "event_category-val-2")
+			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordAwsRdsInstanceBackupRetentionPeriodDataPoint(ts, 1)
 			defaultMetricsCount++
 			allMetricsCount++
+			mb.RecordAwsRdsInstanceCertificateExpirationDataPoint(ts, 1, "ca_certificate-val")
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsInstanceCertificateExpirationDataPoint(ts, 3, "ca_certificate-val-2")
+			}
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsInstanceDeletionProtectionDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsInstanceEngineExtendedSupportStartDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsInstanceEngineStandardSupportEndDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
 			mb.RecordAwsRdsInstanceEnhancedMonitoringIntervalDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsInstanceIamAuthEnabledDataPoint(ts, 1)
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordAwsRdsInstanceMultiAzDataPoint(ts, 1)
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordAwsRdsInstancePerformanceInsightsEnabledDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsInstancePubliclyAccessibleDataPoint(ts, 1)
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordAwsRdsInstanceStatusDataPoint(ts, 1, "status-val")
@@ -296,6 +340,9 @@ func TestMetricsBuilder(t *testing.T) {
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordAwsRdsInstanceStorageAllocatedDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsInstanceStorageEncryptedDataPoint(ts, 1)
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordAwsRdsInstanceStorageMaxAllocatedDataPoint(ts, 1)
@@ -308,6 +355,12 @@ func TestMetricsBuilder(t *testing.T) {
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordAwsRdsLocalStorageFreeDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsMaintenancePendingDataPoint(ts, 1, "maintenance_action-val", true)
+			if tt.name == "reaggregate_set" {
+				mb.RecordAwsRdsMaintenancePendingDataPoint(ts, 3, "maintenance_action-val-2", false)
+			}
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordAwsRdsMemoryFreeableDataPoint(ts, 1)
@@ -574,6 +627,12 @@ func TestMetricsBuilder(t *testing.T) {
 			mb.RecordAwsRdsReplicaLagDataPoint(ts, 1)
 			defaultMetricsCount++
 			allMetricsCount++
+			mb.RecordAwsRdsServerlessAcuUtilizationDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsServerlessCapacityDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
 			mb.RecordAwsRdsSlowQueryCountDataPoint(ts, 1, "slow_query_fingerprint-val")
 			if tt.name == "reaggregate_set" {
 				mb.RecordAwsRdsSlowQueryCountDataPoint(ts, 3, "slow_query_fingerprint-val-2")
@@ -637,7 +696,12 @@ func TestMetricsBuilder(t *testing.T) {
 			res := rb.Emit()
 			metrics := mb.Emit(WithResource(res))
 			if tt.name == "reaggregate_set" {
+				assert.Empty(t, mb.metricAwsRdsAccountQuotaLimit.aggDataPoints)
+				assert.Empty(t, mb.metricAwsRdsAccountQuotaUsed.aggDataPoints)
+				assert.Empty(t, mb.metricAwsRdsEvents.aggDataPoints)
+				assert.Empty(t, mb.metricAwsRdsInstanceCertificateExpiration.aggDataPoints)
 				assert.Empty(t, mb.metricAwsRdsInstanceStatus.aggDataPoints)
+				assert.Empty(t, mb.metricAwsRdsMaintenancePending.aggDataPoints)
 				assert.Empty(t, mb.metricAwsRdsOsCPUUtilization.aggDataPoints)
 				assert.Empty(t, mb.metricAwsRdsOsDiskAwait.aggDataPoints)
 				assert.Empty(t, mb.metricAwsRdsOsDiskIo.aggDataPoints)
@@ -702,6 +766,86 @@ func TestMetricsBuilder(t *testing.T) {
 			validatedMetrics := make(map[string]bool)
 			for _, mi := range allMetricsList {
 				switch mi.Name() {
+				case "aws.rds.account.quota.limit":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.account.quota.limit"], "Found a duplicate in the metrics slice: aws.rds.account.quota.limit")
+						validatedMetrics["aws.rds.account.quota.limit"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Maximum of an RDS account quota in the region (DescribeAccountAttributes `Max`), on the account resource; refreshed with discovery.", mi.Description())
+						assert.Equal(t, "{item}", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						assert.Equal(t, int64(1), dp.IntValue())
+						quotaAttrVal, ok := dp.Attributes().Get("quota")
+						assert.True(t, ok)
+						assert.Equal(t, "quota-val", quotaAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.account.quota.limit"], "Found a duplicate in the metrics slice: aws.rds.account.quota.limit")
+						validatedMetrics["aws.rds.account.quota.limit"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Maximum of an RDS account quota in the region (DescribeAccountAttributes `Max`), on the account resource; refreshed with discovery.", mi.Description())
+						assert.Equal(t, "{item}", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						switch aggMap["aws.rds.account.quota.limit"] {
+						case "sum":
+							assert.Equal(t, int64(4), dp.IntValue())
+						case "avg":
+							assert.Equal(t, int64(2), dp.IntValue())
+						case "min":
+							assert.Equal(t, int64(1), dp.IntValue())
+						case "max":
+							assert.Equal(t, int64(3), dp.IntValue())
+						}
+						_, ok := dp.Attributes().Get("quota")
+						assert.False(t, ok)
+					}
+				case "aws.rds.account.quota.used":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.account.quota.used"], "Found a duplicate in the metrics slice: aws.rds.account.quota.used")
+						validatedMetrics["aws.rds.account.quota.used"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Usage of an RDS account quota in the region (DescribeAccountAttributes `Used`), on the account resource; refreshed with discovery.", mi.Description())
+						assert.Equal(t, "{item}", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						assert.Equal(t, int64(1), dp.IntValue())
+						quotaAttrVal, ok := dp.Attributes().Get("quota")
+						assert.True(t, ok)
+						assert.Equal(t, "quota-val", quotaAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.account.quota.used"], "Found a duplicate in the metrics slice: aws.rds.account.quota.used")
+						validatedMetrics["aws.rds.account.quota.used"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "Usage of an RDS account quota in the region (DescribeAccountAttributes `Used`), on the account resource; refreshed with discovery.", mi.Description())
+						assert.Equal(t, "{item}", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						switch aggMap["aws.rds.account.quota.used"] {
+						case "sum":
+							assert.Equal(t, int64(4), dp.IntValue())
+						case "avg":
+							assert.Equal(t, int64(2), dp.IntValue())
+						case "min":
+							assert.Equal(t, int64(1), dp.IntValue())
+						case "max":
+							assert.Equal(t, int64(3), dp.IntValue())
+						}
+						_, ok := dp.Attributes().Get("quota")
+						assert.False(t, ok)
+					}
 				case "aws.rds.aurora.buffer_cache.hit_ratio":
 					assert.False(t, validatedMetrics["aws.rds.aurora.buffer_cache.hit_ratio"], "Found a duplicate in the metrics slice: aws.rds.aurora.buffer_cache.hit_ratio")
 					validatedMetrics["aws.rds.aurora.buffer_cache.hit_ratio"] = true
@@ -1350,6 +1494,50 @@ func TestMetricsBuilder(t *testing.T) {
 					assert.Equal(t, ts, dp.Timestamp())
 					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
 					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "aws.rds.events":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.events"], "Found a duplicate in the metrics slice: aws.rds.events")
+						validatedMetrics["aws.rds.events"] = true
+						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+						assert.Equal(t, "RDS events (DescribeEvents) of the instance or cluster since the receiver started, by category; an event of several categories counts in each. Read with one DescribeEvents call per region and scrape; for alerting on failovers and restarts (see README, RDS events).", mi.Description())
+						assert.Equal(t, "{event}", mi.Unit())
+						assert.True(t, mi.Sum().IsMonotonic())
+						assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
+						dp := mi.Sum().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						assert.Equal(t, int64(1), dp.IntValue())
+						eventCategoryAttrVal, ok := dp.Attributes().Get("category")
+						assert.True(t, ok)
+						assert.Equal(t, "event_category-val", eventCategoryAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.events"], "Found a duplicate in the metrics slice: aws.rds.events")
+						validatedMetrics["aws.rds.events"] = true
+						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
+						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
+						assert.Equal(t, "RDS events (DescribeEvents) of the instance or cluster since the receiver started, by category; an event of several categories counts in each. Read with one DescribeEvents call per region and scrape; for alerting on failovers and restarts (see README, RDS events).", mi.Description())
+						assert.Equal(t, "{event}", mi.Unit())
+						assert.True(t, mi.Sum().IsMonotonic())
+						assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
+						dp := mi.Sum().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						switch aggMap["aws.rds.events"] {
+						case "sum":
+							assert.Equal(t, int64(4), dp.IntValue())
+						case "avg":
+							assert.Equal(t, int64(2), dp.IntValue())
+						case "min":
+							assert.Equal(t, int64(1), dp.IntValue())
+						case "max":
+							assert.Equal(t, int64(3), dp.IntValue())
+						}
+						_, ok := dp.Attributes().Get("category")
+						assert.False(t, ok)
+					}
 				case "aws.rds.instance.backup.retention_period":
 					assert.False(t, validatedMetrics["aws.rds.instance.backup.retention_period"], "Found a duplicate in the metrics slice: aws.rds.instance.backup.retention_period")
 					validatedMetrics["aws.rds.instance.backup.retention_period"] = true
@@ -1362,6 +1550,82 @@ func TestMetricsBuilder(t *testing.T) {
 					assert.Equal(t, ts, dp.Timestamp())
 					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
 					assert.Equal(t, int64(1), dp.IntValue())
+				case "aws.rds.instance.certificate.expiration":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.instance.certificate.expiration"], "Found a duplicate in the metrics slice: aws.rds.instance.certificate.expiration")
+						validatedMetrics["aws.rds.instance.certificate.expiration"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "When the server certificate of the instance expires, as Unix time (DescribeDBInstances `CertificateDetails.ValidTill`), with its CA certificate identifier.", mi.Description())
+						assert.Equal(t, "s", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						assert.Equal(t, int64(1), dp.IntValue())
+						caCertificateAttrVal, ok := dp.Attributes().Get("ca_certificate")
+						assert.True(t, ok)
+						assert.Equal(t, "ca_certificate-val", caCertificateAttrVal.Str())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.instance.certificate.expiration"], "Found a duplicate in the metrics slice: aws.rds.instance.certificate.expiration")
+						validatedMetrics["aws.rds.instance.certificate.expiration"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "When the server certificate of the instance expires, as Unix time (DescribeDBInstances `CertificateDetails.ValidTill`), with its CA certificate identifier.", mi.Description())
+						assert.Equal(t, "s", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						switch aggMap["aws.rds.instance.certificate.expiration"] {
+						case "sum":
+							assert.Equal(t, int64(4), dp.IntValue())
+						case "avg":
+							assert.Equal(t, int64(2), dp.IntValue())
+						case "min":
+							assert.Equal(t, int64(1), dp.IntValue())
+						case "max":
+							assert.Equal(t, int64(3), dp.IntValue())
+						}
+						_, ok := dp.Attributes().Get("ca_certificate")
+						assert.False(t, ok)
+					}
+				case "aws.rds.instance.deletion_protection":
+					assert.False(t, validatedMetrics["aws.rds.instance.deletion_protection"], "Found a duplicate in the metrics slice: aws.rds.instance.deletion_protection")
+					validatedMetrics["aws.rds.instance.deletion_protection"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Whether deletion protection is on (DescribeDBInstances `DeletionProtection`): 1 or 0.", mi.Description())
+					assert.Equal(t, "1", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+				case "aws.rds.instance.engine.extended_support.start":
+					assert.False(t, validatedMetrics["aws.rds.instance.engine.extended_support.start"], "Found a duplicate in the metrics slice: aws.rds.instance.engine.extended_support.start")
+					validatedMetrics["aws.rds.instance.engine.extended_support.start"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "When RDS Extended Support (billed) of the instance's major engine version starts, as Unix time (DescribeDBMajorEngineVersions, `open-source-rds-extended-support`); not reported for engines without it; refreshed with discovery.", mi.Description())
+					assert.Equal(t, "s", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+				case "aws.rds.instance.engine.standard_support.end":
+					assert.False(t, validatedMetrics["aws.rds.instance.engine.standard_support.end"], "Found a duplicate in the metrics slice: aws.rds.instance.engine.standard_support.end")
+					validatedMetrics["aws.rds.instance.engine.standard_support.end"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "When standard support of the instance's major engine version ends, as Unix time (DescribeDBMajorEngineVersions, `open-source-rds-standard-support`); refreshed with discovery.", mi.Description())
+					assert.Equal(t, "s", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
 				case "aws.rds.instance.enhanced_monitoring.interval":
 					assert.False(t, validatedMetrics["aws.rds.instance.enhanced_monitoring.interval"], "Found a duplicate in the metrics slice: aws.rds.instance.enhanced_monitoring.interval")
 					validatedMetrics["aws.rds.instance.enhanced_monitoring.interval"] = true
@@ -1369,6 +1633,18 @@ func TestMetricsBuilder(t *testing.T) {
 					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
 					assert.Equal(t, "Enhanced Monitoring collection interval of the instance (DescribeDBInstances `MonitoringInterval`); 0 means Enhanced Monitoring is off.", mi.Description())
 					assert.Equal(t, "s", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+				case "aws.rds.instance.iam_auth.enabled":
+					assert.False(t, validatedMetrics["aws.rds.instance.iam_auth.enabled"], "Found a duplicate in the metrics slice: aws.rds.instance.iam_auth.enabled")
+					validatedMetrics["aws.rds.instance.iam_auth.enabled"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Whether IAM database authentication is on (DescribeDBInstances `IAMDatabaseAuthenticationEnabled`): 1 or 0.", mi.Description())
+					assert.Equal(t, "1", mi.Unit())
 					dp := mi.Gauge().DataPoints().At(0)
 					assert.Equal(t, start, dp.StartTimestamp())
 					assert.Equal(t, ts, dp.Timestamp())
@@ -1392,6 +1668,18 @@ func TestMetricsBuilder(t *testing.T) {
 					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
 					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
 					assert.Equal(t, "Whether Performance Insights is enabled on the instance (DescribeDBInstances `PerformanceInsightsEnabled`): 1 yes, 0 no.", mi.Description())
+					assert.Equal(t, "1", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+				case "aws.rds.instance.publicly_accessible":
+					assert.False(t, validatedMetrics["aws.rds.instance.publicly_accessible"], "Found a duplicate in the metrics slice: aws.rds.instance.publicly_accessible")
+					validatedMetrics["aws.rds.instance.publicly_accessible"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Whether the instance has a public endpoint (DescribeDBInstances `PubliclyAccessible`): 1 or 0.", mi.Description())
 					assert.Equal(t, "1", mi.Unit())
 					dp := mi.Gauge().DataPoints().At(0)
 					assert.Equal(t, start, dp.StartTimestamp())
@@ -1450,6 +1738,18 @@ func TestMetricsBuilder(t *testing.T) {
 					assert.Equal(t, ts, dp.Timestamp())
 					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
 					assert.Equal(t, int64(1), dp.IntValue())
+				case "aws.rds.instance.storage.encrypted":
+					assert.False(t, validatedMetrics["aws.rds.instance.storage.encrypted"], "Found a duplicate in the metrics slice: aws.rds.instance.storage.encrypted")
+					validatedMetrics["aws.rds.instance.storage.encrypted"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Whether the storage is encrypted at rest (DescribeDBInstances `StorageEncrypted`): 1 or 0.", mi.Description())
+					assert.Equal(t, "1", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
 				case "aws.rds.instance.storage.max_allocated":
 					assert.False(t, validatedMetrics["aws.rds.instance.storage.max_allocated"], "Found a duplicate in the metrics slice: aws.rds.instance.storage.max_allocated")
 					validatedMetrics["aws.rds.instance.storage.max_allocated"] = true
@@ -1498,6 +1798,51 @@ func TestMetricsBuilder(t *testing.T) {
 					assert.Equal(t, ts, dp.Timestamp())
 					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
 					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "aws.rds.maintenance.pending":
+					if tt.name != "reaggregate_set" {
+						assert.False(t, validatedMetrics["aws.rds.maintenance.pending"], "Found a duplicate in the metrics slice: aws.rds.maintenance.pending")
+						validatedMetrics["aws.rds.maintenance.pending"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "A pending maintenance action of the instance or cluster: the earliest date it may be applied, as Unix time (the earliest of DescribePendingMaintenanceActions `CurrentApplyDate`, `AutoAppliedAfterDate`, `ForcedApplyDate`); actions without any date are not reported; refreshed with discovery.", mi.Description())
+						assert.Equal(t, "s", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						assert.Equal(t, int64(1), dp.IntValue())
+						maintenanceActionAttrVal, ok := dp.Attributes().Get("action")
+						assert.True(t, ok)
+						assert.Equal(t, "maintenance_action-val", maintenanceActionAttrVal.Str())
+						maintenanceForcedAttrVal, ok := dp.Attributes().Get("forced")
+						assert.True(t, ok)
+						assert.True(t, maintenanceForcedAttrVal.Bool())
+					} else {
+						assert.False(t, validatedMetrics["aws.rds.maintenance.pending"], "Found a duplicate in the metrics slice: aws.rds.maintenance.pending")
+						validatedMetrics["aws.rds.maintenance.pending"] = true
+						assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+						assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+						assert.Equal(t, "A pending maintenance action of the instance or cluster: the earliest date it may be applied, as Unix time (the earliest of DescribePendingMaintenanceActions `CurrentApplyDate`, `AutoAppliedAfterDate`, `ForcedApplyDate`); actions without any date are not reported; refreshed with discovery.", mi.Description())
+						assert.Equal(t, "s", mi.Unit())
+						dp := mi.Gauge().DataPoints().At(0)
+						assert.Equal(t, start, dp.StartTimestamp())
+						assert.Equal(t, ts, dp.Timestamp())
+						assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+						switch aggMap["aws.rds.maintenance.pending"] {
+						case "sum":
+							assert.Equal(t, int64(4), dp.IntValue())
+						case "avg":
+							assert.Equal(t, int64(2), dp.IntValue())
+						case "min":
+							assert.Equal(t, int64(1), dp.IntValue())
+						case "max":
+							assert.Equal(t, int64(3), dp.IntValue())
+						}
+						_, ok := dp.Attributes().Get("action")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("forced")
+						assert.False(t, ok)
+					}
 				case "aws.rds.memory.freeable":
 					assert.False(t, validatedMetrics["aws.rds.memory.freeable"], "Found a duplicate in the metrics slice: aws.rds.memory.freeable")
 					validatedMetrics["aws.rds.memory.freeable"] = true
@@ -3267,6 +3612,30 @@ func TestMetricsBuilder(t *testing.T) {
 					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
 					assert.Equal(t, "Time a read replica lags behind its source instance (CloudWatch `ReplicaLag`, Average).", mi.Description())
 					assert.Equal(t, "s", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "aws.rds.serverless.acu.utilization":
+					assert.False(t, validatedMetrics["aws.rds.serverless.acu.utilization"], "Found a duplicate in the metrics slice: aws.rds.serverless.acu.utilization")
+					validatedMetrics["aws.rds.serverless.acu.utilization"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Capacity in use as a percentage of the configured maximum ACUs of an Aurora Serverless v2 instance (CloudWatch `ACUUtilization` by DBInstanceIdentifier, Average).", mi.Description())
+					assert.Equal(t, "%", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "aws.rds.serverless.capacity":
+					assert.False(t, validatedMetrics["aws.rds.serverless.capacity"], "Found a duplicate in the metrics slice: aws.rds.serverless.capacity")
+					validatedMetrics["aws.rds.serverless.capacity"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Current capacity of an Aurora Serverless v2 instance in Aurora capacity units (CloudWatch `ServerlessDatabaseCapacity` by DBInstanceIdentifier, Average).", mi.Description())
+					assert.Equal(t, "{ACU}", mi.Unit())
 					dp := mi.Gauge().DataPoints().At(0)
 					assert.Equal(t, start, dp.StartTimestamp())
 					assert.Equal(t, ts, dp.Timestamp())

@@ -267,7 +267,15 @@ func goSDKView(t *testing.T, s *sim, start, end time.Time) goView {
 
 func runBoto3(t *testing.T, python, url string, start, end time.Time) boto3Report {
 	t.Helper()
-	script, err := filepath.Abs(boto3Script)
+	var rep boto3Report
+	runPythonScript(t, python, boto3Script, url, start, end, &rep)
+	return rep
+}
+
+// runPythonScript runs script URL START END and decodes its JSON output into report.
+func runPythonScript(t *testing.T, python, path, url string, start, end time.Time, report any) {
+	t.Helper()
+	script, err := filepath.Abs(path)
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -278,10 +286,8 @@ func runBoto3(t *testing.T, python, url string, start, end time.Time) boto3Repor
 	)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	require.NoError(t, cmd.Run(), "boto3_check.py failed:\n%s", stderr.String())
-	var rep boto3Report
-	require.NoError(t, json.Unmarshal(stdout.Bytes(), &rep), "output: %s", stdout.String())
-	return rep
+	require.NoError(t, cmd.Run(), "%s failed:\n%s", filepath.Base(path), stderr.String())
+	require.NoError(t, json.Unmarshal(stdout.Bytes(), report), "output: %s", stdout.String())
 }
 
 func orNone(l []string) []string {

@@ -42,6 +42,8 @@ type Counters struct {
 	DescribeDBClustersPages  int64 `json:"describe_db_clusters_pages"`
 	// LogEvents counts events returned by FilterLogEvents and GetLogEvents.
 	LogEvents int64 `json:"log_events"`
+	// RDSEvents counts events returned by DescribeEvents.
+	RDSEvents int64 `json:"rds_events"`
 	// SeriesQueries counts metric queries per identifier and metric (phantoms included).
 	SeriesQueries map[string]map[string]int64 `json:"series_queries"`
 	// InactiveQueries counts billed GetMetricData queries for DB instances whose status,
@@ -140,6 +142,12 @@ func (c *counters) page(op string) {
 	case "DescribeDBClusters":
 		c.c.DescribeDBClustersPages++
 	}
+}
+
+func (c *counters) events(n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.c.RDSEvents += int64(n)
 }
 
 func (c *counters) logEvents(n int64) {

@@ -18,15 +18,20 @@ const (
 	EnginePostgres         = "postgres"
 	EngineAuroraMySQL      = "aurora-mysql"
 	EngineAuroraPostgreSQL = "aurora-postgresql"
-	// EngineSQLServer is RDS for SQL Server (Standard Edition); its Enhanced Monitoring
-	// documents are in the Windows format.
-	EngineSQLServer = "sqlserver-se"
 )
 
 // Fleet is the simulated account: DB instances and Aurora clusters in one region.
 type Fleet struct {
 	Instances []Instance `yaml:"instances" json:"instances"`
 	Clusters  []Cluster  `yaml:"clusters" json:"clusters"`
+	// Events is the fleet's scripted RDS event history (DescribeEvents).
+	Events []Event `yaml:"events,omitempty" json:"events,omitempty"`
+	// PendingMaintenance lists DescribePendingMaintenanceActions' answers.
+	PendingMaintenance []PendingMaintenance `yaml:"pending_maintenance,omitempty" json:"pending_maintenance,omitempty"`
+	// QuotaMax and QuotaUsed override DescribeAccountAttributes' maxima and usage
+	// (see AccountQuotas), by AccountQuotaName.
+	QuotaMax  map[string]int64 `yaml:"quota_max,omitempty" json:"quota_max,omitempty"`
+	QuotaUsed map[string]int64 `yaml:"quota_used,omitempty" json:"quota_used,omitempty"`
 }
 
 // Instance is one DB instance as DescribeDBInstances reports it.
@@ -65,6 +70,16 @@ type Instance struct {
 	// (EnabledCloudwatchLogsExports), e.g. [error, slowquery] or [postgresql]. Aurora
 	// instances export through their cluster and must leave it empty.
 	LogExports []string `yaml:"log_exports,omitempty" json:"log_exports,omitempty"`
+	// CACertificate is CACertificateIdentifier (default rds-ca-rsa2048-g1) and
+	// CertificateValidTill the server certificate's expiry (CertificateDetails.ValidTill;
+	// default: the fleet's creation plus a year).
+	CACertificate        string    `yaml:"ca_certificate,omitempty" json:"ca_certificate,omitempty"`
+	CertificateValidTill time.Time `yaml:"certificate_valid_till,omitempty" json:"certificate_valid_till,omitzero"`
+	DeletionProtection   bool      `yaml:"deletion_protection,omitempty" json:"deletion_protection,omitempty"`
+	IAMAuth              bool      `yaml:"iam_auth,omitempty" json:"iam_auth,omitempty"`
+	PubliclyAccessible   bool      `yaml:"publicly_accessible,omitempty" json:"publicly_accessible,omitempty"`
+	// Unencrypted turns StorageEncrypted off (on by default, as for new RDS instances).
+	Unencrypted bool `yaml:"unencrypted,omitempty" json:"unencrypted,omitempty"`
 }
 
 // ClusterMember is one instance of an Aurora cluster and its role.
@@ -159,8 +174,8 @@ func (f Fleet) Validate() error {
 			errs = append(errs, fmt.Errorf("cluster %q: empty, non-lowercase or duplicate identifier", c.Identifier))
 		}
 		clusters[c.Identifier] = true
-		if !IsAurora(c.Engine) {
-			errs = append(errs, fmt.Errorf("cluster %q: engine %q is not an Aurora engine", c.Identifier, c.Engine))
+		if !clustered(c.Engine) {
+			errs = append(errs, fmt.Errorf("cluster %q: engine %q is not an Aurora, Neptune or DocumentDB engine", c.Identifier, c.Engine))
 		}
 		errs = append(errs, checkLogExports("cluster", c.Identifier, c.Engine, c.LogExports)...)
 		writers := 0
@@ -187,10 +202,12 @@ func (f Fleet) Validate() error {
 		if in.ClusterIdentifier != "" && !clusters[in.ClusterIdentifier] {
 			errs = append(errs, fmt.Errorf("instance %q: cluster %q does not exist", in.Identifier, in.ClusterIdentifier))
 		}
-		if IsAurora(in.Engine) && in.ClusterIdentifier == "" && !memberOfAny(f.Clusters, in.Identifier) {
-			errs = append(errs, fmt.Errorf("instance %q: Aurora instance without a cluster", in.Identifier))
+		if clustered(in.Engine) && in.ClusterIdentifier == "" && !memberOfAny(f.Clusters, in.Identifier) {
+			errs = append(errs, fmt.Errorf("instance %q: %s instance without a cluster", in.Identifier, in.Engine))
 		}
 	}
+	errs = append(errs, f.validateEvents()...)
+	errs = append(errs, f.validateLifecycle()...)
 	return errors.Join(errs...)
 }
 
@@ -202,7 +219,9 @@ func LogTypes(engine string) []string {
 		return []string{"audit", "error", "general", "iam-db-auth-error", "slowquery"}
 	case EnginePostgres, EngineAuroraPostgreSQL:
 		return []string{"iam-db-auth-error", "postgresql", "upgrade"}
-	case EngineSQLServer:
+	case EngineOracleEE:
+		return []string{"alert", "audit", "listener", "oemagent", "trace"}
+	case EngineSQLServerSE:
 		return []string{"agent", "error"}
 	}
 	return nil
@@ -227,7 +246,8 @@ func checkLogExports(kind, id, engine string, exports []string) []error {
 
 func knownEngine(e string) bool {
 	switch e {
-	case EngineMySQL, EngineMariaDB, EnginePostgres, EngineAuroraMySQL, EngineAuroraPostgreSQL, EngineSQLServer:
+	case EngineMySQL, EngineMariaDB, EnginePostgres, EngineAuroraMySQL, EngineAuroraPostgreSQL,
+		EngineNeptune, EngineDocDB, EngineOracleEE, EngineSQLServerSE:
 		return true
 	}
 	return false
@@ -282,7 +302,7 @@ func (f Fleet) normalized(region, account string) Fleet {
 }
 
 func fillInstance(in *Instance, region, account string) {
-	aurora := IsAurora(in.Engine)
+	aurora := clustered(in.Engine) // cluster volume storage
 	if in.EngineVersion == "" {
 		in.EngineVersion = defaultEngineVersion(in.Engine)
 	}
@@ -316,6 +336,9 @@ func fillInstance(in *Instance, region, account string) {
 	if in.ARN == "" {
 		in.ARN = fmt.Sprintf("arn:aws:rds:%s:%s:db:%s", region, account, in.Identifier)
 	}
+	if in.CACertificate == "" {
+		in.CACertificate = "rds-ca-rsa2048-g1"
+	}
 	if in.BackupRetentionDays == 0 && in.ReplicaSourceIdentifier == "" {
 		in.BackupRetentionDays = 7
 	}
@@ -331,7 +354,7 @@ func fillCluster(c *Cluster, region, account string) {
 	if c.Status == "" {
 		c.Status = "available"
 	}
-	if c.Serverless {
+	if c.Serverless || c.EngineMode == "serverless" {
 		if c.MinCapacity == 0 {
 			c.MinCapacity = 0.5
 		}
@@ -369,26 +392,42 @@ func defaultEngineVersion(engine string) string {
 		return "8.0.mysql_aurora.3.07.1"
 	case EngineAuroraPostgreSQL:
 		return "16.4"
-	case EngineSQLServer:
+	case EngineNeptune:
+		return "1.3.2.1"
+	case EngineDocDB:
+		return "5.0.0"
+	case EngineOracleEE:
+		return "19.0.0.0.ru-2024-10.rur-2024-10.r1"
+	case EngineSQLServerSE:
 		return "16.00.4165.4.v1"
 	}
 	return ""
 }
 
 func defaultPort(engine string) int32 {
-	if engine == EngineSQLServer {
-		return 1433
-	}
-	if engine == EnginePostgres || engine == EngineAuroraPostgreSQL {
+	switch engine {
+	case EnginePostgres, EngineAuroraPostgreSQL:
 		return 5432
+	case EngineNeptune:
+		return 8182
+	case EngineDocDB:
+		return 27017
+	case EngineOracleEE:
+		return 1521
+	case EngineSQLServerSE:
+		return 1433
 	}
 	return 3306
 }
 
 func (f Fleet) clone() Fleet {
 	out := Fleet{
-		Instances: make([]Instance, len(f.Instances)),
-		Clusters:  make([]Cluster, len(f.Clusters)),
+		Instances:          make([]Instance, len(f.Instances)),
+		Clusters:           make([]Cluster, len(f.Clusters)),
+		Events:             slices.Clone(f.Events),
+		PendingMaintenance: slices.Clone(f.PendingMaintenance),
+		QuotaMax:           maps.Clone(f.QuotaMax),
+		QuotaUsed:          maps.Clone(f.QuotaUsed),
 	}
 	for i, in := range f.Instances {
 		in.Tags = cloneTags(in.Tags)

@@ -44,7 +44,7 @@ func TestParseFleetRejects(t *testing.T) {
 		{"unknown field", "instances:\n  - {identifier: a, engine: mysql, class: db.t3.micro, colour: red}\n", "colour"},
 		{"duplicate", "instances:\n  - {identifier: a, engine: mysql, class: db.t3.micro}\n  - {identifier: a, engine: mysql, class: db.t3.micro}\n", "duplicate"},
 		{"uppercase", "instances:\n  - {identifier: A, engine: mysql, class: db.t3.micro}\n", "lowercase"},
-		{"engine", "instances:\n  - {identifier: a, engine: oracle-ee, class: db.m5.large}\n", "unknown engine"},
+		{"engine", "instances:\n  - {identifier: a, engine: informix, class: db.m5.large}\n", "unknown engine"},
 		{"replica source", "instances:\n  - {identifier: a, engine: mysql, class: db.m5.large, replica_source: b}\n", "does not exist"},
 		{"member", "clusters:\n  - {identifier: c, engine: aurora-mysql, members: [{instance: x, writer: true}]}\n", "member \"x\""},
 		{"aurora alone", "instances:\n  - {identifier: a, engine: aurora-mysql, class: db.r6g.large}\n", "without a cluster"},

@@ -16,6 +16,7 @@ import (
 //	instances:
 //	  - identifier: mysql-a            # required, lowercase, unique
 //	    engine: mysql                  # mysql | mariadb | postgres | aurora-mysql | aurora-postgresql
+//	                                   # neptune | docdb (in a cluster; no AWS/RDS metrics, no logs)
 //	    engine_version: "8.0.39"
 //	    class: db.m6g.large            # db.t* classes are burstable; db.serverless for Serverless v2
 //	    storage_type: gp2              # gp2 | gp3 | io1 | io2 | aurora

@@ -30,7 +30,7 @@ func instanceMetrics(in *Instance, writer bool) []string {
 	aurora := IsAurora(in.Engine)
 	replica := in.ReplicaSourceIdentifier != ""
 	ms := []string{
-		"CPUUtilization", "DatabaseConnections", "DiskQueueDepth", "FreeableMemory", "SwapUsage",
+		"CPUUtilization", "DatabaseConnections", "DiskQueueDepth", "FreeableMemory",
 		"ReadIOPS", "WriteIOPS", "ReadLatency", "WriteLatency", "ReadThroughput", "WriteThroughput",
 		"NetworkReceiveThroughput", "NetworkTransmitThroughput",
 	}
@@ -39,6 +39,7 @@ func instanceMetrics(in *Instance, writer bool) []string {
 			ms = append(ms, names...)
 		}
 	}
+	add(!isSQLServer(in.Engine), "SwapUsage") // "not available for SQL Server" (RDS User Guide)
 	add(!aurora, "FreeStorageSpace", "EBSByteBalance%", "EBSIOBalance%")
 	add(aurora, "FreeLocalStorage", "StorageNetworkReceiveThroughput", "StorageNetworkTransmitThroughput")
 	add(!aurora && in.StorageType == "gp2", "BurstBalance")
@@ -60,14 +61,18 @@ func instanceMetrics(in *Instance, writer bool) []string {
 		"InsertLatency", "InsertThroughput", "UpdateLatency", "UpdateThroughput", "DeleteLatency", "DeleteThroughput",
 		"LoginFailures", "Queries", "ResultSetCacheHitRatio", "RollbackSegmentHistoryListLength", "RowLockTime")
 	add(in.Engine == EngineAuroraPostgreSQL, "TempStorageIOPS", "TempStorageThroughput", "RDSToAuroraPostgreSQLReplicaLag")
+	add(aurora && in.Class == "db.serverless", "ServerlessDatabaseCapacity", "ACUUtilization") // Serverless v2, per instance too
 	return ms
 }
 
 // clusterMetrics lists the cluster-level metrics (dimension DBClusterIdentifier).
 func clusterMetrics(c *Cluster) []string {
 	ms := []string{"VolumeBytesUsed", "VolumeReadIOPs", "VolumeWriteIOPs"}
-	if c.Serverless {
+	switch {
+	case c.Serverless:
 		ms = append(ms, "ServerlessDatabaseCapacity", "ACUUtilization")
+	case c.EngineMode == "serverless": // Aurora Serverless v1: capacity only, no ACUUtilization
+		ms = append(ms, "ServerlessDatabaseCapacity")
 	}
 	if c.GlobalClusterIdentifier != "" {
 		ms = append(ms, "AuroraGlobalDBReplicationLag", "AuroraGlobalDBReplicatedWriteIO", "AuroraGlobalDBDataTransferBytes")
@@ -256,11 +261,17 @@ func buildCatalog(f Fleet) *catalog {
 				writers[m.InstanceIdentifier] = true
 			}
 		}
+		if IsOtherService(c.Engine) {
+			continue // published in AWS/Neptune or AWS/DocDB
+		}
 		z := sizing{minACU: c.MinCapacity, maxACU: c.MaxCapacity}
 		cat.add(DimCluster, c.Identifier, clusterMetrics(c), z, c.CreateTime)
 	}
 	for i := range f.Instances {
 		in := &f.Instances[i]
+		if IsOtherService(in.Engine) {
+			continue
+		}
 		c := clusters[in.ClusterIdentifier]
 		created := in.CreateTime
 		if c != nil && created.IsZero() {

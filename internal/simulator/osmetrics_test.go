@@ -26,7 +26,7 @@ func emFleet() simulator.Fleet {
 		Instances: []simulator.Instance{
 			{Identifier: "em-mysql", Engine: simulator.EngineMySQL, Class: "db.r6g.large", MonitoringInterval: 1},
 			{Identifier: "em-aurora", Engine: simulator.EngineAuroraPostgreSQL, Class: "db.r6g.xlarge", MonitoringInterval: 60, ClusterIdentifier: "em-cluster"},
-			{Identifier: "em-sqlserver", Engine: simulator.EngineSQLServer, Class: "db.m6i.xlarge", MonitoringInterval: 5},
+			{Identifier: "em-sqlserver", Engine: simulator.EngineSQLServerSE, Class: "db.m6i.xlarge", MonitoringInterval: 5},
 			{Identifier: "no-em", Engine: simulator.EnginePostgres, Class: "db.t4g.micro"},
 		},
 		Clusters: []simulator.Cluster{{Identifier: "em-cluster", Engine: simulator.EngineAuroraPostgreSQL,

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 )
 
 // rdsFilter is one DescribeDB* filter: a value list matched by OR.
@@ -144,7 +145,12 @@ func (s *Server) instanceObject(st *fleetState, in *Instance) object {
 	o = o.add("StorageType", in.StorageType).
 		add("DbInstancePort", int64(0)).
 		add("DBClusterIdentifier", in.ClusterIdentifier).
-		add("StorageEncrypted", true).
+		add("StorageEncrypted", !in.Unencrypted).
+		add("CACertificateIdentifier", in.CACertificate).
+		add("CertificateDetails", object{{"CAIdentifier", in.CACertificate}, {"ValidTill", s.certificateValidTill(in)}}).
+		add("DeletionProtection", in.DeletionProtection).
+		add("IAMDatabaseAuthenticationEnabled", in.IAMAuth).
+		add("PubliclyAccessible", in.PubliclyAccessible).
 		add("DbiResourceId", in.DbiResourceID).
 		add("MonitoringInterval", int64(in.MonitoringInterval)).
 		add("PerformanceInsightsEnabled", in.PerformanceInsights)
@@ -156,6 +162,15 @@ func (s *Server) instanceObject(st *fleetState, in *Instance) object {
 	}
 	return o.add("EnabledCloudwatchLogsExports", logExportList(in.LogExports)).
 		add("DBInstanceArn", in.ARN).add("TagList", tagList(in.Tags))
+}
+
+// certificateValidTill is the server certificate's expiry, by default a year after the
+// fleet's creation.
+func (s *Server) certificateValidTill(in *Instance) time.Time {
+	if !in.CertificateValidTill.IsZero() {
+		return in.CertificateValidTill
+	}
+	return s.created.Add(365 * 24 * time.Hour).Truncate(time.Second)
 }
 
 func (s *Server) clusterObject(cl *Cluster) object {
@@ -197,6 +212,9 @@ func (s *Server) clusterObject(cl *Cluster) object {
 		add("EnabledCloudwatchLogsExports", logExportList(cl.LogExports))
 	if cl.Serverless {
 		o = o.add("ServerlessV2ScalingConfiguration", object{{"MinCapacity", cl.MinCapacity}, {"MaxCapacity", cl.MaxCapacity}})
+	}
+	if cl.EngineMode == "serverless" { // v1
+		o = o.add("ScalingConfigurationInfo", object{{"MinCapacity", int64(cl.MinCapacity)}, {"MaxCapacity", int64(cl.MaxCapacity)}, {"AutoPause", true}})
 	}
 	return o.add("TagList", tagList(cl.Tags))
 }

@@ -67,6 +67,7 @@ type fleetState struct {
 	cat       *catalog
 	logs      *logCatalog
 	em        *emCatalog
+	events    []Event // oldest first
 }
 
 // New returns a Server for cfg.
@@ -125,6 +126,7 @@ func (s *Server) SetFleet(f Fleet) {
 		st.clusters[st.fleet.Clusters[i].Identifier] = &st.fleet.Clusters[i]
 	}
 	st.cat = buildCatalog(st.fleet)
+	st.events = sortedEvents(st.fleet.Events)
 	st.logs = buildLogCatalog(st.fleet, s.created, s.cfg.LateLogStreams)
 	st.em = s.em.build(st.fleet, s.created, s.cfg.LateLogStreams)
 	st.logs.addEM(st.em, s.created)
@@ -281,9 +283,13 @@ type handler func(s *Server, c *call) (object, *apiError)
 
 var handlers = map[string]map[string]handler{
 	"rds": {
-		"DescribeDBInstances": (*Server).describeDBInstances,
-		"DescribeDBClusters":  (*Server).describeDBClusters,
-		"ListTagsForResource": (*Server).listTagsForResource,
+		"DescribeDBInstances":               (*Server).describeDBInstances,
+		"DescribeDBClusters":                (*Server).describeDBClusters,
+		"ListTagsForResource":               (*Server).listTagsForResource,
+		"DescribeEvents":                    (*Server).describeEvents,
+		"DescribePendingMaintenanceActions": (*Server).describePendingMaintenanceActions,
+		"DescribeDBMajorEngineVersions":     (*Server).describeDBMajorEngineVersions,
+		"DescribeAccountAttributes":         (*Server).describeAccountAttributes,
 	},
 	"cloudwatch": {
 		"GetMetricData":       (*Server).getMetricData,
