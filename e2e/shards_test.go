@@ -97,6 +97,7 @@ func TestShardsSplitTheFleetExactlyOnce(t *testing.T) {
 	for i, c := range cols {
 		q, n := plannedCycle(t, c)
 		t.Logf("shard %d of %d: %d queries, %d GetMetricData calls a cycle", i, shards, q, n)
+		assert.Contains(t, c.out.String(), fmt.Sprintf(`"shard_index": %d, "shard_count": %d`, i, shards), "the plan log names the shard")
 		sumQueries += q
 		sumCalls += n
 	}
