@@ -191,12 +191,25 @@ func TestStatementsPacks(t *testing.T) {
 			h.SetTargets([]Target{targetOf(s, c.target)})
 
 			now := time.Now()
+			truth := func() (truthRow, error) {
+				var tr truthRow
+				err := admin.QueryRow(c.truth).Scan(&tr.id, &tr.calls, &tr.exec, &tr.rows, &tr.start)
+				return tr, err
+			}
+			// The servers account a statement after its result reaches the client, so the
+			// view is read until it holds the workload before the collection compares to it.
+			settle := func(calls float64) {
+				require.Eventually(t, func() bool {
+					tr, err := truth()
+					return err == nil && tr.calls == calls
+				}, 10*time.Second, 10*time.Millisecond)
+			}
 			collect := func() (pmetric.MetricSlice, truthRow) {
 				now = now.Add(time.Minute) // every run is due
 				r := resultFor(t, h.Collect(context.Background(), now), c.target)
 				require.Empty(t, r.Errs)
-				var tr truthRow
-				require.NoError(t, admin.QueryRow(c.truth).Scan(&tr.id, &tr.calls, &tr.exec, &tr.rows, &tr.start))
+				tr, err := truth()
+				require.NoError(t, err)
 				return r.Metrics, tr
 			}
 			check := func(ms pmetric.MetricSlice, tr truthRow, calls float64) pcommon.Timestamp {
@@ -214,6 +227,7 @@ func TestStatementsPacks(t *testing.T) {
 				assert.Equal(t, tr.rows, value(dp))
 				return dp.StartTimestamp()
 			}
+			settle(5)
 			ms, tr := collect()
 			start1 := check(ms, tr, 5)
 
@@ -221,6 +235,7 @@ func TestStatementsPacks(t *testing.T) {
 			time.Sleep(c.resetWait) // the reset time differs from the first start
 			s.Exec(t, c.reset)
 			s.Exec(t, fmt.Sprintf(c.workload, 9))
+			settle(1)
 			ms, tr = collect()
 			start2 := check(ms, tr, 1)
 			assert.Greater(t, start2, start1, "a new series starts after the reset")
