@@ -3,6 +3,7 @@ package awsrdsreceiver
 import (
 	"cmp"
 	"slices"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -222,10 +223,13 @@ func (rc *recorder) emitRemaining() {
 func (rc *recorder) emit() {
 	rp := &rc.r.plan.resources[rc.next]
 	rc.next++
-	if rp.instance != nil {
+	switch {
+	case rp.instance != nil:
 		rc.s.recordInventory(rp.instance, rc.now)
-	} else {
+	case rp.cluster != nil:
 		rc.s.mb.RecordAwsRdsClusterMembersDataPoint(rc.now, int64(len(rp.cluster.Members)))
+	case rp.target != nil:
+		rc.s.mb.RecordAwsRdsProxyTargetAvailableDataPoint(rc.now, boolInt(rp.target.Health == "AVAILABLE"))
 	}
 	rc.s.recordLifecycle(rc.r, rp, rc.now)
 	rc.s.mb.EmitForResource(metadata.WithResource(rp.resource))
@@ -242,5 +246,5 @@ func (rc *recorder) flushBehind() {
 // describe names query i for a log line.
 func (p *queryPlan) describe(i int) string {
 	k := p.key(i)
-	return k.dimension + "=" + k.id + " " + k.metric + " " + k.stat
+	return strings.Join(k.scope.Dimensions(), ",") + "=" + k.id + " " + k.metric + " " + k.stat
 }

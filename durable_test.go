@@ -188,7 +188,7 @@ func (d *durable) check(first time.Time) (points int) {
 		k := r.plan.key(i)
 		e := r.plan.selected(i).entry
 		for ts := first; !ts.After(newest.Add(-time.Minute)); ts = ts.Add(time.Minute) {
-			if _, ok := d.sim.Value(k.dimension, k.id, k.metric, "Average", ts, time.Minute); !ok {
+			if _, ok := d.sim.Value(k.scope.Dimensions()[0], k.id, k.metric, "Average", ts, time.Minute); !ok {
 				continue
 			}
 			points++
@@ -365,7 +365,7 @@ func TestWithoutStorageARestartRepeatsOrLoses(t *testing.T) {
 			for i := range r.plan.series {
 				k, e := r.plan.key(i), r.plan.selected(i).entry
 				for ts := t0.Truncate(time.Minute); ts.Before(t0.Truncate(time.Minute).Add(9 * time.Minute)); ts = ts.Add(time.Minute) {
-					if _, ok := d.sim.Value(k.dimension, k.id, k.metric, "Average", ts, time.Minute); ok && d.delivered[point{k.id, e.Name, ts}] == 0 {
+					if _, ok := d.sim.Value(k.scope.Dimensions()[0], k.id, k.metric, "Average", ts, time.Minute); ok && d.delivered[point{k.id, e.Name, ts}] == 0 {
 						missing++
 					}
 				}

@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/collector/scraper/scrapererror"
 
 	"github.com/otelcol-rds/awsrdsreceiver/internal/awsconfig"
+	"github.com/otelcol-rds/awsrdsreceiver/internal/catalog"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/metadata"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/rdsevents"
 )
@@ -52,9 +53,11 @@ func (s *rdsScraper) recordEvents(ctx context.Context, r *region, now time.Time,
 		var ref resourceRef
 		switch e.SourceType {
 		case "db-instance":
-			ref = resourceRef{instanceDimension, e.SourceID}
+			ref = resourceRef{catalog.InstanceScope, e.SourceID}
 		case "db-cluster":
-			ref = resourceRef{clusterDimension, e.SourceID}
+			ref = resourceRef{catalog.ClusterScope, e.SourceID}
+		case "db-proxy":
+			ref = resourceRef{catalog.ProxyScope, e.SourceID}
 		default:
 			continue
 		}
@@ -72,7 +75,12 @@ func (s *rdsScraper) recordEvents(ctx context.Context, r *region, now time.Time,
 	for ref := range ec.totals {
 		refs = append(refs, ref)
 	}
-	sort.Slice(refs, func(i, j int) bool { return refs[i].dimension+refs[i].id < refs[j].dimension+refs[j].id })
+	sort.Slice(refs, func(i, j int) bool {
+		if refs[i].scope != refs[j].scope {
+			return refs[i].scope < refs[j].scope
+		}
+		return refs[i].id < refs[j].id
+	})
 	ts := pcommon.NewTimestampFromTime(now)
 	for _, ref := range refs {
 		i, planned := byRef[ref]

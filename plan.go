@@ -26,10 +26,16 @@ type queryPlan struct {
 	marks     []window.Mark  // indexed like series
 }
 
-// resourcePlan is one instance or cluster; its series are the plan's queries [first, end).
+// resourcePlan is one instance, cluster, proxy, proxy target or shard group (exactly one
+// of the pointers is set, as scope says); its series are the plan's queries [first, end).
 type resourcePlan struct {
+	scope      catalog.Scope
+	id         string // the dimension values, joined by "/" for a proxy target
 	instance   *discovery.Instance
 	cluster    *discovery.Cluster
+	proxy      *discovery.Proxy
+	target     *discovery.ProxyTarget
+	shardGroup *discovery.ShardGroup
 	resource   pcommon.Resource
 	first, end int
 }
@@ -37,22 +43,27 @@ type resourcePlan struct {
 // seriesPlan is one query: a selected metric of one resource.
 type seriesPlan struct {
 	resource int32  // index in queryPlan.resources
-	metric   uint16 // index in the resource's candidates: sel.instance or sel.cluster
+	metric   uint16 // index in the resource's candidates: sel[scope]
 }
 
-// resourceRef names a resource across plans: its CloudWatch dimension and identifier.
-type resourceRef struct{ dimension, id string }
+// resourceRef names a resource across plans: its scope (which fixes the CloudWatch
+// dimensions) and identifier.
+type resourceRef struct {
+	scope catalog.Scope
+	id    string
+}
+
+// proxyTargetID joins the three dimension values of a proxy target ("/" appears in none
+// of them: RDS names are letters, digits and hyphens).
+func proxyTargetID(t *discovery.ProxyTarget) string {
+	return t.Proxy + "/" + t.TargetGroup + "/" + t.Instance
+}
 
 // seriesKey names a series across plans and processes.
 type seriesKey struct {
 	resourceRef
 	metric, stat string // CloudWatch metric name and statistic
 }
-
-const (
-	instanceDimension = "DBInstanceIdentifier"
-	clusterDimension  = "DBClusterIdentifier"
-)
 
 // queryPlanner builds the query plans of one region.
 type queryPlanner struct {
@@ -70,7 +81,8 @@ func (pl *queryPlanner) plan(fleet discovery.Fleet, old *queryPlan, restored map
 	if old != nil {     // the fleet rarely changes much: size for the old plan's queries
 		p.series, p.marks = make([]seriesPlan, 0, old.Len()), make([]window.Mark, 0, old.Len())
 	}
-	add := func(rp resourcePlan, ref resourceRef, candidates []selected, applies func(*catalog.Entry) bool) {
+	add := func(rp resourcePlan, applies func(*catalog.Entry) bool) {
+		ref, candidates := rp.ref(), pl.sel[rp.scope]
 		var oldSeries []seriesPlan
 		var oldMarks []window.Mark
 		if j, ok := prev[ref]; ok {
@@ -100,6 +112,7 @@ func (pl *queryPlanner) plan(fleet discovery.Fleet, old *queryPlan, restored map
 		p.resources = append(p.resources, rp)
 	}
 	none := func(*catalog.Entry) bool { return false }
+	every := func(*catalog.Entry) bool { return true }
 
 	instances := slices.Clone(fleet.Instances)
 	slices.SortFunc(instances, func(a, b discovery.Instance) int { return strings.Compare(a.Identifier, b.Identifier) })
@@ -110,14 +123,31 @@ func (pl *queryPlanner) plan(fleet discovery.Fleet, old *queryPlan, restored map
 		if !in.Running() {
 			applies = none
 		}
-		add(resourcePlan{instance: in, resource: pl.instanceResource(in)}, resourceRef{instanceDimension, in.Identifier}, pl.sel.instance, applies)
+		add(resourcePlan{scope: catalog.InstanceScope, id: in.Identifier, instance: in, resource: pl.instanceResource(in)}, applies)
 	}
 	clusters := slices.Clone(fleet.Clusters)
 	slices.SortFunc(clusters, func(a, b discovery.Cluster) int { return strings.Compare(a.Identifier, b.Identifier) })
 	for i := range clusters {
 		c := &clusters[i]
-		add(resourcePlan{cluster: c, resource: pl.clusterResource(c)}, resourceRef{clusterDimension, c.Identifier}, pl.sel.cluster,
+		add(resourcePlan{scope: catalog.ClusterScope, id: c.Identifier, cluster: c, resource: pl.clusterResource(c)},
 			func(e *catalog.Entry) bool { return e.ForCluster(*c) })
+	}
+	proxies := slices.Clone(fleet.Proxies)
+	slices.SortFunc(proxies, func(a, b discovery.Proxy) int { return strings.Compare(a.Name, b.Name) })
+	for i := range proxies {
+		px := &proxies[i]
+		add(resourcePlan{scope: catalog.ProxyScope, id: px.Name, proxy: px, resource: pl.proxyResource(px)}, every)
+		for j := range px.Targets {
+			t := &px.Targets[j]
+			add(resourcePlan{scope: catalog.ProxyTargetScope, id: proxyTargetID(t), proxy: px, target: t, resource: pl.proxyTargetResource(px, t)}, every)
+		}
+	}
+	groups := slices.Clone(fleet.ShardGroups)
+	slices.SortFunc(groups, func(a, b discovery.ShardGroup) int { return strings.Compare(a.Identifier, b.Identifier) })
+	for i := range groups {
+		g := &groups[i]
+		add(resourcePlan{scope: catalog.ShardGroupScope, id: g.Identifier, shardGroup: g, resource: pl.shardGroupResource(g)},
+			func(e *catalog.Entry) bool { return e.ForShardGroup(*g) })
 	}
 	return p
 }
@@ -134,20 +164,12 @@ func (p *queryPlan) byRef() map[resourceRef]int {
 	return m
 }
 
-func (rp *resourcePlan) ref() resourceRef {
-	if rp.instance != nil {
-		return resourceRef{instanceDimension, rp.instance.Identifier}
-	}
-	return resourceRef{clusterDimension, rp.cluster.Identifier}
-}
+func (rp *resourcePlan) ref() resourceRef { return resourceRef{rp.scope, rp.id} }
 
 // selected returns the metric and statistic of query i.
 func (p *queryPlan) selected(i int) *selected {
 	s := p.series[i]
-	if p.resources[s.resource].instance != nil {
-		return &p.sel.instance[s.metric]
-	}
-	return &p.sel.cluster[s.metric]
+	return &p.sel[p.resources[s.resource].scope][s.metric]
 }
 
 // key names query i across plans and processes.
@@ -161,9 +183,22 @@ func (p *queryPlan) Len() int { return len(p.series) }
 
 // Query returns query i (metricdata.Queries).
 func (p *queryPlan) Query(i int) metricdata.Query {
-	ref := p.resources[p.series[i].resource].ref()
+	rp := &p.resources[p.series[i].resource]
 	s := p.selected(i)
-	return metricdata.Query{Namespace: namespace, MetricName: s.entry.CloudWatchName, DimensionName: ref.dimension, DimensionValue: ref.id, Stat: s.stat}
+	q := metricdata.Query{Namespace: namespace, MetricName: s.entry.CloudWatchName, Stat: s.stat}
+	names := rp.scope.Dimensions()
+	q.NumDimensions = len(names)
+	if len(names) == 1 {
+		q.Dimensions[0] = metricdata.Dimension{Name: names[0], Value: rp.id}
+		return q
+	}
+	rest := rp.id
+	for d, name := range names {
+		var value string
+		value, rest, _ = strings.Cut(rest, "/")
+		q.Dimensions[d] = metricdata.Dimension{Name: name, Value: value}
+	}
+	return q
 }
 
 // instanceByID finds an instance's plan by identifier.

@@ -123,6 +123,9 @@ func (v *fleetView) fleet(ctx context.Context, tb *metadata.TelemetryBuilder, lo
 		regionAttr := metric.WithAttributes(attribute.String("region", region))
 		tb.ReceiverAwsrdsInstancesDiscovered.Record(ctx, int64(len(fleet.Instances)), regionAttr)
 		tb.ReceiverAwsrdsClustersDiscovered.Record(ctx, int64(len(fleet.Clusters)), regionAttr)
+		for _, w := range fleet.Warnings {
+			logger.Warn("Discovery leaves a part of the fleet out until the collector restarts", zap.String("region", region), zap.String("reason", w))
+		}
 	}
 	changed := known && !fleet.Refreshed.Equal(v.seen)
 	v.seen = fleet.Refreshed

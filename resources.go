@@ -39,6 +39,48 @@ func (pl resourceBuilder) clusterResource(c *discovery.Cluster) pcommon.Resource
 	return res
 }
 
+func (pl resourceBuilder) proxyResource(px *discovery.Proxy) pcommon.Resource {
+	rb := pl.newRB()
+	pl.setCommon(rb, px.ARN, "", "", "")
+	setIf(rb.SetDbSystemName, proxyDBSystem(px.EngineFamily))
+	setIf(rb.SetAwsRdsProxyName, px.Name)
+	return rb.Emit()
+}
+
+// proxyTargetResource is the proxy's view of one DB instance: it carries the instance's
+// identifier, so the two join, but its own metric names (aws.rds.proxy.target.*).
+func (pl resourceBuilder) proxyTargetResource(px *discovery.Proxy, t *discovery.ProxyTarget) pcommon.Resource {
+	rb := pl.newRB()
+	rb.SetCloudProvider("aws")
+	setIf(rb.SetCloudRegion, pl.region)
+	setIf(rb.SetCloudAccountID, accountFromARN(px.ARN))
+	setIf(rb.SetDbSystemName, proxyDBSystem(px.EngineFamily))
+	setIf(rb.SetAwsRdsProxyName, t.Proxy)
+	setIf(rb.SetAwsRdsProxyTargetGroup, t.TargetGroup)
+	setIf(rb.SetAwsRdsDbInstanceIdentifier, t.Instance)
+	return rb.Emit()
+}
+
+func (pl resourceBuilder) shardGroupResource(g *discovery.ShardGroup) pcommon.Resource {
+	rb := pl.newRB()
+	pl.setCommon(rb, g.ARN, "aurora-postgresql", "", g.ClusterIdentifier)
+	setIf(rb.SetAwsRdsDbShardGroupIdentifier, g.Identifier)
+	return rb.Emit()
+}
+
+// proxyDBSystem maps a proxy's EngineFamily to db.system.name.
+func proxyDBSystem(family string) string {
+	switch family {
+	case "MYSQL":
+		return "mysql"
+	case "POSTGRESQL":
+		return "postgresql"
+	case "SQLSERVER":
+		return "microsoft.sql_server"
+	}
+	return ""
+}
+
 // setCommon sets the attributes instance and cluster resources share.
 func (pl resourceBuilder) setCommon(rb *metadata.ResourceBuilder, arn, engine, engineVersion, cluster string) {
 	rb.SetCloudProvider("aws")

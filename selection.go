@@ -15,11 +15,9 @@ type selected struct {
 	stat  string
 }
 
-// selection is the enabled metric set, split by scope. It is fixed for the receiver's life.
-type selection struct {
-	instance []selected
-	cluster  []selected
-}
+// selection is the enabled metric set, split by scope (instance, cluster, proxy, ...).
+// It is fixed for the receiver's life.
+type selection [catalog.Scopes][]selected
 
 // newSelection keeps the catalogue entries that the metrics config enables.
 func newSelection(metrics metadata.MetricsConfig, cw CloudWatchConfig) (selection, error) {
@@ -37,11 +35,7 @@ func newSelection(metrics metadata.MetricsConfig, cw CloudWatchConfig) (selectio
 		if s, ok := cw.Statistics[e.Name]; ok {
 			stat = s
 		}
-		if e.Scope == catalog.ClusterScope {
-			sel.cluster = append(sel.cluster, selected{e, stat})
-		} else {
-			sel.instance = append(sel.instance, selected{e, stat})
-		}
+		sel[e.Scope] = append(sel[e.Scope], selected{e, stat})
 	}
 	return sel, nil
 }

@@ -87,15 +87,16 @@ func TestNeptuneAndDocumentDBAreSkipped(t *testing.T) {
 	}
 }
 
-// TestOracleAndSQLServerAskOnlyForTheirMetrics: with every metric enabled, an Oracle and a
+// TestOracleSQLServerAndDb2AskOnlyForTheirMetrics: with every metric enabled, an Oracle, a Db2 and a
 // SQL Server instance are asked for exactly the CloudWatch series the simulator publishes
 // for them (no MySQL or PostgreSQL metric, no SwapUsage on SQL Server), and every one of
 // them arrives.
-func TestOracleAndSQLServerAskOnlyForTheirMetrics(t *testing.T) {
+func TestOracleSQLServerAndDb2AskOnlyForTheirMetrics(t *testing.T) {
 	fleet, err := simulator.ParseFleet([]byte(`
 instances:
   - {identifier: ora-1, engine: oracle-ee, class: db.r6i.xlarge, storage_type: gp2}
   - {identifier: mssql-1, engine: sqlserver-se, class: db.m6i.xlarge, storage_type: gp3, iops: 3000}
+  - {identifier: db2-1, engine: db2-se, class: db.r6i.large, storage_type: io1, iops: 3000}
 `))
 	require.NoError(t, err)
 	h := newHarness(t, fleet, enableAll(t))
@@ -104,7 +105,7 @@ instances:
 	c := h.sim.Counters()
 	assert.Zero(t, c.PhantomQueries, "phantoms: %v", c.Phantoms)
 	names := metricNames(md)
-	for _, id := range []string{"ora-1", "mssql-1"} {
+	for _, id := range []string{"ora-1", "mssql-1", "db2-1"} {
 		var want, got, queried []string
 		for _, s := range h.sim.Series() {
 			if s.Identifier == id {
@@ -126,7 +127,7 @@ instances:
 	assert.Contains(t, names["ora-1"], "aws.rds.swap.usage")
 	assert.NotContains(t, names["mssql-1"], "aws.rds.swap.usage")
 	assert.Contains(t, names["ora-1"], "aws.rds.storage.burst_balance") // gp2
-	for _, id := range []string{"ora-1", "mssql-1"} {
+	for _, id := range []string{"ora-1", "mssql-1", "db2-1"} {
 		for _, n := range names[id] {
 			assert.NotContains(t, n, "mysql", id)
 			assert.NotContains(t, n, "postgresql", id)

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-rds/awsrdsreceiver/internal/catalog"
 	"github.com/otelcol-rds/awsrdsreceiver/internal/window"
 )
 
@@ -108,11 +109,7 @@ func encodeState(win window.Region, p *queryPlan, period time.Duration) []byte {
 	for ri := range p.resources {
 		rp := &p.resources[ri]
 		ref := rp.ref()
-		dim := byte(0)
-		if ref.dimension == clusterDimension {
-			dim = 1
-		}
-		body = append(body, dim)
+		body = append(body, byte(ref.scope)) // 0 and 1 (instance, cluster) as in earlier versions
 		body = binary.AppendUvarint(body, uint64(len(ref.id)))
 		body = append(body, ref.id...)
 		n := 0
@@ -159,11 +156,12 @@ func decodeState(data []byte, period time.Duration) (window.Region, map[seriesKe
 		if d.err != nil {
 			break
 		}
-		ref := resourceRef{instanceDimension, ""}
-		if d.byte() == 1 {
-			ref.dimension = clusterDimension
+		scope := catalog.Scope(d.byte())
+		if scope >= catalog.Scopes {
+			d.fail()
+			break
 		}
-		ref.id = d.string()
+		ref := resourceRef{scope, d.string()}
 		for range d.uvarint() {
 			k, age := d.uvarint(), d.varint()
 			if d.err != nil || k >= uint64(len(table)) {

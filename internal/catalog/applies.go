@@ -68,3 +68,8 @@ func swapReported(i discovery.Instance) bool {
 // "Important Amazon CloudWatch metrics for Aurora Serverless v2": "both the cluster and
 // instance level").
 func serverlessV2Instance(i discovery.Instance) bool { return aurora(i) && i.Class == "db.serverless" }
+
+func anyShardGroup(discovery.ShardGroup) bool { return true }
+
+// redundantShardGroup: standby shards exist only with compute redundancy 1 or 2.
+func redundantShardGroup(g discovery.ShardGroup) bool { return g.ComputeRedundancy > 0 }

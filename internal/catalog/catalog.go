@@ -11,7 +11,8 @@ import (
 	"github.com/otelcol-rds/awsrdsreceiver/internal/metadata"
 )
 
-// Scope is the CloudWatch dimension a metric is published under.
+// Scope is the kind of resource a metric is published for, which fixes its CloudWatch
+// dimensions.
 type Scope int
 
 const (
@@ -19,16 +20,34 @@ const (
 	InstanceScope Scope = iota
 	// ClusterScope metrics carry the DBClusterIdentifier dimension.
 	ClusterScope
+	// ProxyScope metrics carry the ProxyName dimension (RDS User Guide, "Monitoring RDS
+	// Proxy metrics with Amazon CloudWatch", dimension set 1).
+	ProxyScope
+	// ProxyTargetScope metrics carry ProxyName, TargetGroup and Target (dimension set 3).
+	ProxyTargetScope
+	// ShardGroupScope metrics carry the DBShardGroupIdentifier dimension (Aurora
+	// PostgreSQL Limitless Database).
+	ShardGroupScope
+	// Scopes is the number of scopes.
+	Scopes
 )
 
+var scopeNames = [Scopes]string{"instance", "cluster", "proxy", "proxy target", "shard group"}
+
 func (s Scope) String() string {
-	switch s {
-	case InstanceScope:
-		return "instance"
-	case ClusterScope:
-		return "cluster"
+	if s >= 0 && s < Scopes {
+		return scopeNames[s]
 	}
 	return "unknown"
+}
+
+// Dimensions are the names of the scope's CloudWatch dimensions, in the order a
+// resource's identifier lists their values.
+func (s Scope) Dimensions() []string { return scopeDimensions[s] }
+
+var scopeDimensions = [Scopes][]string{
+	{"DBInstanceIdentifier"}, {"DBClusterIdentifier"}, {"ProxyName"},
+	{"ProxyName", "TargetGroup", "Target"}, {"DBShardGroupIdentifier"},
 }
 
 // Entry is one CloudWatch metric of the AWS/RDS namespace and the metadata.yaml metric it becomes.
@@ -38,10 +57,13 @@ type Entry struct {
 	Scope          Scope
 	// Scale multiplies the CloudWatch value into the metric's unit: 0.001 for the Aurora
 	// metrics CloudWatch reports in milliseconds (ours are in seconds), 1 otherwise.
-	Scale       float64
-	ForInstance func(discovery.Instance) bool // nil for ClusterScope
-	ForCluster  func(discovery.Cluster) bool  // nil for InstanceScope
-	Record      func(*metadata.MetricsBuilder, pcommon.Timestamp, float64)
+	Scale float64
+	// Which resources of the scope the metric can exist for; proxy and proxy target
+	// metrics exist for every proxy and target.
+	ForInstance   func(discovery.Instance) bool   // InstanceScope
+	ForCluster    func(discovery.Cluster) bool    // ClusterScope
+	ForShardGroup func(discovery.ShardGroup) bool // ShardGroupScope
+	Record        func(*metadata.MetricsBuilder, pcommon.Timestamp, float64)
 }
 
 // RecordCloudWatch records a value as CloudWatch reports it, converted by Scale.
@@ -59,9 +81,28 @@ func cluster(cloudWatchName, name string, applies func(discovery.Cluster) bool, 
 	return Entry{CloudWatchName: cloudWatchName, Name: name, Scope: ClusterScope, Scale: 1, ForCluster: applies, Record: record}
 }
 
+func proxy(cloudWatchName, name string, record recordFunc) Entry {
+	return Entry{CloudWatchName: cloudWatchName, Name: name, Scope: ProxyScope, Scale: 1, Record: record}
+}
+
+func proxyTarget(cloudWatchName, name string, record recordFunc) Entry {
+	return Entry{CloudWatchName: cloudWatchName, Name: name, Scope: ProxyTargetScope, Scale: 1, Record: record}
+}
+
+func shardGroup(cloudWatchName, name string, applies func(discovery.ShardGroup) bool, record recordFunc) Entry {
+	return Entry{CloudWatchName: cloudWatchName, Name: name, Scope: ShardGroupScope, Scale: 1, ForShardGroup: applies, Record: record}
+}
+
 // fromMilliseconds marks an entry whose CloudWatch value is in milliseconds.
 func fromMilliseconds(e Entry) Entry {
 	e.Scale = 0.001
+	return e
+}
+
+// fromMicroseconds marks an entry whose CloudWatch value is in microseconds (the RDS
+// Proxy latencies).
+func fromMicroseconds(e Entry) Entry {
+	e.Scale = 1e-6
 	return e
 }
 
@@ -175,6 +216,40 @@ var Entries = []Entry{
 	fromMilliseconds(cluster("AuroraGlobalDBReplicationLag", "aws.rds.cluster.global_db.replication.lag", globalCluster, (*mb).RecordAwsRdsClusterGlobalDbReplicationLagDataPoint)),
 	cluster("AuroraGlobalDBReplicatedWriteIO", "aws.rds.cluster.global_db.replicated_write_io", globalCluster, (*mb).RecordAwsRdsClusterGlobalDbReplicatedWriteIoDataPoint),
 	cluster("AuroraGlobalDBDataTransferBytes", "aws.rds.cluster.global_db.data_transfer", globalCluster, (*mb).RecordAwsRdsClusterGlobalDbDataTransferDataPoint),
+
+	// RDS Proxy, per proxy. The client side exists per proxy (and endpoint) only.
+	proxy("ClientConnections", "aws.rds.proxy.client.connections", (*mb).RecordAwsRdsProxyClientConnectionsDataPoint),
+	proxy("ClientConnectionsReceived", "aws.rds.proxy.client.connections.received", (*mb).RecordAwsRdsProxyClientConnectionsReceivedDataPoint),
+	proxy("ClientConnectionsSetupFailedAuth", "aws.rds.proxy.client.connections.auth_failed", (*mb).RecordAwsRdsProxyClientConnectionsAuthFailedDataPoint),
+	proxy("ClientConnectionsNoTLS", "aws.rds.proxy.client.connections.no_tls", (*mb).RecordAwsRdsProxyClientConnectionsNoTLSDataPoint),
+	proxy("QueryRequests", "aws.rds.proxy.query.requests", (*mb).RecordAwsRdsProxyQueryRequestsDataPoint),
+	fromMicroseconds(proxy("QueryResponseLatency", "aws.rds.proxy.query.response_latency", (*mb).RecordAwsRdsProxyQueryResponseLatencyDataPoint)),
+	fromMicroseconds(proxy("DatabaseConnectionsBorrowLatency", "aws.rds.proxy.database.connections.borrow_latency", (*mb).RecordAwsRdsProxyDatabaseConnectionsBorrowLatencyDataPoint)),
+	proxy("DatabaseConnections", "aws.rds.proxy.database.connections", (*mb).RecordAwsRdsProxyDatabaseConnectionsDataPoint),
+	proxy("DatabaseConnectionsCurrentlyBorrowed", "aws.rds.proxy.database.connections.borrowed", (*mb).RecordAwsRdsProxyDatabaseConnectionsBorrowedDataPoint),
+	proxy("DatabaseConnectionsCurrentlySessionPinned", "aws.rds.proxy.database.connections.pinned", (*mb).RecordAwsRdsProxyDatabaseConnectionsPinnedDataPoint),
+	proxy("DatabaseConnectionsCurrentlyInTransaction", "aws.rds.proxy.database.connections.in_transaction", (*mb).RecordAwsRdsProxyDatabaseConnectionsInTransactionDataPoint),
+	proxy("DatabaseConnectionsSetupFailed", "aws.rds.proxy.database.connections.setup_failed", (*mb).RecordAwsRdsProxyDatabaseConnectionsSetupFailedDataPoint),
+	proxy("MaxDatabaseConnectionsAllowed", "aws.rds.proxy.database.connections.limit", (*mb).RecordAwsRdsProxyDatabaseConnectionsLimitDataPoint),
+	proxy("DatabaseConnectionRequests", "aws.rds.proxy.database.connection_requests", (*mb).RecordAwsRdsProxyDatabaseConnectionRequestsDataPoint),
+	fromMicroseconds(proxy("QueryDatabaseResponseLatency", "aws.rds.proxy.query.database_response_latency", (*mb).RecordAwsRdsProxyQueryDatabaseResponseLatencyDataPoint)),
+
+	// RDS Proxy, per target DB instance: the database side.
+	proxyTarget("DatabaseConnections", "aws.rds.proxy.target.database.connections", (*mb).RecordAwsRdsProxyTargetDatabaseConnectionsDataPoint),
+	proxyTarget("DatabaseConnectionsCurrentlyBorrowed", "aws.rds.proxy.target.database.connections.borrowed", (*mb).RecordAwsRdsProxyTargetDatabaseConnectionsBorrowedDataPoint),
+	proxyTarget("DatabaseConnectionsCurrentlySessionPinned", "aws.rds.proxy.target.database.connections.pinned", (*mb).RecordAwsRdsProxyTargetDatabaseConnectionsPinnedDataPoint),
+	proxyTarget("DatabaseConnectionsCurrentlyInTransaction", "aws.rds.proxy.target.database.connections.in_transaction", (*mb).RecordAwsRdsProxyTargetDatabaseConnectionsInTransactionDataPoint),
+	proxyTarget("DatabaseConnectionsSetupFailed", "aws.rds.proxy.target.database.connections.setup_failed", (*mb).RecordAwsRdsProxyTargetDatabaseConnectionsSetupFailedDataPoint),
+	proxyTarget("MaxDatabaseConnectionsAllowed", "aws.rds.proxy.target.database.connections.limit", (*mb).RecordAwsRdsProxyTargetDatabaseConnectionsLimitDataPoint),
+	proxyTarget("DatabaseConnectionRequests", "aws.rds.proxy.target.database.connection_requests", (*mb).RecordAwsRdsProxyTargetDatabaseConnectionRequestsDataPoint),
+	fromMicroseconds(proxyTarget("QueryDatabaseResponseLatency", "aws.rds.proxy.target.query.database_response_latency", (*mb).RecordAwsRdsProxyTargetQueryDatabaseResponseLatencyDataPoint)),
+
+	// Aurora PostgreSQL Limitless Database shard groups.
+	shardGroup("DBShardGroupCapacity", "aws.rds.shard_group.capacity", anyShardGroup, (*mb).RecordAwsRdsShardGroupCapacityDataPoint),
+	shardGroup("DBShardGroupACUUtilization", "aws.rds.shard_group.acu.utilization", anyShardGroup, (*mb).RecordAwsRdsShardGroupAcuUtilizationDataPoint),
+	shardGroup("DBShardGroupMaxACU", "aws.rds.shard_group.capacity.max", anyShardGroup, (*mb).RecordAwsRdsShardGroupCapacityMaxDataPoint),
+	shardGroup("DBShardGroupMinACU", "aws.rds.shard_group.capacity.min", anyShardGroup, (*mb).RecordAwsRdsShardGroupCapacityMinDataPoint),
+	shardGroup("DBShardGroupComputeRedundancyCapacity", "aws.rds.shard_group.standby.capacity", redundantShardGroup, (*mb).RecordAwsRdsShardGroupStandbyCapacityDataPoint),
 }
 
 var byName = func() map[string]int {

@@ -22,6 +22,7 @@ import (
 // inventory metrics come from DescribeDBInstances/DescribeDBClusters, not CloudWatch.
 func isInventory(name string) bool {
 	return strings.HasPrefix(name, "aws.rds.instance.") || name == "aws.rds.cluster.members" || fromRDSAPI(name) ||
+		name == "aws.rds.proxy.target.available" || // DescribeDBProxyTargets
 		strings.HasPrefix(name, "aws.rds.slow_query.") || // from slow query logs, not CloudWatch
 		strings.HasPrefix(name, "aws.rds.os.") // Enhanced Monitoring, not CloudWatch
 }
@@ -64,7 +65,10 @@ func TestEntriesMatchMetadata(t *testing.T) {
 
 func TestEntriesWellFormed(t *testing.T) {
 	names := map[string]bool{}
-	cloudWatchNames := map[Scope]map[string]bool{InstanceScope: {}, ClusterScope: {}}
+	cloudWatchNames := map[Scope]map[string]bool{}
+	for s := range Scopes {
+		cloudWatchNames[s] = map[string]bool{}
+	}
 	for _, e := range Entries {
 		t.Run(e.Name, func(t *testing.T) {
 			assert.False(t, names[e.Name], "duplicate name")
@@ -73,17 +77,29 @@ func TestEntriesWellFormed(t *testing.T) {
 			cloudWatchNames[e.Scope][e.CloudWatchName] = true
 
 			assert.NotEmpty(t, e.CloudWatchName)
-			assert.True(t, e.Scale == 1 || e.Scale == 0.001, "scale %v", e.Scale)
+			assert.True(t, e.Scale == 1 || e.Scale == 0.001 || e.Scale == 1e-6, "scale %v", e.Scale)
 			assert.NotNil(t, e.Record)
 			assert.False(t, isInventory(e.Name))
 			switch e.Scope {
 			case InstanceScope:
 				assert.NotNil(t, e.ForInstance)
 				assert.Nil(t, e.ForCluster)
+				assert.Nil(t, e.ForShardGroup)
 			case ClusterScope:
 				assert.NotNil(t, e.ForCluster)
 				assert.Nil(t, e.ForInstance)
+				assert.Nil(t, e.ForShardGroup)
 				assert.True(t, strings.HasPrefix(e.Name, "aws.rds.cluster."), "cluster metrics live under aws.rds.cluster.")
+			case ProxyScope, ProxyTargetScope: // every proxy and target
+				assert.Nil(t, e.ForInstance)
+				assert.Nil(t, e.ForCluster)
+				assert.Nil(t, e.ForShardGroup)
+				prefix := map[Scope]string{ProxyScope: "aws.rds.proxy.", ProxyTargetScope: "aws.rds.proxy.target."}[e.Scope]
+				assert.True(t, strings.HasPrefix(e.Name, prefix), "%v metrics live under %s", e.Scope, prefix)
+				assert.Equal(t, e.Scope == ProxyTargetScope, strings.HasPrefix(e.Name, "aws.rds.proxy.target."))
+			case ShardGroupScope:
+				assert.NotNil(t, e.ForShardGroup)
+				assert.True(t, strings.HasPrefix(e.Name, "aws.rds.shard_group."), "shard group metrics live under aws.rds.shard_group.")
 			default:
 				t.Fatalf("unknown scope %v", e.Scope)
 			}
@@ -106,7 +122,9 @@ func TestEntriesMatchMetadataDescriptions(t *testing.T) {
 			assert.Contains(t, desc, "CloudWatch `"+e.CloudWatchName+"`")
 			fromMillis := strings.Contains(desc, "milliseconds")
 			assert.Equal(t, fromMillis, e.Scale == 0.001, "description %q vs scale %v", desc, e.Scale)
-			if fromMillis {
+			fromMicros := strings.Contains(desc, "microseconds")
+			assert.Equal(t, fromMicros, e.Scale == 1e-6, "description %q vs scale %v", desc, e.Scale)
+			if fromMillis || fromMicros {
 				assert.Equal(t, "s", m.Get("unit"))
 			}
 		})
@@ -121,12 +139,26 @@ func TestMillisecondMetrics(t *testing.T) {
 	}
 	var got []string
 	for _, e := range Entries {
-		if e.Scale != 1 {
+		if e.Scale == 0.001 {
 			got = append(got, e.CloudWatchName)
 		}
 	}
 	sort.Strings(got)
 	assert.Equal(t, want, got)
+}
+
+// RDS Proxy reports its latencies in microseconds (RDS User Guide, "Monitoring RDS Proxy
+// metrics with Amazon CloudWatch").
+func TestMicrosecondMetrics(t *testing.T) {
+	var got []string
+	for _, e := range Entries {
+		if e.Scale == 1e-6 {
+			got = append(got, e.Scope.String()+" "+e.CloudWatchName)
+		}
+	}
+	sort.Strings(got)
+	assert.Equal(t, []string{"proxy DatabaseConnectionsBorrowLatency", "proxy QueryDatabaseResponseLatency",
+		"proxy QueryResponseLatency", "proxy target QueryDatabaseResponseLatency"}, got)
 }
 
 func TestByName(t *testing.T) {

@@ -15,14 +15,45 @@ import (
 type API interface {
 	DescribeDBInstances(context.Context, *rds.DescribeDBInstancesInput, ...func(*rds.Options)) (*rds.DescribeDBInstancesOutput, error)
 	DescribeDBClusters(context.Context, *rds.DescribeDBClustersInput, ...func(*rds.Options)) (*rds.DescribeDBClustersOutput, error)
+	DescribeDBProxies(context.Context, *rds.DescribeDBProxiesInput, ...func(*rds.Options)) (*rds.DescribeDBProxiesOutput, error)
+	DescribeDBProxyTargets(context.Context, *rds.DescribeDBProxyTargetsInput, ...func(*rds.Options)) (*rds.DescribeDBProxyTargetsOutput, error)
+	DescribeDBShardGroups(context.Context, *rds.DescribeDBShardGroupsInput, ...func(*rds.Options)) (*rds.DescribeDBShardGroupsOutput, error)
 }
 
 // maxRecords is DescribeDB*'s largest page: fewest calls per refresh.
 const maxRecords = 100
 
-// Describe lists the instances and clusters that pass the filter. The engine filter is
-// applied by RDS itself; the rest is applied here because RDS cannot filter on tags.
+// Describe lists the instances and clusters that pass the filter, the proxies in front
+// of them and the shard groups of Limitless clusters. The engine filter is applied by RDS
+// itself; the rest is applied here because RDS cannot filter on tags.
 func Describe(ctx context.Context, api API, f *Filter, now time.Time) (Fleet, error) {
+	return describe(ctx, api, f, now, &optionalParts{})
+}
+
+// optionalParts remembers the Describe calls that the caller may not make (no
+// permission, or an endpoint without the operation): proxies and shard groups are left
+// out, with a warning once, rather than failing every refresh.
+type optionalParts struct{ off map[string]bool }
+
+// call runs one optional part. A permanent refusal turns the part off and is returned as
+// a warning; any other error fails the refresh, so the last fleet is kept and retried.
+func (o *optionalParts) call(name string, fleet *Fleet, run func() error) error {
+	if o.off[name] {
+		return nil
+	}
+	err := run()
+	if err != nil && unavailable(err) {
+		if o.off == nil {
+			o.off = map[string]bool{}
+		}
+		o.off[name] = true
+		fleet.Warnings = append(fleet.Warnings, fmt.Sprintf("%s are not monitored: %v", name, err))
+		return nil
+	}
+	return err
+}
+
+func describe(ctx context.Context, api API, f *Filter, now time.Time, opt *optionalParts) (Fleet, error) {
 	var filters []types.Filter
 	if engines := f.Engines(); len(engines) > 0 {
 		filters = []types.Filter{{Name: aws.String("engine"), Values: engines}}
@@ -52,6 +83,7 @@ func Describe(ctx context.Context, api API, f *Filter, now time.Time) (Fleet, er
 	}
 
 	var instances []Instance
+	matched := map[string]bool{} // before sharding: proxies are split on their own
 	p := rds.NewDescribeDBInstancesPaginator(api, &rds.DescribeDBInstancesInput{MaxRecords: aws.Int32(maxRecords), Filters: filters})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -65,13 +97,41 @@ func Describe(ctx context.Context, api API, f *Filter, now time.Time) (Fleet, er
 			in := instanceFrom(&page.DBInstances[i], writers)
 			if f.Match(in) {
 				instances = append(instances, in)
+				matched[in.Identifier] = true
 			}
 		}
 	}
 	if f.owns != nil {
 		instances = keepShare(instances, clusters, f.owns)
 	}
-	return Fleet{Instances: instances, Clusters: keepWatched(clusters, instances, f), Refreshed: now}, nil
+	fleet := Fleet{Instances: instances, Clusters: keepWatched(clusters, instances, f), Refreshed: now}
+
+	err := opt.call("RDS Proxies", &fleet, func() error {
+		proxies, err := describeProxies(ctx, api, matched)
+		for _, px := range proxies {
+			if f.owns == nil || f.owns("proxy/"+px.ARN) {
+				fleet.Proxies = append(fleet.Proxies, px)
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return Fleet{}, err
+	}
+	limitless := map[string]bool{}
+	for _, c := range fleet.Clusters {
+		if c.Limitless {
+			limitless[c.Identifier] = true
+		}
+	}
+	if len(limitless) > 0 {
+		err = opt.call("Limitless shard groups", &fleet, func() error {
+			var err error
+			fleet.ShardGroups, err = describeShardGroups(ctx, api, limitless)
+			return err
+		})
+	}
+	return fleet, err
 }
 
 // ShareKey is the identity a sharded fleet is split by: a cluster's resource id for the
@@ -119,8 +179,8 @@ func wantsClusters(engines []string) bool {
 }
 
 // keepWatched keeps the clusters that have at least one watched member, so cluster
-// metrics follow the instance filter, and the Aurora Serverless v1 clusters (engine mode
-// serverless: they have no DB instances) that pass the filter themselves.
+// metrics follow the instance filter, and the clusters without DB instances (Aurora
+// Serverless v1, Limitless) that pass the filter, and the shard, themselves.
 func keepWatched(clusters []Cluster, instances []Instance, f *Filter) []Cluster {
 	watched := make(map[string]bool, len(instances))
 	for _, in := range instances {
@@ -130,7 +190,9 @@ func keepWatched(clusters []Cluster, instances []Instance, f *Filter) []Cluster 
 	}
 	out := clusters[:0]
 	for _, c := range clusters {
-		if watched[c.Identifier] || (c.EngineMode == "serverless" && f.Match(Instance{Identifier: c.Identifier, Engine: c.Engine, Tags: c.Tags})) {
+		memberless := c.EngineMode == "serverless" || c.Limitless
+		if watched[c.Identifier] || (memberless && f.Match(Instance{Identifier: c.Identifier, Engine: c.Engine, Tags: c.Tags}) &&
+			(f.owns == nil || f.owns("cluster/"+c.ResourceID))) {
 			out = append(out, c)
 		}
 	}
@@ -195,6 +257,7 @@ func clusterFrom(d *types.DBCluster) Cluster {
 		EngineMode:    aws.ToString(d.EngineMode),
 		Status:        aws.ToString(d.Status),
 		GlobalMember:  aws.ToString(d.GlobalClusterIdentifier) != "",
+		Limitless:     d.ClusterScalabilityType == types.ClusterScalabilityTypeLimitless,
 		Tags:          tagMap(d.TagList),
 		LogExports:    d.EnabledCloudwatchLogsExports,
 	}

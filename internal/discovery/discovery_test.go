@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/rds/types"
+	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -68,6 +69,52 @@ func TestFilterValidateNamesTheField(t *testing.T) {
 type fakeRDS struct {
 	n, instanceCalls, clusterCalls int
 	fail                           bool
+	proxyCalls                     int
+	proxyErr                       error // DescribeDBProxies' answer; no proxies when nil
+}
+
+func (f *fakeRDS) DescribeDBProxies(context.Context, *rds.DescribeDBProxiesInput, ...func(*rds.Options)) (*rds.DescribeDBProxiesOutput, error) {
+	f.proxyCalls++
+	if f.proxyErr != nil {
+		return nil, f.proxyErr
+	}
+	return &rds.DescribeDBProxiesOutput{}, nil
+}
+
+func (f *fakeRDS) DescribeDBProxyTargets(context.Context, *rds.DescribeDBProxyTargetsInput, ...func(*rds.Options)) (*rds.DescribeDBProxyTargetsOutput, error) {
+	return &rds.DescribeDBProxyTargetsOutput{}, nil
+}
+
+func (f *fakeRDS) DescribeDBShardGroups(context.Context, *rds.DescribeDBShardGroupsInput, ...func(*rds.Options)) (*rds.DescribeDBShardGroupsOutput, error) {
+	return &rds.DescribeDBShardGroupsOutput{}, nil
+}
+
+// A principal without rds:DescribeDBProxies still gets its instances and clusters, and
+// one warning: the call is not repeated on later refreshes. Any other error fails the
+// refresh, which keeps the last fleet and retries.
+func TestProxiesWithoutPermission(t *testing.T) {
+	denied := &smithy.GenericAPIError{Code: "AccessDenied", Message: "not authorized to perform: rds:DescribeDBProxies"}
+	api := &fakeRDS{n: 5, proxyErr: denied}
+	f, _ := FilterConfig{}.Compile()
+	src := NewSource(api, f, time.Minute)
+	now := time.Now()
+	fleet, refreshed, _, err := src.Fleet(context.Background(), now)
+	require.NoError(t, err)
+	require.True(t, refreshed)
+	assert.Len(t, fleet.Instances, 5)
+	require.Len(t, fleet.Warnings, 1)
+	assert.Contains(t, fleet.Warnings[0], "RDS Proxies are not monitored")
+	assert.Contains(t, fleet.Warnings[0], "rds:DescribeDBProxies")
+
+	fleet, refreshed, _, err = src.Fleet(context.Background(), now.Add(time.Hour))
+	require.NoError(t, err)
+	require.True(t, refreshed)
+	assert.Empty(t, fleet.Warnings, "said once")
+	assert.Equal(t, 1, api.proxyCalls, "not asked again")
+
+	api.proxyErr = errors.New("Throttling: Rate exceeded")
+	_, err = Describe(context.Background(), api, f, now)
+	assert.ErrorContains(t, err, "DescribeDBProxies")
 }
 
 func (f *fakeRDS) DescribeDBInstances(_ context.Context, in *rds.DescribeDBInstancesInput, _ ...func(*rds.Options)) (*rds.DescribeDBInstancesOutput, error) {

@@ -78,6 +78,7 @@ type Cluster struct {
 	EngineMode    string // provisioned, serverless, ...
 	Serverless    bool   // Aurora Serverless v1 or v2 (capacity metrics exist)
 	GlobalMember  bool   // part of an Aurora global database
+	Limitless     bool   // Aurora PostgreSQL Limitless Database: no instances, a shard group
 	Status        string
 	Members       []ClusterMember
 	Tags          map[string]string
@@ -86,9 +87,13 @@ type Cluster struct {
 
 // Fleet is the result of one discovery refresh.
 type Fleet struct {
-	Instances []Instance
-	Clusters  []Cluster
-	Refreshed time.Time
+	Instances   []Instance
+	Clusters    []Cluster
+	Proxies     []Proxy      // with their targets among Instances
+	ShardGroups []ShardGroup // of the Limitless clusters among Clusters
+	Refreshed   time.Time
+	// Warnings name the parts left out for good (no permission, unknown operation).
+	Warnings []string
 }
 
 // IsAurora reports whether an engine name is one of the Aurora engines.

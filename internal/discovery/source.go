@@ -14,9 +14,10 @@ type Source struct {
 	filter   *Filter
 	interval time.Duration
 
-	mu    sync.Mutex // held across a refresh, so concurrent callers make one
-	fleet Fleet
-	known bool
+	mu       sync.Mutex // held across a refresh, so concurrent callers make one
+	fleet    Fleet
+	known    bool
+	optional optionalParts
 }
 
 // NewSource returns a Source that refreshes at most once per interval.
@@ -35,7 +36,7 @@ func (s *Source) Fleet(ctx context.Context, now time.Time) (fleet Fleet, refresh
 	if s.known && now.Sub(s.fleet.Refreshed) < s.interval {
 		return s.fleet, false, true, nil
 	}
-	f, err := Describe(ctx, s.api, s.filter, now)
+	f, err := describe(ctx, s.api, s.filter, now, &s.optional)
 	if err != nil {
 		return s.fleet, false, s.known, err
 	}

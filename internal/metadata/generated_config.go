@@ -3660,6 +3660,486 @@ func (ms *AwsRdsPostgresqlTransactionLogsGenerationMetricConfig) Unmarshal(parse
 	return nil
 }
 
+// AwsRdsProxyClientConnectionsMetricConfig provides config for the aws.rds.proxy.client.connections metric.
+type AwsRdsProxyClientConnectionsMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *AwsRdsProxyClientConnectionsMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// AwsRdsProxyClientConnectionsAuthFailedMetricConfig provides config for the aws.rds.proxy.client.connections.auth_failed metric.
+type AwsRdsProxyClientConnectionsAuthFailedMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *AwsRdsProxyClientConnectionsAuthFailedMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// AwsRdsProxyClientConnectionsNoTLSMetricConfig provides config for the aws.rds.proxy.client.connections.no_tls metric.
+type AwsRdsProxyClientConnectionsNoTLSMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *AwsRdsProxyClientConnectionsNoTLSMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// AwsRdsProxyClientConnectionsReceivedMetricConfig provides config for the aws.rds.proxy.client.connections.received metric.
+type AwsRdsProxyClientConnectionsReceivedMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *AwsRdsProxyClientConnectionsReceivedMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// AwsRdsProxyDatabaseConnectionRequestsMetricConfig provides config for the aws.rds.proxy.database.connection_requests metric.
+type AwsRdsProxyDatabaseConnectionRequestsMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *AwsRdsProxyDatabaseConnectionRequestsMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// AwsRdsProxyDatabaseConnectionsMetricConfig provides config for the aws.rds.proxy.database.connections metric.
+type AwsRdsProxyDatabaseConnectionsMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *AwsRdsProxyDatabaseConnectionsMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// AwsRdsProxyDatabaseConnectionsBorrowLatencyMetricConfig provides config for the aws.rds.proxy.database.connections.borrow_latency metric.
+type AwsRdsProxyDatabaseConnectionsBorrowLatencyMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *AwsRdsProxyDatabaseConnectionsBorrowLatencyMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// AwsRdsProxyDatabaseConnectionsBorrowedMetricConfig provides config for the aws.rds.proxy.database.connections.borrowed metric.
+type AwsRdsProxyDatabaseConnectionsBorrowedMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *AwsRdsProxyDatabaseConnectionsBorrowedMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// AwsRdsProxyDatabaseConnectionsInTransactionMetricConfig provides config for the aws.rds.proxy.database.connections.in_transaction metric.
+type AwsRdsProxyDatabaseConnectionsInTransactionMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *AwsRdsProxyDatabaseConnectionsInTransactionMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// AwsRdsProxyDatabaseConnectionsLimitMetricConfig provides config for the aws.rds.proxy.database.connections.limit metric.
+type AwsRdsProxyDatabaseConnectionsLimitMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *AwsRdsProxyDatabaseConnectionsLimitMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// AwsRdsProxyDatabaseConnectionsPinnedMetricConfig provides config for the aws.rds.proxy.database.connections.pinned metric.
+type AwsRdsProxyDatabaseConnectionsPinnedMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *AwsRdsProxyDatabaseConnectionsPinnedMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// AwsRdsProxyDatabaseConnectionsSetupFailedMetricConfig provides config for the aws.rds.proxy.database.connections.setup_failed metric.
+type AwsRdsProxyDatabaseConnectionsSetupFailedMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *AwsRdsProxyDatabaseConnectionsSetupFailedMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// AwsRdsProxyQueryDatabaseResponseLatencyMetricConfig provides config for the aws.rds.proxy.query.database_response_latency metric.
+type AwsRdsProxyQueryDatabaseResponseLatencyMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *AwsRdsProxyQueryDatabaseResponseLatencyMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// AwsRdsProxyQueryRequestsMetricConfig provides config for the aws.rds.proxy.query.requests metric.
+type AwsRdsProxyQueryRequestsMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *AwsRdsProxyQueryRequestsMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// AwsRdsProxyQueryResponseLatencyMetricConfig provides config for the aws.rds.proxy.query.response_latency metric.
+type AwsRdsProxyQueryResponseLatencyMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *AwsRdsProxyQueryResponseLatencyMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// AwsRdsProxyTargetAvailableMetricConfig provides config for the aws.rds.proxy.target.available metric.
+type AwsRdsProxyTargetAvailableMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *AwsRdsProxyTargetAvailableMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// AwsRdsProxyTargetDatabaseConnectionRequestsMetricConfig provides config for the aws.rds.proxy.target.database.connection_requests metric.
+type AwsRdsProxyTargetDatabaseConnectionRequestsMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *AwsRdsProxyTargetDatabaseConnectionRequestsMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// AwsRdsProxyTargetDatabaseConnectionsMetricConfig provides config for the aws.rds.proxy.target.database.connections metric.
+type AwsRdsProxyTargetDatabaseConnectionsMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *AwsRdsProxyTargetDatabaseConnectionsMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// AwsRdsProxyTargetDatabaseConnectionsBorrowedMetricConfig provides config for the aws.rds.proxy.target.database.connections.borrowed metric.
+type AwsRdsProxyTargetDatabaseConnectionsBorrowedMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *AwsRdsProxyTargetDatabaseConnectionsBorrowedMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// AwsRdsProxyTargetDatabaseConnectionsInTransactionMetricConfig provides config for the aws.rds.proxy.target.database.connections.in_transaction metric.
+type AwsRdsProxyTargetDatabaseConnectionsInTransactionMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *AwsRdsProxyTargetDatabaseConnectionsInTransactionMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// AwsRdsProxyTargetDatabaseConnectionsLimitMetricConfig provides config for the aws.rds.proxy.target.database.connections.limit metric.
+type AwsRdsProxyTargetDatabaseConnectionsLimitMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *AwsRdsProxyTargetDatabaseConnectionsLimitMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// AwsRdsProxyTargetDatabaseConnectionsPinnedMetricConfig provides config for the aws.rds.proxy.target.database.connections.pinned metric.
+type AwsRdsProxyTargetDatabaseConnectionsPinnedMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *AwsRdsProxyTargetDatabaseConnectionsPinnedMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// AwsRdsProxyTargetDatabaseConnectionsSetupFailedMetricConfig provides config for the aws.rds.proxy.target.database.connections.setup_failed metric.
+type AwsRdsProxyTargetDatabaseConnectionsSetupFailedMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *AwsRdsProxyTargetDatabaseConnectionsSetupFailedMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// AwsRdsProxyTargetQueryDatabaseResponseLatencyMetricConfig provides config for the aws.rds.proxy.target.query.database_response_latency metric.
+type AwsRdsProxyTargetQueryDatabaseResponseLatencyMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *AwsRdsProxyTargetQueryDatabaseResponseLatencyMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
 // AwsRdsReadIopsMetricConfig provides config for the aws.rds.read.iops metric.
 type AwsRdsReadIopsMetricConfig struct {
 	Enabled          bool `mapstructure:"enabled"`
@@ -3767,6 +4247,106 @@ type AwsRdsServerlessCapacityMetricConfig struct {
 }
 
 func (ms *AwsRdsServerlessCapacityMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// AwsRdsShardGroupAcuUtilizationMetricConfig provides config for the aws.rds.shard_group.acu.utilization metric.
+type AwsRdsShardGroupAcuUtilizationMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *AwsRdsShardGroupAcuUtilizationMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// AwsRdsShardGroupCapacityMetricConfig provides config for the aws.rds.shard_group.capacity metric.
+type AwsRdsShardGroupCapacityMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *AwsRdsShardGroupCapacityMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// AwsRdsShardGroupCapacityMaxMetricConfig provides config for the aws.rds.shard_group.capacity.max metric.
+type AwsRdsShardGroupCapacityMaxMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *AwsRdsShardGroupCapacityMaxMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// AwsRdsShardGroupCapacityMinMetricConfig provides config for the aws.rds.shard_group.capacity.min metric.
+type AwsRdsShardGroupCapacityMinMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *AwsRdsShardGroupCapacityMinMetricConfig) Unmarshal(parser *confmap.Conf) error {
+	if parser == nil {
+		return nil
+	}
+
+	err := parser.Unmarshal(ms)
+	if err != nil {
+		return err
+	}
+
+	ms.enabledSetByUser = parser.IsSet("enabled")
+	return nil
+}
+
+// AwsRdsShardGroupStandbyCapacityMetricConfig provides config for the aws.rds.shard_group.standby.capacity metric.
+type AwsRdsShardGroupStandbyCapacityMetricConfig struct {
+	Enabled          bool `mapstructure:"enabled"`
+	enabledSetByUser bool
+}
+
+func (ms *AwsRdsShardGroupStandbyCapacityMetricConfig) Unmarshal(parser *confmap.Conf) error {
 	if parser == nil {
 		return nil
 	}
@@ -4220,12 +4800,41 @@ type MetricsConfig struct {
 	AwsRdsPostgresqlTransactionIdsMaxUsed             AwsRdsPostgresqlTransactionIdsMaxUsedMetricConfig             `mapstructure:"aws.rds.postgresql.transaction_ids.max_used"`
 	AwsRdsPostgresqlTransactionLogsDiskUsage          AwsRdsPostgresqlTransactionLogsDiskUsageMetricConfig          `mapstructure:"aws.rds.postgresql.transaction_logs.disk_usage"`
 	AwsRdsPostgresqlTransactionLogsGeneration         AwsRdsPostgresqlTransactionLogsGenerationMetricConfig         `mapstructure:"aws.rds.postgresql.transaction_logs.generation"`
+	AwsRdsProxyClientConnections                      AwsRdsProxyClientConnectionsMetricConfig                      `mapstructure:"aws.rds.proxy.client.connections"`
+	AwsRdsProxyClientConnectionsAuthFailed            AwsRdsProxyClientConnectionsAuthFailedMetricConfig            `mapstructure:"aws.rds.proxy.client.connections.auth_failed"`
+	AwsRdsProxyClientConnectionsNoTLS                 AwsRdsProxyClientConnectionsNoTLSMetricConfig                 `mapstructure:"aws.rds.proxy.client.connections.no_tls"`
+	AwsRdsProxyClientConnectionsReceived              AwsRdsProxyClientConnectionsReceivedMetricConfig              `mapstructure:"aws.rds.proxy.client.connections.received"`
+	AwsRdsProxyDatabaseConnectionRequests             AwsRdsProxyDatabaseConnectionRequestsMetricConfig             `mapstructure:"aws.rds.proxy.database.connection_requests"`
+	AwsRdsProxyDatabaseConnections                    AwsRdsProxyDatabaseConnectionsMetricConfig                    `mapstructure:"aws.rds.proxy.database.connections"`
+	AwsRdsProxyDatabaseConnectionsBorrowLatency       AwsRdsProxyDatabaseConnectionsBorrowLatencyMetricConfig       `mapstructure:"aws.rds.proxy.database.connections.borrow_latency"`
+	AwsRdsProxyDatabaseConnectionsBorrowed            AwsRdsProxyDatabaseConnectionsBorrowedMetricConfig            `mapstructure:"aws.rds.proxy.database.connections.borrowed"`
+	AwsRdsProxyDatabaseConnectionsInTransaction       AwsRdsProxyDatabaseConnectionsInTransactionMetricConfig       `mapstructure:"aws.rds.proxy.database.connections.in_transaction"`
+	AwsRdsProxyDatabaseConnectionsLimit               AwsRdsProxyDatabaseConnectionsLimitMetricConfig               `mapstructure:"aws.rds.proxy.database.connections.limit"`
+	AwsRdsProxyDatabaseConnectionsPinned              AwsRdsProxyDatabaseConnectionsPinnedMetricConfig              `mapstructure:"aws.rds.proxy.database.connections.pinned"`
+	AwsRdsProxyDatabaseConnectionsSetupFailed         AwsRdsProxyDatabaseConnectionsSetupFailedMetricConfig         `mapstructure:"aws.rds.proxy.database.connections.setup_failed"`
+	AwsRdsProxyQueryDatabaseResponseLatency           AwsRdsProxyQueryDatabaseResponseLatencyMetricConfig           `mapstructure:"aws.rds.proxy.query.database_response_latency"`
+	AwsRdsProxyQueryRequests                          AwsRdsProxyQueryRequestsMetricConfig                          `mapstructure:"aws.rds.proxy.query.requests"`
+	AwsRdsProxyQueryResponseLatency                   AwsRdsProxyQueryResponseLatencyMetricConfig                   `mapstructure:"aws.rds.proxy.query.response_latency"`
+	AwsRdsProxyTargetAvailable                        AwsRdsProxyTargetAvailableMetricConfig                        `mapstructure:"aws.rds.proxy.target.available"`
+	AwsRdsProxyTargetDatabaseConnectionRequests       AwsRdsProxyTargetDatabaseConnectionRequestsMetricConfig       `mapstructure:"aws.rds.proxy.target.database.connection_requests"`
+	AwsRdsProxyTargetDatabaseConnections              AwsRdsProxyTargetDatabaseConnectionsMetricConfig              `mapstructure:"aws.rds.proxy.target.database.connections"`
+	AwsRdsProxyTargetDatabaseConnectionsBorrowed      AwsRdsProxyTargetDatabaseConnectionsBorrowedMetricConfig      `mapstructure:"aws.rds.proxy.target.database.connections.borrowed"`
+	AwsRdsProxyTargetDatabaseConnectionsInTransaction AwsRdsProxyTargetDatabaseConnectionsInTransactionMetricConfig `mapstructure:"aws.rds.proxy.target.database.connections.in_transaction"`
+	AwsRdsProxyTargetDatabaseConnectionsLimit         AwsRdsProxyTargetDatabaseConnectionsLimitMetricConfig         `mapstructure:"aws.rds.proxy.target.database.connections.limit"`
+	AwsRdsProxyTargetDatabaseConnectionsPinned        AwsRdsProxyTargetDatabaseConnectionsPinnedMetricConfig        `mapstructure:"aws.rds.proxy.target.database.connections.pinned"`
+	AwsRdsProxyTargetDatabaseConnectionsSetupFailed   AwsRdsProxyTargetDatabaseConnectionsSetupFailedMetricConfig   `mapstructure:"aws.rds.proxy.target.database.connections.setup_failed"`
+	AwsRdsProxyTargetQueryDatabaseResponseLatency     AwsRdsProxyTargetQueryDatabaseResponseLatencyMetricConfig     `mapstructure:"aws.rds.proxy.target.query.database_response_latency"`
 	AwsRdsReadIops                                    AwsRdsReadIopsMetricConfig                                    `mapstructure:"aws.rds.read.iops"`
 	AwsRdsReadLatency                                 AwsRdsReadLatencyMetricConfig                                 `mapstructure:"aws.rds.read.latency"`
 	AwsRdsReadThroughput                              AwsRdsReadThroughputMetricConfig                              `mapstructure:"aws.rds.read.throughput"`
 	AwsRdsReplicaLag                                  AwsRdsReplicaLagMetricConfig                                  `mapstructure:"aws.rds.replica.lag"`
 	AwsRdsServerlessAcuUtilization                    AwsRdsServerlessAcuUtilizationMetricConfig                    `mapstructure:"aws.rds.serverless.acu.utilization"`
 	AwsRdsServerlessCapacity                          AwsRdsServerlessCapacityMetricConfig                          `mapstructure:"aws.rds.serverless.capacity"`
+	AwsRdsShardGroupAcuUtilization                    AwsRdsShardGroupAcuUtilizationMetricConfig                    `mapstructure:"aws.rds.shard_group.acu.utilization"`
+	AwsRdsShardGroupCapacity                          AwsRdsShardGroupCapacityMetricConfig                          `mapstructure:"aws.rds.shard_group.capacity"`
+	AwsRdsShardGroupCapacityMax                       AwsRdsShardGroupCapacityMaxMetricConfig                       `mapstructure:"aws.rds.shard_group.capacity.max"`
+	AwsRdsShardGroupCapacityMin                       AwsRdsShardGroupCapacityMinMetricConfig                       `mapstructure:"aws.rds.shard_group.capacity.min"`
+	AwsRdsShardGroupStandbyCapacity                   AwsRdsShardGroupStandbyCapacityMetricConfig                   `mapstructure:"aws.rds.shard_group.standby.capacity"`
 	AwsRdsSlowQueryCount                              AwsRdsSlowQueryCountMetricConfig                              `mapstructure:"aws.rds.slow_query.count"`
 	AwsRdsSlowQueryDuration                           AwsRdsSlowQueryDurationMetricConfig                           `mapstructure:"aws.rds.slow_query.duration"`
 	AwsRdsSlowQueryDurationMax                        AwsRdsSlowQueryDurationMaxMetricConfig                        `mapstructure:"aws.rds.slow_query.duration.max"`
@@ -4696,6 +5305,78 @@ func DefaultMetricsConfig() MetricsConfig {
 		AwsRdsPostgresqlTransactionLogsGeneration: AwsRdsPostgresqlTransactionLogsGenerationMetricConfig{
 			Enabled: true,
 		},
+		AwsRdsProxyClientConnections: AwsRdsProxyClientConnectionsMetricConfig{
+			Enabled: true,
+		},
+		AwsRdsProxyClientConnectionsAuthFailed: AwsRdsProxyClientConnectionsAuthFailedMetricConfig{
+			Enabled: true,
+		},
+		AwsRdsProxyClientConnectionsNoTLS: AwsRdsProxyClientConnectionsNoTLSMetricConfig{
+			Enabled: true,
+		},
+		AwsRdsProxyClientConnectionsReceived: AwsRdsProxyClientConnectionsReceivedMetricConfig{
+			Enabled: true,
+		},
+		AwsRdsProxyDatabaseConnectionRequests: AwsRdsProxyDatabaseConnectionRequestsMetricConfig{
+			Enabled: true,
+		},
+		AwsRdsProxyDatabaseConnections: AwsRdsProxyDatabaseConnectionsMetricConfig{
+			Enabled: true,
+		},
+		AwsRdsProxyDatabaseConnectionsBorrowLatency: AwsRdsProxyDatabaseConnectionsBorrowLatencyMetricConfig{
+			Enabled: true,
+		},
+		AwsRdsProxyDatabaseConnectionsBorrowed: AwsRdsProxyDatabaseConnectionsBorrowedMetricConfig{
+			Enabled: true,
+		},
+		AwsRdsProxyDatabaseConnectionsInTransaction: AwsRdsProxyDatabaseConnectionsInTransactionMetricConfig{
+			Enabled: true,
+		},
+		AwsRdsProxyDatabaseConnectionsLimit: AwsRdsProxyDatabaseConnectionsLimitMetricConfig{
+			Enabled: true,
+		},
+		AwsRdsProxyDatabaseConnectionsPinned: AwsRdsProxyDatabaseConnectionsPinnedMetricConfig{
+			Enabled: true,
+		},
+		AwsRdsProxyDatabaseConnectionsSetupFailed: AwsRdsProxyDatabaseConnectionsSetupFailedMetricConfig{
+			Enabled: true,
+		},
+		AwsRdsProxyQueryDatabaseResponseLatency: AwsRdsProxyQueryDatabaseResponseLatencyMetricConfig{
+			Enabled: true,
+		},
+		AwsRdsProxyQueryRequests: AwsRdsProxyQueryRequestsMetricConfig{
+			Enabled: true,
+		},
+		AwsRdsProxyQueryResponseLatency: AwsRdsProxyQueryResponseLatencyMetricConfig{
+			Enabled: true,
+		},
+		AwsRdsProxyTargetAvailable: AwsRdsProxyTargetAvailableMetricConfig{
+			Enabled: true,
+		},
+		AwsRdsProxyTargetDatabaseConnectionRequests: AwsRdsProxyTargetDatabaseConnectionRequestsMetricConfig{
+			Enabled: true,
+		},
+		AwsRdsProxyTargetDatabaseConnections: AwsRdsProxyTargetDatabaseConnectionsMetricConfig{
+			Enabled: true,
+		},
+		AwsRdsProxyTargetDatabaseConnectionsBorrowed: AwsRdsProxyTargetDatabaseConnectionsBorrowedMetricConfig{
+			Enabled: true,
+		},
+		AwsRdsProxyTargetDatabaseConnectionsInTransaction: AwsRdsProxyTargetDatabaseConnectionsInTransactionMetricConfig{
+			Enabled: true,
+		},
+		AwsRdsProxyTargetDatabaseConnectionsLimit: AwsRdsProxyTargetDatabaseConnectionsLimitMetricConfig{
+			Enabled: true,
+		},
+		AwsRdsProxyTargetDatabaseConnectionsPinned: AwsRdsProxyTargetDatabaseConnectionsPinnedMetricConfig{
+			Enabled: true,
+		},
+		AwsRdsProxyTargetDatabaseConnectionsSetupFailed: AwsRdsProxyTargetDatabaseConnectionsSetupFailedMetricConfig{
+			Enabled: true,
+		},
+		AwsRdsProxyTargetQueryDatabaseResponseLatency: AwsRdsProxyTargetQueryDatabaseResponseLatencyMetricConfig{
+			Enabled: true,
+		},
 		AwsRdsReadIops: AwsRdsReadIopsMetricConfig{
 			Enabled: true,
 		},
@@ -4712,6 +5393,21 @@ func DefaultMetricsConfig() MetricsConfig {
 			Enabled: true,
 		},
 		AwsRdsServerlessCapacity: AwsRdsServerlessCapacityMetricConfig{
+			Enabled: true,
+		},
+		AwsRdsShardGroupAcuUtilization: AwsRdsShardGroupAcuUtilizationMetricConfig{
+			Enabled: true,
+		},
+		AwsRdsShardGroupCapacity: AwsRdsShardGroupCapacityMetricConfig{
+			Enabled: true,
+		},
+		AwsRdsShardGroupCapacityMax: AwsRdsShardGroupCapacityMaxMetricConfig{
+			Enabled: true,
+		},
+		AwsRdsShardGroupCapacityMin: AwsRdsShardGroupCapacityMinMetricConfig{
+			Enabled: true,
+		},
+		AwsRdsShardGroupStandbyCapacity: AwsRdsShardGroupStandbyCapacityMetricConfig{
 			Enabled: true,
 		},
 		AwsRdsSlowQueryCount: AwsRdsSlowQueryCountMetricConfig{
@@ -4783,24 +5479,27 @@ func (rac *ResourceAttributeConfig) Unmarshal(parser *confmap.Conf) error {
 
 // ResourceAttributesConfig provides config for awsrds resource attributes.
 type ResourceAttributesConfig struct {
-	AwsRdsDbClusterIdentifier  ResourceAttributeConfig `mapstructure:"aws.rds.db_cluster.identifier"`
-	AwsRdsDbInstanceClass      ResourceAttributeConfig `mapstructure:"aws.rds.db_instance.class"`
-	AwsRdsDbInstanceIdentifier ResourceAttributeConfig `mapstructure:"aws.rds.db_instance.identifier"`
-	AwsRdsDbInstanceResourceID ResourceAttributeConfig `mapstructure:"aws.rds.db_instance.resource_id"`
-	AwsRdsEngine               ResourceAttributeConfig `mapstructure:"aws.rds.engine"`
-	AwsRdsEngineVersion        ResourceAttributeConfig `mapstructure:"aws.rds.engine.version"`
-	AwsRdsRole                 ResourceAttributeConfig `mapstructure:"aws.rds.role"`
-	AwsRdsStorageType          ResourceAttributeConfig `mapstructure:"aws.rds.storage.type"`
-	CloudAccountID             ResourceAttributeConfig `mapstructure:"cloud.account.id"`
-	CloudAvailabilityZone      ResourceAttributeConfig `mapstructure:"cloud.availability_zone"`
-	CloudProvider              ResourceAttributeConfig `mapstructure:"cloud.provider"`
-	CloudRegion                ResourceAttributeConfig `mapstructure:"cloud.region"`
-	CloudResourceID            ResourceAttributeConfig `mapstructure:"cloud.resource_id"`
-	DbNamespace                ResourceAttributeConfig `mapstructure:"db.namespace"`
-	DbSystemName               ResourceAttributeConfig `mapstructure:"db.system.name"`
-	ServerAddress              ResourceAttributeConfig `mapstructure:"server.address"`
-	ServerPort                 ResourceAttributeConfig `mapstructure:"server.port"`
-	SQLTargetName              ResourceAttributeConfig `mapstructure:"sql.target.name"`
+	AwsRdsDbClusterIdentifier    ResourceAttributeConfig `mapstructure:"aws.rds.db_cluster.identifier"`
+	AwsRdsDbInstanceClass        ResourceAttributeConfig `mapstructure:"aws.rds.db_instance.class"`
+	AwsRdsDbInstanceIdentifier   ResourceAttributeConfig `mapstructure:"aws.rds.db_instance.identifier"`
+	AwsRdsDbInstanceResourceID   ResourceAttributeConfig `mapstructure:"aws.rds.db_instance.resource_id"`
+	AwsRdsDbShardGroupIdentifier ResourceAttributeConfig `mapstructure:"aws.rds.db_shard_group.identifier"`
+	AwsRdsEngine                 ResourceAttributeConfig `mapstructure:"aws.rds.engine"`
+	AwsRdsEngineVersion          ResourceAttributeConfig `mapstructure:"aws.rds.engine.version"`
+	AwsRdsProxyName              ResourceAttributeConfig `mapstructure:"aws.rds.proxy.name"`
+	AwsRdsProxyTargetGroup       ResourceAttributeConfig `mapstructure:"aws.rds.proxy.target_group"`
+	AwsRdsRole                   ResourceAttributeConfig `mapstructure:"aws.rds.role"`
+	AwsRdsStorageType            ResourceAttributeConfig `mapstructure:"aws.rds.storage.type"`
+	CloudAccountID               ResourceAttributeConfig `mapstructure:"cloud.account.id"`
+	CloudAvailabilityZone        ResourceAttributeConfig `mapstructure:"cloud.availability_zone"`
+	CloudProvider                ResourceAttributeConfig `mapstructure:"cloud.provider"`
+	CloudRegion                  ResourceAttributeConfig `mapstructure:"cloud.region"`
+	CloudResourceID              ResourceAttributeConfig `mapstructure:"cloud.resource_id"`
+	DbNamespace                  ResourceAttributeConfig `mapstructure:"db.namespace"`
+	DbSystemName                 ResourceAttributeConfig `mapstructure:"db.system.name"`
+	ServerAddress                ResourceAttributeConfig `mapstructure:"server.address"`
+	ServerPort                   ResourceAttributeConfig `mapstructure:"server.port"`
+	SQLTargetName                ResourceAttributeConfig `mapstructure:"sql.target.name"`
 }
 
 func DefaultResourceAttributesConfig() ResourceAttributesConfig {
@@ -4817,10 +5516,19 @@ func DefaultResourceAttributesConfig() ResourceAttributesConfig {
 		AwsRdsDbInstanceResourceID: ResourceAttributeConfig{
 			Enabled: true,
 		},
+		AwsRdsDbShardGroupIdentifier: ResourceAttributeConfig{
+			Enabled: true,
+		},
 		AwsRdsEngine: ResourceAttributeConfig{
 			Enabled: true,
 		},
 		AwsRdsEngineVersion: ResourceAttributeConfig{
+			Enabled: true,
+		},
+		AwsRdsProxyName: ResourceAttributeConfig{
+			Enabled: true,
+		},
+		AwsRdsProxyTargetGroup: ResourceAttributeConfig{
 			Enabled: true,
 		},
 		AwsRdsRole: ResourceAttributeConfig{

@@ -482,6 +482,78 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					AwsRdsPostgresqlTransactionLogsGeneration: AwsRdsPostgresqlTransactionLogsGenerationMetricConfig{
 						Enabled: true,
 					},
+					AwsRdsProxyClientConnections: AwsRdsProxyClientConnectionsMetricConfig{
+						Enabled: true,
+					},
+					AwsRdsProxyClientConnectionsAuthFailed: AwsRdsProxyClientConnectionsAuthFailedMetricConfig{
+						Enabled: true,
+					},
+					AwsRdsProxyClientConnectionsNoTLS: AwsRdsProxyClientConnectionsNoTLSMetricConfig{
+						Enabled: true,
+					},
+					AwsRdsProxyClientConnectionsReceived: AwsRdsProxyClientConnectionsReceivedMetricConfig{
+						Enabled: true,
+					},
+					AwsRdsProxyDatabaseConnectionRequests: AwsRdsProxyDatabaseConnectionRequestsMetricConfig{
+						Enabled: true,
+					},
+					AwsRdsProxyDatabaseConnections: AwsRdsProxyDatabaseConnectionsMetricConfig{
+						Enabled: true,
+					},
+					AwsRdsProxyDatabaseConnectionsBorrowLatency: AwsRdsProxyDatabaseConnectionsBorrowLatencyMetricConfig{
+						Enabled: true,
+					},
+					AwsRdsProxyDatabaseConnectionsBorrowed: AwsRdsProxyDatabaseConnectionsBorrowedMetricConfig{
+						Enabled: true,
+					},
+					AwsRdsProxyDatabaseConnectionsInTransaction: AwsRdsProxyDatabaseConnectionsInTransactionMetricConfig{
+						Enabled: true,
+					},
+					AwsRdsProxyDatabaseConnectionsLimit: AwsRdsProxyDatabaseConnectionsLimitMetricConfig{
+						Enabled: true,
+					},
+					AwsRdsProxyDatabaseConnectionsPinned: AwsRdsProxyDatabaseConnectionsPinnedMetricConfig{
+						Enabled: true,
+					},
+					AwsRdsProxyDatabaseConnectionsSetupFailed: AwsRdsProxyDatabaseConnectionsSetupFailedMetricConfig{
+						Enabled: true,
+					},
+					AwsRdsProxyQueryDatabaseResponseLatency: AwsRdsProxyQueryDatabaseResponseLatencyMetricConfig{
+						Enabled: true,
+					},
+					AwsRdsProxyQueryRequests: AwsRdsProxyQueryRequestsMetricConfig{
+						Enabled: true,
+					},
+					AwsRdsProxyQueryResponseLatency: AwsRdsProxyQueryResponseLatencyMetricConfig{
+						Enabled: true,
+					},
+					AwsRdsProxyTargetAvailable: AwsRdsProxyTargetAvailableMetricConfig{
+						Enabled: true,
+					},
+					AwsRdsProxyTargetDatabaseConnectionRequests: AwsRdsProxyTargetDatabaseConnectionRequestsMetricConfig{
+						Enabled: true,
+					},
+					AwsRdsProxyTargetDatabaseConnections: AwsRdsProxyTargetDatabaseConnectionsMetricConfig{
+						Enabled: true,
+					},
+					AwsRdsProxyTargetDatabaseConnectionsBorrowed: AwsRdsProxyTargetDatabaseConnectionsBorrowedMetricConfig{
+						Enabled: true,
+					},
+					AwsRdsProxyTargetDatabaseConnectionsInTransaction: AwsRdsProxyTargetDatabaseConnectionsInTransactionMetricConfig{
+						Enabled: true,
+					},
+					AwsRdsProxyTargetDatabaseConnectionsLimit: AwsRdsProxyTargetDatabaseConnectionsLimitMetricConfig{
+						Enabled: true,
+					},
+					AwsRdsProxyTargetDatabaseConnectionsPinned: AwsRdsProxyTargetDatabaseConnectionsPinnedMetricConfig{
+						Enabled: true,
+					},
+					AwsRdsProxyTargetDatabaseConnectionsSetupFailed: AwsRdsProxyTargetDatabaseConnectionsSetupFailedMetricConfig{
+						Enabled: true,
+					},
+					AwsRdsProxyTargetQueryDatabaseResponseLatency: AwsRdsProxyTargetQueryDatabaseResponseLatencyMetricConfig{
+						Enabled: true,
+					},
 					AwsRdsReadIops: AwsRdsReadIopsMetricConfig{
 						Enabled: true,
 					},
@@ -498,6 +570,21 @@ func TestMetricsBuilderConfig(t *testing.T) {
 						Enabled: true,
 					},
 					AwsRdsServerlessCapacity: AwsRdsServerlessCapacityMetricConfig{
+						Enabled: true,
+					},
+					AwsRdsShardGroupAcuUtilization: AwsRdsShardGroupAcuUtilizationMetricConfig{
+						Enabled: true,
+					},
+					AwsRdsShardGroupCapacity: AwsRdsShardGroupCapacityMetricConfig{
+						Enabled: true,
+					},
+					AwsRdsShardGroupCapacityMax: AwsRdsShardGroupCapacityMaxMetricConfig{
+						Enabled: true,
+					},
+					AwsRdsShardGroupCapacityMin: AwsRdsShardGroupCapacityMinMetricConfig{
+						Enabled: true,
+					},
+					AwsRdsShardGroupStandbyCapacity: AwsRdsShardGroupStandbyCapacityMetricConfig{
 						Enabled: true,
 					},
 					AwsRdsSlowQueryCount: AwsRdsSlowQueryCountMetricConfig{
@@ -540,24 +627,27 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					},
 				},
 				ResourceAttributes: ResourceAttributesConfig{
-					AwsRdsDbClusterIdentifier:  ResourceAttributeConfig{Enabled: true},
-					AwsRdsDbInstanceClass:      ResourceAttributeConfig{Enabled: true},
-					AwsRdsDbInstanceIdentifier: ResourceAttributeConfig{Enabled: true},
-					AwsRdsDbInstanceResourceID: ResourceAttributeConfig{Enabled: true},
-					AwsRdsEngine:               ResourceAttributeConfig{Enabled: true},
-					AwsRdsEngineVersion:        ResourceAttributeConfig{Enabled: true},
-					AwsRdsRole:                 ResourceAttributeConfig{Enabled: true},
-					AwsRdsStorageType:          ResourceAttributeConfig{Enabled: true},
-					CloudAccountID:             ResourceAttributeConfig{Enabled: true},
-					CloudAvailabilityZone:      ResourceAttributeConfig{Enabled: true},
-					CloudProvider:              ResourceAttributeConfig{Enabled: true},
-					CloudRegion:                ResourceAttributeConfig{Enabled: true},
-					CloudResourceID:            ResourceAttributeConfig{Enabled: true},
-					DbNamespace:                ResourceAttributeConfig{Enabled: true},
-					DbSystemName:               ResourceAttributeConfig{Enabled: true},
-					ServerAddress:              ResourceAttributeConfig{Enabled: true},
-					ServerPort:                 ResourceAttributeConfig{Enabled: true},
-					SQLTargetName:              ResourceAttributeConfig{Enabled: true},
+					AwsRdsDbClusterIdentifier:    ResourceAttributeConfig{Enabled: true},
+					AwsRdsDbInstanceClass:        ResourceAttributeConfig{Enabled: true},
+					AwsRdsDbInstanceIdentifier:   ResourceAttributeConfig{Enabled: true},
+					AwsRdsDbInstanceResourceID:   ResourceAttributeConfig{Enabled: true},
+					AwsRdsDbShardGroupIdentifier: ResourceAttributeConfig{Enabled: true},
+					AwsRdsEngine:                 ResourceAttributeConfig{Enabled: true},
+					AwsRdsEngineVersion:          ResourceAttributeConfig{Enabled: true},
+					AwsRdsProxyName:              ResourceAttributeConfig{Enabled: true},
+					AwsRdsProxyTargetGroup:       ResourceAttributeConfig{Enabled: true},
+					AwsRdsRole:                   ResourceAttributeConfig{Enabled: true},
+					AwsRdsStorageType:            ResourceAttributeConfig{Enabled: true},
+					CloudAccountID:               ResourceAttributeConfig{Enabled: true},
+					CloudAvailabilityZone:        ResourceAttributeConfig{Enabled: true},
+					CloudProvider:                ResourceAttributeConfig{Enabled: true},
+					CloudRegion:                  ResourceAttributeConfig{Enabled: true},
+					CloudResourceID:              ResourceAttributeConfig{Enabled: true},
+					DbNamespace:                  ResourceAttributeConfig{Enabled: true},
+					DbSystemName:                 ResourceAttributeConfig{Enabled: true},
+					ServerAddress:                ResourceAttributeConfig{Enabled: true},
+					ServerPort:                   ResourceAttributeConfig{Enabled: true},
+					SQLTargetName:                ResourceAttributeConfig{Enabled: true},
 				},
 			},
 		},
@@ -1021,6 +1111,78 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					AwsRdsPostgresqlTransactionLogsGeneration: AwsRdsPostgresqlTransactionLogsGenerationMetricConfig{
 						Enabled: false,
 					},
+					AwsRdsProxyClientConnections: AwsRdsProxyClientConnectionsMetricConfig{
+						Enabled: false,
+					},
+					AwsRdsProxyClientConnectionsAuthFailed: AwsRdsProxyClientConnectionsAuthFailedMetricConfig{
+						Enabled: false,
+					},
+					AwsRdsProxyClientConnectionsNoTLS: AwsRdsProxyClientConnectionsNoTLSMetricConfig{
+						Enabled: false,
+					},
+					AwsRdsProxyClientConnectionsReceived: AwsRdsProxyClientConnectionsReceivedMetricConfig{
+						Enabled: false,
+					},
+					AwsRdsProxyDatabaseConnectionRequests: AwsRdsProxyDatabaseConnectionRequestsMetricConfig{
+						Enabled: false,
+					},
+					AwsRdsProxyDatabaseConnections: AwsRdsProxyDatabaseConnectionsMetricConfig{
+						Enabled: false,
+					},
+					AwsRdsProxyDatabaseConnectionsBorrowLatency: AwsRdsProxyDatabaseConnectionsBorrowLatencyMetricConfig{
+						Enabled: false,
+					},
+					AwsRdsProxyDatabaseConnectionsBorrowed: AwsRdsProxyDatabaseConnectionsBorrowedMetricConfig{
+						Enabled: false,
+					},
+					AwsRdsProxyDatabaseConnectionsInTransaction: AwsRdsProxyDatabaseConnectionsInTransactionMetricConfig{
+						Enabled: false,
+					},
+					AwsRdsProxyDatabaseConnectionsLimit: AwsRdsProxyDatabaseConnectionsLimitMetricConfig{
+						Enabled: false,
+					},
+					AwsRdsProxyDatabaseConnectionsPinned: AwsRdsProxyDatabaseConnectionsPinnedMetricConfig{
+						Enabled: false,
+					},
+					AwsRdsProxyDatabaseConnectionsSetupFailed: AwsRdsProxyDatabaseConnectionsSetupFailedMetricConfig{
+						Enabled: false,
+					},
+					AwsRdsProxyQueryDatabaseResponseLatency: AwsRdsProxyQueryDatabaseResponseLatencyMetricConfig{
+						Enabled: false,
+					},
+					AwsRdsProxyQueryRequests: AwsRdsProxyQueryRequestsMetricConfig{
+						Enabled: false,
+					},
+					AwsRdsProxyQueryResponseLatency: AwsRdsProxyQueryResponseLatencyMetricConfig{
+						Enabled: false,
+					},
+					AwsRdsProxyTargetAvailable: AwsRdsProxyTargetAvailableMetricConfig{
+						Enabled: false,
+					},
+					AwsRdsProxyTargetDatabaseConnectionRequests: AwsRdsProxyTargetDatabaseConnectionRequestsMetricConfig{
+						Enabled: false,
+					},
+					AwsRdsProxyTargetDatabaseConnections: AwsRdsProxyTargetDatabaseConnectionsMetricConfig{
+						Enabled: false,
+					},
+					AwsRdsProxyTargetDatabaseConnectionsBorrowed: AwsRdsProxyTargetDatabaseConnectionsBorrowedMetricConfig{
+						Enabled: false,
+					},
+					AwsRdsProxyTargetDatabaseConnectionsInTransaction: AwsRdsProxyTargetDatabaseConnectionsInTransactionMetricConfig{
+						Enabled: false,
+					},
+					AwsRdsProxyTargetDatabaseConnectionsLimit: AwsRdsProxyTargetDatabaseConnectionsLimitMetricConfig{
+						Enabled: false,
+					},
+					AwsRdsProxyTargetDatabaseConnectionsPinned: AwsRdsProxyTargetDatabaseConnectionsPinnedMetricConfig{
+						Enabled: false,
+					},
+					AwsRdsProxyTargetDatabaseConnectionsSetupFailed: AwsRdsProxyTargetDatabaseConnectionsSetupFailedMetricConfig{
+						Enabled: false,
+					},
+					AwsRdsProxyTargetQueryDatabaseResponseLatency: AwsRdsProxyTargetQueryDatabaseResponseLatencyMetricConfig{
+						Enabled: false,
+					},
 					AwsRdsReadIops: AwsRdsReadIopsMetricConfig{
 						Enabled: false,
 					},
@@ -1037,6 +1199,21 @@ func TestMetricsBuilderConfig(t *testing.T) {
 						Enabled: false,
 					},
 					AwsRdsServerlessCapacity: AwsRdsServerlessCapacityMetricConfig{
+						Enabled: false,
+					},
+					AwsRdsShardGroupAcuUtilization: AwsRdsShardGroupAcuUtilizationMetricConfig{
+						Enabled: false,
+					},
+					AwsRdsShardGroupCapacity: AwsRdsShardGroupCapacityMetricConfig{
+						Enabled: false,
+					},
+					AwsRdsShardGroupCapacityMax: AwsRdsShardGroupCapacityMaxMetricConfig{
+						Enabled: false,
+					},
+					AwsRdsShardGroupCapacityMin: AwsRdsShardGroupCapacityMinMetricConfig{
+						Enabled: false,
+					},
+					AwsRdsShardGroupStandbyCapacity: AwsRdsShardGroupStandbyCapacityMetricConfig{
 						Enabled: false,
 					},
 					AwsRdsSlowQueryCount: AwsRdsSlowQueryCountMetricConfig{
@@ -1079,24 +1256,27 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					},
 				},
 				ResourceAttributes: ResourceAttributesConfig{
-					AwsRdsDbClusterIdentifier:  ResourceAttributeConfig{Enabled: false},
-					AwsRdsDbInstanceClass:      ResourceAttributeConfig{Enabled: false},
-					AwsRdsDbInstanceIdentifier: ResourceAttributeConfig{Enabled: false},
-					AwsRdsDbInstanceResourceID: ResourceAttributeConfig{Enabled: false},
-					AwsRdsEngine:               ResourceAttributeConfig{Enabled: false},
-					AwsRdsEngineVersion:        ResourceAttributeConfig{Enabled: false},
-					AwsRdsRole:                 ResourceAttributeConfig{Enabled: false},
-					AwsRdsStorageType:          ResourceAttributeConfig{Enabled: false},
-					CloudAccountID:             ResourceAttributeConfig{Enabled: false},
-					CloudAvailabilityZone:      ResourceAttributeConfig{Enabled: false},
-					CloudProvider:              ResourceAttributeConfig{Enabled: false},
-					CloudRegion:                ResourceAttributeConfig{Enabled: false},
-					CloudResourceID:            ResourceAttributeConfig{Enabled: false},
-					DbNamespace:                ResourceAttributeConfig{Enabled: false},
-					DbSystemName:               ResourceAttributeConfig{Enabled: false},
-					ServerAddress:              ResourceAttributeConfig{Enabled: false},
-					ServerPort:                 ResourceAttributeConfig{Enabled: false},
-					SQLTargetName:              ResourceAttributeConfig{Enabled: false},
+					AwsRdsDbClusterIdentifier:    ResourceAttributeConfig{Enabled: false},
+					AwsRdsDbInstanceClass:        ResourceAttributeConfig{Enabled: false},
+					AwsRdsDbInstanceIdentifier:   ResourceAttributeConfig{Enabled: false},
+					AwsRdsDbInstanceResourceID:   ResourceAttributeConfig{Enabled: false},
+					AwsRdsDbShardGroupIdentifier: ResourceAttributeConfig{Enabled: false},
+					AwsRdsEngine:                 ResourceAttributeConfig{Enabled: false},
+					AwsRdsEngineVersion:          ResourceAttributeConfig{Enabled: false},
+					AwsRdsProxyName:              ResourceAttributeConfig{Enabled: false},
+					AwsRdsProxyTargetGroup:       ResourceAttributeConfig{Enabled: false},
+					AwsRdsRole:                   ResourceAttributeConfig{Enabled: false},
+					AwsRdsStorageType:            ResourceAttributeConfig{Enabled: false},
+					CloudAccountID:               ResourceAttributeConfig{Enabled: false},
+					CloudAvailabilityZone:        ResourceAttributeConfig{Enabled: false},
+					CloudProvider:                ResourceAttributeConfig{Enabled: false},
+					CloudRegion:                  ResourceAttributeConfig{Enabled: false},
+					CloudResourceID:              ResourceAttributeConfig{Enabled: false},
+					DbNamespace:                  ResourceAttributeConfig{Enabled: false},
+					DbSystemName:                 ResourceAttributeConfig{Enabled: false},
+					ServerAddress:                ResourceAttributeConfig{Enabled: false},
+					ServerPort:                   ResourceAttributeConfig{Enabled: false},
+					SQLTargetName:                ResourceAttributeConfig{Enabled: false},
 				},
 			},
 		},
@@ -1104,7 +1284,7 @@ func TestMetricsBuilderConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := loadMetricsBuilderConfig(t, tt.name)
-			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(AwsRdsAccountQuotaLimitMetricConfig{}, AwsRdsAccountQuotaUsedMetricConfig{}, AwsRdsAuroraBufferCacheHitRatioMetricConfig{}, AwsRdsAuroraCommitLatencyMetricConfig{}, AwsRdsAuroraCommitThroughputMetricConfig{}, AwsRdsAuroraDeadlocksMetricConfig{}, AwsRdsAuroraMysqlBinlogReplicaLagMetricConfig{}, AwsRdsAuroraMysqlDdlLatencyMetricConfig{}, AwsRdsAuroraMysqlDdlThroughputMetricConfig{}, AwsRdsAuroraMysqlDeleteLatencyMetricConfig{}, AwsRdsAuroraMysqlDeleteThroughputMetricConfig{}, AwsRdsAuroraMysqlDmlLatencyMetricConfig{}, AwsRdsAuroraMysqlDmlThroughputMetricConfig{}, AwsRdsAuroraMysqlInsertLatencyMetricConfig{}, AwsRdsAuroraMysqlInsertThroughputMetricConfig{}, AwsRdsAuroraMysqlLoginFailuresMetricConfig{}, AwsRdsAuroraMysqlQueriesMetricConfig{}, AwsRdsAuroraMysqlResultSetCacheHitRatioMetricConfig{}, AwsRdsAuroraMysqlRollbackSegmentHistoryListLengthMetricConfig{}, AwsRdsAuroraMysqlRowLockTimeMetricConfig{}, AwsRdsAuroraMysqlSelectLatencyMetricConfig{}, AwsRdsAuroraMysqlSelectThroughputMetricConfig{}, AwsRdsAuroraMysqlTransactionsActiveMetricConfig{}, AwsRdsAuroraMysqlTransactionsBlockedMetricConfig{}, AwsRdsAuroraMysqlUpdateLatencyMetricConfig{}, AwsRdsAuroraMysqlUpdateThroughputMetricConfig{}, AwsRdsAuroraPostgresqlRdsReplicaLagMetricConfig{}, AwsRdsAuroraPostgresqlTempStorageIopsMetricConfig{}, AwsRdsAuroraPostgresqlTempStorageThroughputMetricConfig{}, AwsRdsAuroraReplicaLagMetricConfig{}, AwsRdsAuroraReplicaMaxLagMetricConfig{}, AwsRdsAuroraReplicaMinLagMetricConfig{}, AwsRdsAuroraStorageNetworkReceiveThroughputMetricConfig{}, AwsRdsAuroraStorageNetworkTransmitThroughputMetricConfig{}, AwsRdsClusterGlobalDbDataTransferMetricConfig{}, AwsRdsClusterGlobalDbReplicatedWriteIoMetricConfig{}, AwsRdsClusterGlobalDbReplicationLagMetricConfig{}, AwsRdsClusterMembersMetricConfig{}, AwsRdsClusterServerlessAcuUtilizationMetricConfig{}, AwsRdsClusterServerlessCapacityMetricConfig{}, AwsRdsClusterVolumeReadOperationsMetricConfig{}, AwsRdsClusterVolumeUsedMetricConfig{}, AwsRdsClusterVolumeWriteOperationsMetricConfig{}, AwsRdsConnectionsMetricConfig{}, AwsRdsCPUCreditBalanceMetricConfig{}, AwsRdsCPUCreditUsageMetricConfig{}, AwsRdsCPUSurplusCreditBalanceMetricConfig{}, AwsRdsCPUSurplusCreditChargedMetricConfig{}, AwsRdsCPUUtilizationMetricConfig{}, AwsRdsDbLoadMetricConfig{}, AwsRdsDbLoadCPUMetricConfig{}, AwsRdsDbLoadNonCPUMetricConfig{}, AwsRdsDbLoadRelativeToVcpusMetricConfig{}, AwsRdsDiskQueueDepthMetricConfig{}, AwsRdsEbsByteBalanceMetricConfig{}, AwsRdsEbsIoBalanceMetricConfig{}, AwsRdsEventsMetricConfig{}, AwsRdsInstanceBackupRetentionPeriodMetricConfig{}, AwsRdsInstanceCertificateExpirationMetricConfig{}, AwsRdsInstanceDeletionProtectionMetricConfig{}, AwsRdsInstanceEngineExtendedSupportStartMetricConfig{}, AwsRdsInstanceEngineStandardSupportEndMetricConfig{}, AwsRdsInstanceEnhancedMonitoringIntervalMetricConfig{}, AwsRdsInstanceIamAuthEnabledMetricConfig{}, AwsRdsInstanceMultiAzMetricConfig{}, AwsRdsInstancePerformanceInsightsEnabledMetricConfig{}, AwsRdsInstancePubliclyAccessibleMetricConfig{}, AwsRdsInstanceStatusMetricConfig{}, AwsRdsInstanceStorageAllocatedMetricConfig{}, AwsRdsInstanceStorageEncryptedMetricConfig{}, AwsRdsInstanceStorageMaxAllocatedMetricConfig{}, AwsRdsInstanceStorageProvisionedIopsMetricConfig{}, AwsRdsInstanceStorageProvisionedThroughputMetricConfig{}, AwsRdsLocalStorageFreeMetricConfig{}, AwsRdsMaintenancePendingMetricConfig{}, AwsRdsMemoryFreeableMetricConfig{}, AwsRdsMysqlBinlogDiskUsageMetricConfig{}, AwsRdsMysqlConnectionAttemptsMetricConfig{}, AwsRdsMysqlReplicationChannelLagMetricConfig{}, AwsRdsNetworkReceiveThroughputMetricConfig{}, AwsRdsNetworkTransmitThroughputMetricConfig{}, AwsRdsOsCPUCountMetricConfig{}, AwsRdsOsCPUUtilizationMetricConfig{}, AwsRdsOsDiskAwaitMetricConfig{}, AwsRdsOsDiskIoMetricConfig{}, AwsRdsOsDiskLatencyMetricConfig{}, AwsRdsOsDiskMergedMetricConfig{}, AwsRdsOsDiskOperationsMetricConfig{}, AwsRdsOsDiskQueueLengthMetricConfig{}, AwsRdsOsDiskRequestSizeMetricConfig{}, AwsRdsOsDiskTransferredMetricConfig{}, AwsRdsOsDiskTransfersMetricConfig{}, AwsRdsOsDiskUtilizationMetricConfig{}, AwsRdsOsFilesystemInodesLimitMetricConfig{}, AwsRdsOsFilesystemInodesUsageMetricConfig{}, AwsRdsOsFilesystemInodesUtilizationMetricConfig{}, AwsRdsOsFilesystemLimitMetricConfig{}, AwsRdsOsFilesystemUsageMetricConfig{}, AwsRdsOsFilesystemUtilizationMetricConfig{}, AwsRdsOsLoadAverage15mMetricConfig{}, AwsRdsOsLoadAverage1mMetricConfig{}, AwsRdsOsLoadAverage5mMetricConfig{}, AwsRdsOsMemoryHugePagesMetricConfig{}, AwsRdsOsMemoryUsageMetricConfig{}, AwsRdsOsNetworkIoMetricConfig{}, AwsRdsOsProcessCPUUtilizationMetricConfig{}, AwsRdsOsProcessMemoryUsageMetricConfig{}, AwsRdsOsProcessMemoryUtilizationMetricConfig{}, AwsRdsOsProcessMemoryVirtualMetricConfig{}, AwsRdsOsSwapIoMetricConfig{}, AwsRdsOsSwapUsageMetricConfig{}, AwsRdsOsSystemObjectsMetricConfig{}, AwsRdsOsTasksMetricConfig{}, AwsRdsOsUptimeMetricConfig{}, AwsRdsPiCounterMetricConfig{}, AwsRdsPiDbLoadHostMetricConfig{}, AwsRdsPiDbLoadSQLMetricConfig{}, AwsRdsPiDbLoadUserMetricConfig{}, AwsRdsPiDbLoadWaitEventMetricConfig{}, AwsRdsPostgresqlCheckpointLagMetricConfig{}, AwsRdsPostgresqlLogicalReplicationSlotOldestLagMetricConfig{}, AwsRdsPostgresqlReplicationSlotDiskUsageMetricConfig{}, AwsRdsPostgresqlReplicationSlotOldestLagMetricConfig{}, AwsRdsPostgresqlTransactionIdsMaxUsedMetricConfig{}, AwsRdsPostgresqlTransactionLogsDiskUsageMetricConfig{}, AwsRdsPostgresqlTransactionLogsGenerationMetricConfig{}, AwsRdsReadIopsMetricConfig{}, AwsRdsReadLatencyMetricConfig{}, AwsRdsReadThroughputMetricConfig{}, AwsRdsReplicaLagMetricConfig{}, AwsRdsServerlessAcuUtilizationMetricConfig{}, AwsRdsServerlessCapacityMetricConfig{}, AwsRdsSlowQueryCountMetricConfig{}, AwsRdsSlowQueryDurationMetricConfig{}, AwsRdsSlowQueryDurationMaxMetricConfig{}, AwsRdsSlowQueryRowsExaminedMetricConfig{}, AwsRdsStorageBurstBalanceMetricConfig{}, AwsRdsStorageFreeMetricConfig{}, AwsRdsSwapUsageMetricConfig{}, AwsRdsWriteIopsMetricConfig{}, AwsRdsWriteLatencyMetricConfig{}, AwsRdsWriteThroughputMetricConfig{}, ResourceAttributeConfig{}))
+			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(AwsRdsAccountQuotaLimitMetricConfig{}, AwsRdsAccountQuotaUsedMetricConfig{}, AwsRdsAuroraBufferCacheHitRatioMetricConfig{}, AwsRdsAuroraCommitLatencyMetricConfig{}, AwsRdsAuroraCommitThroughputMetricConfig{}, AwsRdsAuroraDeadlocksMetricConfig{}, AwsRdsAuroraMysqlBinlogReplicaLagMetricConfig{}, AwsRdsAuroraMysqlDdlLatencyMetricConfig{}, AwsRdsAuroraMysqlDdlThroughputMetricConfig{}, AwsRdsAuroraMysqlDeleteLatencyMetricConfig{}, AwsRdsAuroraMysqlDeleteThroughputMetricConfig{}, AwsRdsAuroraMysqlDmlLatencyMetricConfig{}, AwsRdsAuroraMysqlDmlThroughputMetricConfig{}, AwsRdsAuroraMysqlInsertLatencyMetricConfig{}, AwsRdsAuroraMysqlInsertThroughputMetricConfig{}, AwsRdsAuroraMysqlLoginFailuresMetricConfig{}, AwsRdsAuroraMysqlQueriesMetricConfig{}, AwsRdsAuroraMysqlResultSetCacheHitRatioMetricConfig{}, AwsRdsAuroraMysqlRollbackSegmentHistoryListLengthMetricConfig{}, AwsRdsAuroraMysqlRowLockTimeMetricConfig{}, AwsRdsAuroraMysqlSelectLatencyMetricConfig{}, AwsRdsAuroraMysqlSelectThroughputMetricConfig{}, AwsRdsAuroraMysqlTransactionsActiveMetricConfig{}, AwsRdsAuroraMysqlTransactionsBlockedMetricConfig{}, AwsRdsAuroraMysqlUpdateLatencyMetricConfig{}, AwsRdsAuroraMysqlUpdateThroughputMetricConfig{}, AwsRdsAuroraPostgresqlRdsReplicaLagMetricConfig{}, AwsRdsAuroraPostgresqlTempStorageIopsMetricConfig{}, AwsRdsAuroraPostgresqlTempStorageThroughputMetricConfig{}, AwsRdsAuroraReplicaLagMetricConfig{}, AwsRdsAuroraReplicaMaxLagMetricConfig{}, AwsRdsAuroraReplicaMinLagMetricConfig{}, AwsRdsAuroraStorageNetworkReceiveThroughputMetricConfig{}, AwsRdsAuroraStorageNetworkTransmitThroughputMetricConfig{}, AwsRdsClusterGlobalDbDataTransferMetricConfig{}, AwsRdsClusterGlobalDbReplicatedWriteIoMetricConfig{}, AwsRdsClusterGlobalDbReplicationLagMetricConfig{}, AwsRdsClusterMembersMetricConfig{}, AwsRdsClusterServerlessAcuUtilizationMetricConfig{}, AwsRdsClusterServerlessCapacityMetricConfig{}, AwsRdsClusterVolumeReadOperationsMetricConfig{}, AwsRdsClusterVolumeUsedMetricConfig{}, AwsRdsClusterVolumeWriteOperationsMetricConfig{}, AwsRdsConnectionsMetricConfig{}, AwsRdsCPUCreditBalanceMetricConfig{}, AwsRdsCPUCreditUsageMetricConfig{}, AwsRdsCPUSurplusCreditBalanceMetricConfig{}, AwsRdsCPUSurplusCreditChargedMetricConfig{}, AwsRdsCPUUtilizationMetricConfig{}, AwsRdsDbLoadMetricConfig{}, AwsRdsDbLoadCPUMetricConfig{}, AwsRdsDbLoadNonCPUMetricConfig{}, AwsRdsDbLoadRelativeToVcpusMetricConfig{}, AwsRdsDiskQueueDepthMetricConfig{}, AwsRdsEbsByteBalanceMetricConfig{}, AwsRdsEbsIoBalanceMetricConfig{}, AwsRdsEventsMetricConfig{}, AwsRdsInstanceBackupRetentionPeriodMetricConfig{}, AwsRdsInstanceCertificateExpirationMetricConfig{}, AwsRdsInstanceDeletionProtectionMetricConfig{}, AwsRdsInstanceEngineExtendedSupportStartMetricConfig{}, AwsRdsInstanceEngineStandardSupportEndMetricConfig{}, AwsRdsInstanceEnhancedMonitoringIntervalMetricConfig{}, AwsRdsInstanceIamAuthEnabledMetricConfig{}, AwsRdsInstanceMultiAzMetricConfig{}, AwsRdsInstancePerformanceInsightsEnabledMetricConfig{}, AwsRdsInstancePubliclyAccessibleMetricConfig{}, AwsRdsInstanceStatusMetricConfig{}, AwsRdsInstanceStorageAllocatedMetricConfig{}, AwsRdsInstanceStorageEncryptedMetricConfig{}, AwsRdsInstanceStorageMaxAllocatedMetricConfig{}, AwsRdsInstanceStorageProvisionedIopsMetricConfig{}, AwsRdsInstanceStorageProvisionedThroughputMetricConfig{}, AwsRdsLocalStorageFreeMetricConfig{}, AwsRdsMaintenancePendingMetricConfig{}, AwsRdsMemoryFreeableMetricConfig{}, AwsRdsMysqlBinlogDiskUsageMetricConfig{}, AwsRdsMysqlConnectionAttemptsMetricConfig{}, AwsRdsMysqlReplicationChannelLagMetricConfig{}, AwsRdsNetworkReceiveThroughputMetricConfig{}, AwsRdsNetworkTransmitThroughputMetricConfig{}, AwsRdsOsCPUCountMetricConfig{}, AwsRdsOsCPUUtilizationMetricConfig{}, AwsRdsOsDiskAwaitMetricConfig{}, AwsRdsOsDiskIoMetricConfig{}, AwsRdsOsDiskLatencyMetricConfig{}, AwsRdsOsDiskMergedMetricConfig{}, AwsRdsOsDiskOperationsMetricConfig{}, AwsRdsOsDiskQueueLengthMetricConfig{}, AwsRdsOsDiskRequestSizeMetricConfig{}, AwsRdsOsDiskTransferredMetricConfig{}, AwsRdsOsDiskTransfersMetricConfig{}, AwsRdsOsDiskUtilizationMetricConfig{}, AwsRdsOsFilesystemInodesLimitMetricConfig{}, AwsRdsOsFilesystemInodesUsageMetricConfig{}, AwsRdsOsFilesystemInodesUtilizationMetricConfig{}, AwsRdsOsFilesystemLimitMetricConfig{}, AwsRdsOsFilesystemUsageMetricConfig{}, AwsRdsOsFilesystemUtilizationMetricConfig{}, AwsRdsOsLoadAverage15mMetricConfig{}, AwsRdsOsLoadAverage1mMetricConfig{}, AwsRdsOsLoadAverage5mMetricConfig{}, AwsRdsOsMemoryHugePagesMetricConfig{}, AwsRdsOsMemoryUsageMetricConfig{}, AwsRdsOsNetworkIoMetricConfig{}, AwsRdsOsProcessCPUUtilizationMetricConfig{}, AwsRdsOsProcessMemoryUsageMetricConfig{}, AwsRdsOsProcessMemoryUtilizationMetricConfig{}, AwsRdsOsProcessMemoryVirtualMetricConfig{}, AwsRdsOsSwapIoMetricConfig{}, AwsRdsOsSwapUsageMetricConfig{}, AwsRdsOsSystemObjectsMetricConfig{}, AwsRdsOsTasksMetricConfig{}, AwsRdsOsUptimeMetricConfig{}, AwsRdsPiCounterMetricConfig{}, AwsRdsPiDbLoadHostMetricConfig{}, AwsRdsPiDbLoadSQLMetricConfig{}, AwsRdsPiDbLoadUserMetricConfig{}, AwsRdsPiDbLoadWaitEventMetricConfig{}, AwsRdsPostgresqlCheckpointLagMetricConfig{}, AwsRdsPostgresqlLogicalReplicationSlotOldestLagMetricConfig{}, AwsRdsPostgresqlReplicationSlotDiskUsageMetricConfig{}, AwsRdsPostgresqlReplicationSlotOldestLagMetricConfig{}, AwsRdsPostgresqlTransactionIdsMaxUsedMetricConfig{}, AwsRdsPostgresqlTransactionLogsDiskUsageMetricConfig{}, AwsRdsPostgresqlTransactionLogsGenerationMetricConfig{}, AwsRdsProxyClientConnectionsMetricConfig{}, AwsRdsProxyClientConnectionsAuthFailedMetricConfig{}, AwsRdsProxyClientConnectionsNoTLSMetricConfig{}, AwsRdsProxyClientConnectionsReceivedMetricConfig{}, AwsRdsProxyDatabaseConnectionRequestsMetricConfig{}, AwsRdsProxyDatabaseConnectionsMetricConfig{}, AwsRdsProxyDatabaseConnectionsBorrowLatencyMetricConfig{}, AwsRdsProxyDatabaseConnectionsBorrowedMetricConfig{}, AwsRdsProxyDatabaseConnectionsInTransactionMetricConfig{}, AwsRdsProxyDatabaseConnectionsLimitMetricConfig{}, AwsRdsProxyDatabaseConnectionsPinnedMetricConfig{}, AwsRdsProxyDatabaseConnectionsSetupFailedMetricConfig{}, AwsRdsProxyQueryDatabaseResponseLatencyMetricConfig{}, AwsRdsProxyQueryRequestsMetricConfig{}, AwsRdsProxyQueryResponseLatencyMetricConfig{}, AwsRdsProxyTargetAvailableMetricConfig{}, AwsRdsProxyTargetDatabaseConnectionRequestsMetricConfig{}, AwsRdsProxyTargetDatabaseConnectionsMetricConfig{}, AwsRdsProxyTargetDatabaseConnectionsBorrowedMetricConfig{}, AwsRdsProxyTargetDatabaseConnectionsInTransactionMetricConfig{}, AwsRdsProxyTargetDatabaseConnectionsLimitMetricConfig{}, AwsRdsProxyTargetDatabaseConnectionsPinnedMetricConfig{}, AwsRdsProxyTargetDatabaseConnectionsSetupFailedMetricConfig{}, AwsRdsProxyTargetQueryDatabaseResponseLatencyMetricConfig{}, AwsRdsReadIopsMetricConfig{}, AwsRdsReadLatencyMetricConfig{}, AwsRdsReadThroughputMetricConfig{}, AwsRdsReplicaLagMetricConfig{}, AwsRdsServerlessAcuUtilizationMetricConfig{}, AwsRdsServerlessCapacityMetricConfig{}, AwsRdsShardGroupAcuUtilizationMetricConfig{}, AwsRdsShardGroupCapacityMetricConfig{}, AwsRdsShardGroupCapacityMaxMetricConfig{}, AwsRdsShardGroupCapacityMinMetricConfig{}, AwsRdsShardGroupStandbyCapacityMetricConfig{}, AwsRdsSlowQueryCountMetricConfig{}, AwsRdsSlowQueryDurationMetricConfig{}, AwsRdsSlowQueryDurationMaxMetricConfig{}, AwsRdsSlowQueryRowsExaminedMetricConfig{}, AwsRdsStorageBurstBalanceMetricConfig{}, AwsRdsStorageFreeMetricConfig{}, AwsRdsSwapUsageMetricConfig{}, AwsRdsWriteIopsMetricConfig{}, AwsRdsWriteLatencyMetricConfig{}, AwsRdsWriteThroughputMetricConfig{}, ResourceAttributeConfig{}))
 			require.Emptyf(t, diff, "Config mismatch (-expected +actual):\n%s", diff)
 		})
 	}
@@ -1647,47 +1827,53 @@ func TestResourceAttributesConfig(t *testing.T) {
 		{
 			name: "all_set",
 			want: ResourceAttributesConfig{
-				AwsRdsDbClusterIdentifier:  ResourceAttributeConfig{Enabled: true},
-				AwsRdsDbInstanceClass:      ResourceAttributeConfig{Enabled: true},
-				AwsRdsDbInstanceIdentifier: ResourceAttributeConfig{Enabled: true},
-				AwsRdsDbInstanceResourceID: ResourceAttributeConfig{Enabled: true},
-				AwsRdsEngine:               ResourceAttributeConfig{Enabled: true},
-				AwsRdsEngineVersion:        ResourceAttributeConfig{Enabled: true},
-				AwsRdsRole:                 ResourceAttributeConfig{Enabled: true},
-				AwsRdsStorageType:          ResourceAttributeConfig{Enabled: true},
-				CloudAccountID:             ResourceAttributeConfig{Enabled: true},
-				CloudAvailabilityZone:      ResourceAttributeConfig{Enabled: true},
-				CloudProvider:              ResourceAttributeConfig{Enabled: true},
-				CloudRegion:                ResourceAttributeConfig{Enabled: true},
-				CloudResourceID:            ResourceAttributeConfig{Enabled: true},
-				DbNamespace:                ResourceAttributeConfig{Enabled: true},
-				DbSystemName:               ResourceAttributeConfig{Enabled: true},
-				ServerAddress:              ResourceAttributeConfig{Enabled: true},
-				ServerPort:                 ResourceAttributeConfig{Enabled: true},
-				SQLTargetName:              ResourceAttributeConfig{Enabled: true},
+				AwsRdsDbClusterIdentifier:    ResourceAttributeConfig{Enabled: true},
+				AwsRdsDbInstanceClass:        ResourceAttributeConfig{Enabled: true},
+				AwsRdsDbInstanceIdentifier:   ResourceAttributeConfig{Enabled: true},
+				AwsRdsDbInstanceResourceID:   ResourceAttributeConfig{Enabled: true},
+				AwsRdsDbShardGroupIdentifier: ResourceAttributeConfig{Enabled: true},
+				AwsRdsEngine:                 ResourceAttributeConfig{Enabled: true},
+				AwsRdsEngineVersion:          ResourceAttributeConfig{Enabled: true},
+				AwsRdsProxyName:              ResourceAttributeConfig{Enabled: true},
+				AwsRdsProxyTargetGroup:       ResourceAttributeConfig{Enabled: true},
+				AwsRdsRole:                   ResourceAttributeConfig{Enabled: true},
+				AwsRdsStorageType:            ResourceAttributeConfig{Enabled: true},
+				CloudAccountID:               ResourceAttributeConfig{Enabled: true},
+				CloudAvailabilityZone:        ResourceAttributeConfig{Enabled: true},
+				CloudProvider:                ResourceAttributeConfig{Enabled: true},
+				CloudRegion:                  ResourceAttributeConfig{Enabled: true},
+				CloudResourceID:              ResourceAttributeConfig{Enabled: true},
+				DbNamespace:                  ResourceAttributeConfig{Enabled: true},
+				DbSystemName:                 ResourceAttributeConfig{Enabled: true},
+				ServerAddress:                ResourceAttributeConfig{Enabled: true},
+				ServerPort:                   ResourceAttributeConfig{Enabled: true},
+				SQLTargetName:                ResourceAttributeConfig{Enabled: true},
 			},
 		},
 		{
 			name: "none_set",
 			want: ResourceAttributesConfig{
-				AwsRdsDbClusterIdentifier:  ResourceAttributeConfig{Enabled: false},
-				AwsRdsDbInstanceClass:      ResourceAttributeConfig{Enabled: false},
-				AwsRdsDbInstanceIdentifier: ResourceAttributeConfig{Enabled: false},
-				AwsRdsDbInstanceResourceID: ResourceAttributeConfig{Enabled: false},
-				AwsRdsEngine:               ResourceAttributeConfig{Enabled: false},
-				AwsRdsEngineVersion:        ResourceAttributeConfig{Enabled: false},
-				AwsRdsRole:                 ResourceAttributeConfig{Enabled: false},
-				AwsRdsStorageType:          ResourceAttributeConfig{Enabled: false},
-				CloudAccountID:             ResourceAttributeConfig{Enabled: false},
-				CloudAvailabilityZone:      ResourceAttributeConfig{Enabled: false},
-				CloudProvider:              ResourceAttributeConfig{Enabled: false},
-				CloudRegion:                ResourceAttributeConfig{Enabled: false},
-				CloudResourceID:            ResourceAttributeConfig{Enabled: false},
-				DbNamespace:                ResourceAttributeConfig{Enabled: false},
-				DbSystemName:               ResourceAttributeConfig{Enabled: false},
-				ServerAddress:              ResourceAttributeConfig{Enabled: false},
-				ServerPort:                 ResourceAttributeConfig{Enabled: false},
-				SQLTargetName:              ResourceAttributeConfig{Enabled: false},
+				AwsRdsDbClusterIdentifier:    ResourceAttributeConfig{Enabled: false},
+				AwsRdsDbInstanceClass:        ResourceAttributeConfig{Enabled: false},
+				AwsRdsDbInstanceIdentifier:   ResourceAttributeConfig{Enabled: false},
+				AwsRdsDbInstanceResourceID:   ResourceAttributeConfig{Enabled: false},
+				AwsRdsDbShardGroupIdentifier: ResourceAttributeConfig{Enabled: false},
+				AwsRdsEngine:                 ResourceAttributeConfig{Enabled: false},
+				AwsRdsEngineVersion:          ResourceAttributeConfig{Enabled: false},
+				AwsRdsProxyName:              ResourceAttributeConfig{Enabled: false},
+				AwsRdsProxyTargetGroup:       ResourceAttributeConfig{Enabled: false},
+				AwsRdsRole:                   ResourceAttributeConfig{Enabled: false},
+				AwsRdsStorageType:            ResourceAttributeConfig{Enabled: false},
+				CloudAccountID:               ResourceAttributeConfig{Enabled: false},
+				CloudAvailabilityZone:        ResourceAttributeConfig{Enabled: false},
+				CloudProvider:                ResourceAttributeConfig{Enabled: false},
+				CloudRegion:                  ResourceAttributeConfig{Enabled: false},
+				CloudResourceID:              ResourceAttributeConfig{Enabled: false},
+				DbNamespace:                  ResourceAttributeConfig{Enabled: false},
+				DbSystemName:                 ResourceAttributeConfig{Enabled: false},
+				ServerAddress:                ResourceAttributeConfig{Enabled: false},
+				ServerPort:                   ResourceAttributeConfig{Enabled: false},
+				SQLTargetName:                ResourceAttributeConfig{Enabled: false},
 			},
 		},
 	}

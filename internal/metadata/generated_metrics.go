@@ -475,6 +475,78 @@ var MetricsInfo = metricsInfo{
 	AwsRdsPostgresqlTransactionLogsGeneration: metricInfo{
 		Name: "aws.rds.postgresql.transaction_logs.generation",
 	},
+	AwsRdsProxyClientConnections: metricInfo{
+		Name: "aws.rds.proxy.client.connections",
+	},
+	AwsRdsProxyClientConnectionsAuthFailed: metricInfo{
+		Name: "aws.rds.proxy.client.connections.auth_failed",
+	},
+	AwsRdsProxyClientConnectionsNoTLS: metricInfo{
+		Name: "aws.rds.proxy.client.connections.no_tls",
+	},
+	AwsRdsProxyClientConnectionsReceived: metricInfo{
+		Name: "aws.rds.proxy.client.connections.received",
+	},
+	AwsRdsProxyDatabaseConnectionRequests: metricInfo{
+		Name: "aws.rds.proxy.database.connection_requests",
+	},
+	AwsRdsProxyDatabaseConnections: metricInfo{
+		Name: "aws.rds.proxy.database.connections",
+	},
+	AwsRdsProxyDatabaseConnectionsBorrowLatency: metricInfo{
+		Name: "aws.rds.proxy.database.connections.borrow_latency",
+	},
+	AwsRdsProxyDatabaseConnectionsBorrowed: metricInfo{
+		Name: "aws.rds.proxy.database.connections.borrowed",
+	},
+	AwsRdsProxyDatabaseConnectionsInTransaction: metricInfo{
+		Name: "aws.rds.proxy.database.connections.in_transaction",
+	},
+	AwsRdsProxyDatabaseConnectionsLimit: metricInfo{
+		Name: "aws.rds.proxy.database.connections.limit",
+	},
+	AwsRdsProxyDatabaseConnectionsPinned: metricInfo{
+		Name: "aws.rds.proxy.database.connections.pinned",
+	},
+	AwsRdsProxyDatabaseConnectionsSetupFailed: metricInfo{
+		Name: "aws.rds.proxy.database.connections.setup_failed",
+	},
+	AwsRdsProxyQueryDatabaseResponseLatency: metricInfo{
+		Name: "aws.rds.proxy.query.database_response_latency",
+	},
+	AwsRdsProxyQueryRequests: metricInfo{
+		Name: "aws.rds.proxy.query.requests",
+	},
+	AwsRdsProxyQueryResponseLatency: metricInfo{
+		Name: "aws.rds.proxy.query.response_latency",
+	},
+	AwsRdsProxyTargetAvailable: metricInfo{
+		Name: "aws.rds.proxy.target.available",
+	},
+	AwsRdsProxyTargetDatabaseConnectionRequests: metricInfo{
+		Name: "aws.rds.proxy.target.database.connection_requests",
+	},
+	AwsRdsProxyTargetDatabaseConnections: metricInfo{
+		Name: "aws.rds.proxy.target.database.connections",
+	},
+	AwsRdsProxyTargetDatabaseConnectionsBorrowed: metricInfo{
+		Name: "aws.rds.proxy.target.database.connections.borrowed",
+	},
+	AwsRdsProxyTargetDatabaseConnectionsInTransaction: metricInfo{
+		Name: "aws.rds.proxy.target.database.connections.in_transaction",
+	},
+	AwsRdsProxyTargetDatabaseConnectionsLimit: metricInfo{
+		Name: "aws.rds.proxy.target.database.connections.limit",
+	},
+	AwsRdsProxyTargetDatabaseConnectionsPinned: metricInfo{
+		Name: "aws.rds.proxy.target.database.connections.pinned",
+	},
+	AwsRdsProxyTargetDatabaseConnectionsSetupFailed: metricInfo{
+		Name: "aws.rds.proxy.target.database.connections.setup_failed",
+	},
+	AwsRdsProxyTargetQueryDatabaseResponseLatency: metricInfo{
+		Name: "aws.rds.proxy.target.query.database_response_latency",
+	},
 	AwsRdsReadIops: metricInfo{
 		Name: "aws.rds.read.iops",
 	},
@@ -492,6 +564,21 @@ var MetricsInfo = metricsInfo{
 	},
 	AwsRdsServerlessCapacity: metricInfo{
 		Name: "aws.rds.serverless.capacity",
+	},
+	AwsRdsShardGroupAcuUtilization: metricInfo{
+		Name: "aws.rds.shard_group.acu.utilization",
+	},
+	AwsRdsShardGroupCapacity: metricInfo{
+		Name: "aws.rds.shard_group.capacity",
+	},
+	AwsRdsShardGroupCapacityMax: metricInfo{
+		Name: "aws.rds.shard_group.capacity.max",
+	},
+	AwsRdsShardGroupCapacityMin: metricInfo{
+		Name: "aws.rds.shard_group.capacity.min",
+	},
+	AwsRdsShardGroupStandbyCapacity: metricInfo{
+		Name: "aws.rds.shard_group.standby.capacity",
 	},
 	AwsRdsSlowQueryCount: metricInfo{
 		Name:       "aws.rds.slow_query.count",
@@ -656,12 +743,41 @@ type metricsInfo struct {
 	AwsRdsPostgresqlTransactionIdsMaxUsed             metricInfo
 	AwsRdsPostgresqlTransactionLogsDiskUsage          metricInfo
 	AwsRdsPostgresqlTransactionLogsGeneration         metricInfo
+	AwsRdsProxyClientConnections                      metricInfo
+	AwsRdsProxyClientConnectionsAuthFailed            metricInfo
+	AwsRdsProxyClientConnectionsNoTLS                 metricInfo
+	AwsRdsProxyClientConnectionsReceived              metricInfo
+	AwsRdsProxyDatabaseConnectionRequests             metricInfo
+	AwsRdsProxyDatabaseConnections                    metricInfo
+	AwsRdsProxyDatabaseConnectionsBorrowLatency       metricInfo
+	AwsRdsProxyDatabaseConnectionsBorrowed            metricInfo
+	AwsRdsProxyDatabaseConnectionsInTransaction       metricInfo
+	AwsRdsProxyDatabaseConnectionsLimit               metricInfo
+	AwsRdsProxyDatabaseConnectionsPinned              metricInfo
+	AwsRdsProxyDatabaseConnectionsSetupFailed         metricInfo
+	AwsRdsProxyQueryDatabaseResponseLatency           metricInfo
+	AwsRdsProxyQueryRequests                          metricInfo
+	AwsRdsProxyQueryResponseLatency                   metricInfo
+	AwsRdsProxyTargetAvailable                        metricInfo
+	AwsRdsProxyTargetDatabaseConnectionRequests       metricInfo
+	AwsRdsProxyTargetDatabaseConnections              metricInfo
+	AwsRdsProxyTargetDatabaseConnectionsBorrowed      metricInfo
+	AwsRdsProxyTargetDatabaseConnectionsInTransaction metricInfo
+	AwsRdsProxyTargetDatabaseConnectionsLimit         metricInfo
+	AwsRdsProxyTargetDatabaseConnectionsPinned        metricInfo
+	AwsRdsProxyTargetDatabaseConnectionsSetupFailed   metricInfo
+	AwsRdsProxyTargetQueryDatabaseResponseLatency     metricInfo
 	AwsRdsReadIops                                    metricInfo
 	AwsRdsReadLatency                                 metricInfo
 	AwsRdsReadThroughput                              metricInfo
 	AwsRdsReplicaLag                                  metricInfo
 	AwsRdsServerlessAcuUtilization                    metricInfo
 	AwsRdsServerlessCapacity                          metricInfo
+	AwsRdsShardGroupAcuUtilization                    metricInfo
+	AwsRdsShardGroupCapacity                          metricInfo
+	AwsRdsShardGroupCapacityMax                       metricInfo
+	AwsRdsShardGroupCapacityMin                       metricInfo
+	AwsRdsShardGroupStandbyCapacity                   metricInfo
 	AwsRdsSlowQueryCount                              metricInfo
 	AwsRdsSlowQueryDuration                           metricInfo
 	AwsRdsSlowQueryDurationMax                        metricInfo
@@ -8619,6 +8735,1206 @@ func newMetricAwsRdsPostgresqlTransactionLogsGeneration(cfg AwsRdsPostgresqlTran
 	return m
 }
 
+type metricAwsRdsProxyClientConnections struct {
+	data     pmetric.Metric                           // data buffer for generated metric.
+	config   AwsRdsProxyClientConnectionsMetricConfig // metric config provided by user.
+	capacity int                                      // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.proxy.client.connections metric with initial data.
+func (m *metricAwsRdsProxyClientConnections) init() {
+	m.data.SetName("aws.rds.proxy.client.connections")
+	m.data.SetDescription("Client connections open to the proxy (CloudWatch `ClientConnections` by `ProxyName`, Average). RDS publishes one value per proxy node; `Average` is per node, `Sum` at a 60-s period totals the proxy.")
+	m.data.SetUnit("{connection}")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsProxyClientConnections) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsProxyClientConnections) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsProxyClientConnections) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsProxyClientConnections(cfg AwsRdsProxyClientConnectionsMetricConfig) metricAwsRdsProxyClientConnections {
+	m := metricAwsRdsProxyClientConnections{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsProxyClientConnectionsAuthFailed struct {
+	data     pmetric.Metric                                     // data buffer for generated metric.
+	config   AwsRdsProxyClientConnectionsAuthFailedMetricConfig // metric config provided by user.
+	capacity int                                                // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.proxy.client.connections.auth_failed metric with initial data.
+func (m *metricAwsRdsProxyClientConnectionsAuthFailed) init() {
+	m.data.SetName("aws.rds.proxy.client.connections.auth_failed")
+	m.data.SetDescription("Client connection attempts that failed authentication or TLS in each period (CloudWatch `ClientConnectionsSetupFailedAuth` by `ProxyName`, Average). RDS publishes one value per proxy node; `Average` is per node, `Sum` at a 60-s period totals the proxy.")
+	m.data.SetUnit("{connection}")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsProxyClientConnectionsAuthFailed) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsProxyClientConnectionsAuthFailed) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsProxyClientConnectionsAuthFailed) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsProxyClientConnectionsAuthFailed(cfg AwsRdsProxyClientConnectionsAuthFailedMetricConfig) metricAwsRdsProxyClientConnectionsAuthFailed {
+	m := metricAwsRdsProxyClientConnectionsAuthFailed{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsProxyClientConnectionsNoTLS struct {
+	data     pmetric.Metric                                // data buffer for generated metric.
+	config   AwsRdsProxyClientConnectionsNoTLSMetricConfig // metric config provided by user.
+	capacity int                                           // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.proxy.client.connections.no_tls metric with initial data.
+func (m *metricAwsRdsProxyClientConnectionsNoTLS) init() {
+	m.data.SetName("aws.rds.proxy.client.connections.no_tls")
+	m.data.SetDescription("Client connections open without TLS (CloudWatch `ClientConnectionsNoTLS` by `ProxyName`, Average). RDS publishes one value per proxy node; `Average` is per node, `Sum` at a 60-s period totals the proxy.")
+	m.data.SetUnit("{connection}")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsProxyClientConnectionsNoTLS) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsProxyClientConnectionsNoTLS) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsProxyClientConnectionsNoTLS) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsProxyClientConnectionsNoTLS(cfg AwsRdsProxyClientConnectionsNoTLSMetricConfig) metricAwsRdsProxyClientConnectionsNoTLS {
+	m := metricAwsRdsProxyClientConnectionsNoTLS{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsProxyClientConnectionsReceived struct {
+	data     pmetric.Metric                                   // data buffer for generated metric.
+	config   AwsRdsProxyClientConnectionsReceivedMetricConfig // metric config provided by user.
+	capacity int                                              // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.proxy.client.connections.received metric with initial data.
+func (m *metricAwsRdsProxyClientConnectionsReceived) init() {
+	m.data.SetName("aws.rds.proxy.client.connections.received")
+	m.data.SetDescription("Client connection requests received in each period (CloudWatch `ClientConnectionsReceived` by `ProxyName`, Average). RDS publishes one value per proxy node; `Average` is per node, `Sum` at a 60-s period totals the proxy.")
+	m.data.SetUnit("{connection}")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsProxyClientConnectionsReceived) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsProxyClientConnectionsReceived) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsProxyClientConnectionsReceived) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsProxyClientConnectionsReceived(cfg AwsRdsProxyClientConnectionsReceivedMetricConfig) metricAwsRdsProxyClientConnectionsReceived {
+	m := metricAwsRdsProxyClientConnectionsReceived{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsProxyDatabaseConnectionRequests struct {
+	data     pmetric.Metric                                    // data buffer for generated metric.
+	config   AwsRdsProxyDatabaseConnectionRequestsMetricConfig // metric config provided by user.
+	capacity int                                               // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.proxy.database.connection_requests metric with initial data.
+func (m *metricAwsRdsProxyDatabaseConnectionRequests) init() {
+	m.data.SetName("aws.rds.proxy.database.connection_requests")
+	m.data.SetDescription("Requests to open a database connection in each period (CloudWatch `DatabaseConnectionRequests` by `ProxyName`, Average). RDS publishes one value per proxy node; `Average` is per node, `Sum` at a 60-s period totals the proxy.")
+	m.data.SetUnit("{request}")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsProxyDatabaseConnectionRequests) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsProxyDatabaseConnectionRequests) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsProxyDatabaseConnectionRequests) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsProxyDatabaseConnectionRequests(cfg AwsRdsProxyDatabaseConnectionRequestsMetricConfig) metricAwsRdsProxyDatabaseConnectionRequests {
+	m := metricAwsRdsProxyDatabaseConnectionRequests{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsProxyDatabaseConnections struct {
+	data     pmetric.Metric                             // data buffer for generated metric.
+	config   AwsRdsProxyDatabaseConnectionsMetricConfig // metric config provided by user.
+	capacity int                                        // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.proxy.database.connections metric with initial data.
+func (m *metricAwsRdsProxyDatabaseConnections) init() {
+	m.data.SetName("aws.rds.proxy.database.connections")
+	m.data.SetDescription("Database connections the proxy holds open (CloudWatch `DatabaseConnections` by `ProxyName`, Average). RDS publishes one value per proxy node; `Average` is per node, `Sum` at a 60-s period totals the proxy.")
+	m.data.SetUnit("{connection}")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsProxyDatabaseConnections) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsProxyDatabaseConnections) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsProxyDatabaseConnections) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsProxyDatabaseConnections(cfg AwsRdsProxyDatabaseConnectionsMetricConfig) metricAwsRdsProxyDatabaseConnections {
+	m := metricAwsRdsProxyDatabaseConnections{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsProxyDatabaseConnectionsBorrowLatency struct {
+	data     pmetric.Metric                                          // data buffer for generated metric.
+	config   AwsRdsProxyDatabaseConnectionsBorrowLatencyMetricConfig // metric config provided by user.
+	capacity int                                                     // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.proxy.database.connections.borrow_latency metric with initial data.
+func (m *metricAwsRdsProxyDatabaseConnectionsBorrowLatency) init() {
+	m.data.SetName("aws.rds.proxy.database.connections.borrow_latency")
+	m.data.SetDescription("Time to lend a database connection to a client session, in seconds (CloudWatch `DatabaseConnectionsBorrowLatency` by `ProxyName`, in microseconds, Average).")
+	m.data.SetUnit("s")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsProxyDatabaseConnectionsBorrowLatency) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsProxyDatabaseConnectionsBorrowLatency) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsProxyDatabaseConnectionsBorrowLatency) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsProxyDatabaseConnectionsBorrowLatency(cfg AwsRdsProxyDatabaseConnectionsBorrowLatencyMetricConfig) metricAwsRdsProxyDatabaseConnectionsBorrowLatency {
+	m := metricAwsRdsProxyDatabaseConnectionsBorrowLatency{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsProxyDatabaseConnectionsBorrowed struct {
+	data     pmetric.Metric                                     // data buffer for generated metric.
+	config   AwsRdsProxyDatabaseConnectionsBorrowedMetricConfig // metric config provided by user.
+	capacity int                                                // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.proxy.database.connections.borrowed metric with initial data.
+func (m *metricAwsRdsProxyDatabaseConnectionsBorrowed) init() {
+	m.data.SetName("aws.rds.proxy.database.connections.borrowed")
+	m.data.SetDescription("Database connections currently lent to client sessions (CloudWatch `DatabaseConnectionsCurrentlyBorrowed` by `ProxyName`, Average). RDS publishes one value per proxy node; `Average` is per node, `Sum` at a 60-s period totals the proxy.")
+	m.data.SetUnit("{connection}")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsProxyDatabaseConnectionsBorrowed) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsProxyDatabaseConnectionsBorrowed) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsProxyDatabaseConnectionsBorrowed) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsProxyDatabaseConnectionsBorrowed(cfg AwsRdsProxyDatabaseConnectionsBorrowedMetricConfig) metricAwsRdsProxyDatabaseConnectionsBorrowed {
+	m := metricAwsRdsProxyDatabaseConnectionsBorrowed{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsProxyDatabaseConnectionsInTransaction struct {
+	data     pmetric.Metric                                          // data buffer for generated metric.
+	config   AwsRdsProxyDatabaseConnectionsInTransactionMetricConfig // metric config provided by user.
+	capacity int                                                     // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.proxy.database.connections.in_transaction metric with initial data.
+func (m *metricAwsRdsProxyDatabaseConnectionsInTransaction) init() {
+	m.data.SetName("aws.rds.proxy.database.connections.in_transaction")
+	m.data.SetDescription("Database connections inside a transaction (CloudWatch `DatabaseConnectionsCurrentlyInTransaction` by `ProxyName`, Average). RDS publishes one value per proxy node; `Average` is per node, `Sum` at a 60-s period totals the proxy.")
+	m.data.SetUnit("{connection}")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsProxyDatabaseConnectionsInTransaction) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsProxyDatabaseConnectionsInTransaction) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsProxyDatabaseConnectionsInTransaction) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsProxyDatabaseConnectionsInTransaction(cfg AwsRdsProxyDatabaseConnectionsInTransactionMetricConfig) metricAwsRdsProxyDatabaseConnectionsInTransaction {
+	m := metricAwsRdsProxyDatabaseConnectionsInTransaction{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsProxyDatabaseConnectionsLimit struct {
+	data     pmetric.Metric                                  // data buffer for generated metric.
+	config   AwsRdsProxyDatabaseConnectionsLimitMetricConfig // metric config provided by user.
+	capacity int                                             // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.proxy.database.connections.limit metric with initial data.
+func (m *metricAwsRdsProxyDatabaseConnectionsLimit) init() {
+	m.data.SetName("aws.rds.proxy.database.connections.limit")
+	m.data.SetDescription("Database connections the proxy may open (its share of max_connections) (CloudWatch `MaxDatabaseConnectionsAllowed` by `ProxyName`, Average). RDS publishes one value per proxy node; `Average` is per node, `Sum` at a 60-s period totals the proxy.")
+	m.data.SetUnit("{connection}")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsProxyDatabaseConnectionsLimit) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsProxyDatabaseConnectionsLimit) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsProxyDatabaseConnectionsLimit) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsProxyDatabaseConnectionsLimit(cfg AwsRdsProxyDatabaseConnectionsLimitMetricConfig) metricAwsRdsProxyDatabaseConnectionsLimit {
+	m := metricAwsRdsProxyDatabaseConnectionsLimit{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsProxyDatabaseConnectionsPinned struct {
+	data     pmetric.Metric                                   // data buffer for generated metric.
+	config   AwsRdsProxyDatabaseConnectionsPinnedMetricConfig // metric config provided by user.
+	capacity int                                              // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.proxy.database.connections.pinned metric with initial data.
+func (m *metricAwsRdsProxyDatabaseConnectionsPinned) init() {
+	m.data.SetName("aws.rds.proxy.database.connections.pinned")
+	m.data.SetDescription("Database connections pinned to one client session (no multiplexing) (CloudWatch `DatabaseConnectionsCurrentlySessionPinned` by `ProxyName`, Average). RDS publishes one value per proxy node; `Average` is per node, `Sum` at a 60-s period totals the proxy.")
+	m.data.SetUnit("{connection}")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsProxyDatabaseConnectionsPinned) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsProxyDatabaseConnectionsPinned) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsProxyDatabaseConnectionsPinned) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsProxyDatabaseConnectionsPinned(cfg AwsRdsProxyDatabaseConnectionsPinnedMetricConfig) metricAwsRdsProxyDatabaseConnectionsPinned {
+	m := metricAwsRdsProxyDatabaseConnectionsPinned{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsProxyDatabaseConnectionsSetupFailed struct {
+	data     pmetric.Metric                                        // data buffer for generated metric.
+	config   AwsRdsProxyDatabaseConnectionsSetupFailedMetricConfig // metric config provided by user.
+	capacity int                                                   // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.proxy.database.connections.setup_failed metric with initial data.
+func (m *metricAwsRdsProxyDatabaseConnectionsSetupFailed) init() {
+	m.data.SetName("aws.rds.proxy.database.connections.setup_failed")
+	m.data.SetDescription("Database connection attempts that failed in each period (CloudWatch `DatabaseConnectionsSetupFailed` by `ProxyName`, Average). RDS publishes one value per proxy node; `Average` is per node, `Sum` at a 60-s period totals the proxy.")
+	m.data.SetUnit("{connection}")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsProxyDatabaseConnectionsSetupFailed) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsProxyDatabaseConnectionsSetupFailed) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsProxyDatabaseConnectionsSetupFailed) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsProxyDatabaseConnectionsSetupFailed(cfg AwsRdsProxyDatabaseConnectionsSetupFailedMetricConfig) metricAwsRdsProxyDatabaseConnectionsSetupFailed {
+	m := metricAwsRdsProxyDatabaseConnectionsSetupFailed{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsProxyQueryDatabaseResponseLatency struct {
+	data     pmetric.Metric                                      // data buffer for generated metric.
+	config   AwsRdsProxyQueryDatabaseResponseLatencyMetricConfig // metric config provided by user.
+	capacity int                                                 // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.proxy.query.database_response_latency metric with initial data.
+func (m *metricAwsRdsProxyQueryDatabaseResponseLatency) init() {
+	m.data.SetName("aws.rds.proxy.query.database_response_latency")
+	m.data.SetDescription("Time the database takes to answer a query, in seconds (CloudWatch `QueryDatabaseResponseLatency` by `ProxyName`, in microseconds, Average).")
+	m.data.SetUnit("s")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsProxyQueryDatabaseResponseLatency) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsProxyQueryDatabaseResponseLatency) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsProxyQueryDatabaseResponseLatency) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsProxyQueryDatabaseResponseLatency(cfg AwsRdsProxyQueryDatabaseResponseLatencyMetricConfig) metricAwsRdsProxyQueryDatabaseResponseLatency {
+	m := metricAwsRdsProxyQueryDatabaseResponseLatency{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsProxyQueryRequests struct {
+	data     pmetric.Metric                       // data buffer for generated metric.
+	config   AwsRdsProxyQueryRequestsMetricConfig // metric config provided by user.
+	capacity int                                  // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.proxy.query.requests metric with initial data.
+func (m *metricAwsRdsProxyQueryRequests) init() {
+	m.data.SetName("aws.rds.proxy.query.requests")
+	m.data.SetDescription("Queries received from clients in each period (CloudWatch `QueryRequests` by `ProxyName`, Average). RDS publishes one value per proxy node; `Average` is per node, `Sum` at a 60-s period totals the proxy.")
+	m.data.SetUnit("{query}")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsProxyQueryRequests) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsProxyQueryRequests) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsProxyQueryRequests) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsProxyQueryRequests(cfg AwsRdsProxyQueryRequestsMetricConfig) metricAwsRdsProxyQueryRequests {
+	m := metricAwsRdsProxyQueryRequests{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsProxyQueryResponseLatency struct {
+	data     pmetric.Metric                              // data buffer for generated metric.
+	config   AwsRdsProxyQueryResponseLatencyMetricConfig // metric config provided by user.
+	capacity int                                         // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.proxy.query.response_latency metric with initial data.
+func (m *metricAwsRdsProxyQueryResponseLatency) init() {
+	m.data.SetName("aws.rds.proxy.query.response_latency")
+	m.data.SetDescription("Time from a query request to the proxy's response, in seconds (CloudWatch `QueryResponseLatency` by `ProxyName`, in microseconds, Average).")
+	m.data.SetUnit("s")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsProxyQueryResponseLatency) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsProxyQueryResponseLatency) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsProxyQueryResponseLatency) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsProxyQueryResponseLatency(cfg AwsRdsProxyQueryResponseLatencyMetricConfig) metricAwsRdsProxyQueryResponseLatency {
+	m := metricAwsRdsProxyQueryResponseLatency{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsProxyTargetAvailable struct {
+	data     pmetric.Metric                         // data buffer for generated metric.
+	config   AwsRdsProxyTargetAvailableMetricConfig // metric config provided by user.
+	capacity int                                    // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.proxy.target.available metric with initial data.
+func (m *metricAwsRdsProxyTargetAvailable) init() {
+	m.data.SetName("aws.rds.proxy.target.available")
+	m.data.SetDescription("1 when the proxy can reach the target DB instance (DescribeDBProxyTargets `TargetHealth.State` is AVAILABLE), else 0.")
+	m.data.SetUnit("1")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsProxyTargetAvailable) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetIntValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsProxyTargetAvailable) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsProxyTargetAvailable) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsProxyTargetAvailable(cfg AwsRdsProxyTargetAvailableMetricConfig) metricAwsRdsProxyTargetAvailable {
+	m := metricAwsRdsProxyTargetAvailable{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsProxyTargetDatabaseConnectionRequests struct {
+	data     pmetric.Metric                                          // data buffer for generated metric.
+	config   AwsRdsProxyTargetDatabaseConnectionRequestsMetricConfig // metric config provided by user.
+	capacity int                                                     // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.proxy.target.database.connection_requests metric with initial data.
+func (m *metricAwsRdsProxyTargetDatabaseConnectionRequests) init() {
+	m.data.SetName("aws.rds.proxy.target.database.connection_requests")
+	m.data.SetDescription("Requests to open a database connection in each period, for one target DB instance (CloudWatch `DatabaseConnectionRequests` by `ProxyName`, `TargetGroup`, `Target`, Average).")
+	m.data.SetUnit("{request}")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsProxyTargetDatabaseConnectionRequests) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsProxyTargetDatabaseConnectionRequests) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsProxyTargetDatabaseConnectionRequests) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsProxyTargetDatabaseConnectionRequests(cfg AwsRdsProxyTargetDatabaseConnectionRequestsMetricConfig) metricAwsRdsProxyTargetDatabaseConnectionRequests {
+	m := metricAwsRdsProxyTargetDatabaseConnectionRequests{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsProxyTargetDatabaseConnections struct {
+	data     pmetric.Metric                                   // data buffer for generated metric.
+	config   AwsRdsProxyTargetDatabaseConnectionsMetricConfig // metric config provided by user.
+	capacity int                                              // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.proxy.target.database.connections metric with initial data.
+func (m *metricAwsRdsProxyTargetDatabaseConnections) init() {
+	m.data.SetName("aws.rds.proxy.target.database.connections")
+	m.data.SetDescription("Database connections the proxy holds open, for one target DB instance (CloudWatch `DatabaseConnections` by `ProxyName`, `TargetGroup`, `Target`, Average).")
+	m.data.SetUnit("{connection}")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsProxyTargetDatabaseConnections) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsProxyTargetDatabaseConnections) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsProxyTargetDatabaseConnections) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsProxyTargetDatabaseConnections(cfg AwsRdsProxyTargetDatabaseConnectionsMetricConfig) metricAwsRdsProxyTargetDatabaseConnections {
+	m := metricAwsRdsProxyTargetDatabaseConnections{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsProxyTargetDatabaseConnectionsBorrowed struct {
+	data     pmetric.Metric                                           // data buffer for generated metric.
+	config   AwsRdsProxyTargetDatabaseConnectionsBorrowedMetricConfig // metric config provided by user.
+	capacity int                                                      // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.proxy.target.database.connections.borrowed metric with initial data.
+func (m *metricAwsRdsProxyTargetDatabaseConnectionsBorrowed) init() {
+	m.data.SetName("aws.rds.proxy.target.database.connections.borrowed")
+	m.data.SetDescription("Database connections currently lent to client sessions, for one target DB instance (CloudWatch `DatabaseConnectionsCurrentlyBorrowed` by `ProxyName`, `TargetGroup`, `Target`, Average).")
+	m.data.SetUnit("{connection}")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsProxyTargetDatabaseConnectionsBorrowed) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsProxyTargetDatabaseConnectionsBorrowed) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsProxyTargetDatabaseConnectionsBorrowed) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsProxyTargetDatabaseConnectionsBorrowed(cfg AwsRdsProxyTargetDatabaseConnectionsBorrowedMetricConfig) metricAwsRdsProxyTargetDatabaseConnectionsBorrowed {
+	m := metricAwsRdsProxyTargetDatabaseConnectionsBorrowed{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsProxyTargetDatabaseConnectionsInTransaction struct {
+	data     pmetric.Metric                                                // data buffer for generated metric.
+	config   AwsRdsProxyTargetDatabaseConnectionsInTransactionMetricConfig // metric config provided by user.
+	capacity int                                                           // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.proxy.target.database.connections.in_transaction metric with initial data.
+func (m *metricAwsRdsProxyTargetDatabaseConnectionsInTransaction) init() {
+	m.data.SetName("aws.rds.proxy.target.database.connections.in_transaction")
+	m.data.SetDescription("Database connections inside a transaction, for one target DB instance (CloudWatch `DatabaseConnectionsCurrentlyInTransaction` by `ProxyName`, `TargetGroup`, `Target`, Average).")
+	m.data.SetUnit("{connection}")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsProxyTargetDatabaseConnectionsInTransaction) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsProxyTargetDatabaseConnectionsInTransaction) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsProxyTargetDatabaseConnectionsInTransaction) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsProxyTargetDatabaseConnectionsInTransaction(cfg AwsRdsProxyTargetDatabaseConnectionsInTransactionMetricConfig) metricAwsRdsProxyTargetDatabaseConnectionsInTransaction {
+	m := metricAwsRdsProxyTargetDatabaseConnectionsInTransaction{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsProxyTargetDatabaseConnectionsLimit struct {
+	data     pmetric.Metric                                        // data buffer for generated metric.
+	config   AwsRdsProxyTargetDatabaseConnectionsLimitMetricConfig // metric config provided by user.
+	capacity int                                                   // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.proxy.target.database.connections.limit metric with initial data.
+func (m *metricAwsRdsProxyTargetDatabaseConnectionsLimit) init() {
+	m.data.SetName("aws.rds.proxy.target.database.connections.limit")
+	m.data.SetDescription("Database connections the proxy may open (its share of max_connections), for one target DB instance (CloudWatch `MaxDatabaseConnectionsAllowed` by `ProxyName`, `TargetGroup`, `Target`, Average).")
+	m.data.SetUnit("{connection}")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsProxyTargetDatabaseConnectionsLimit) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsProxyTargetDatabaseConnectionsLimit) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsProxyTargetDatabaseConnectionsLimit) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsProxyTargetDatabaseConnectionsLimit(cfg AwsRdsProxyTargetDatabaseConnectionsLimitMetricConfig) metricAwsRdsProxyTargetDatabaseConnectionsLimit {
+	m := metricAwsRdsProxyTargetDatabaseConnectionsLimit{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsProxyTargetDatabaseConnectionsPinned struct {
+	data     pmetric.Metric                                         // data buffer for generated metric.
+	config   AwsRdsProxyTargetDatabaseConnectionsPinnedMetricConfig // metric config provided by user.
+	capacity int                                                    // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.proxy.target.database.connections.pinned metric with initial data.
+func (m *metricAwsRdsProxyTargetDatabaseConnectionsPinned) init() {
+	m.data.SetName("aws.rds.proxy.target.database.connections.pinned")
+	m.data.SetDescription("Database connections pinned to one client session (no multiplexing), for one target DB instance (CloudWatch `DatabaseConnectionsCurrentlySessionPinned` by `ProxyName`, `TargetGroup`, `Target`, Average).")
+	m.data.SetUnit("{connection}")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsProxyTargetDatabaseConnectionsPinned) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsProxyTargetDatabaseConnectionsPinned) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsProxyTargetDatabaseConnectionsPinned) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsProxyTargetDatabaseConnectionsPinned(cfg AwsRdsProxyTargetDatabaseConnectionsPinnedMetricConfig) metricAwsRdsProxyTargetDatabaseConnectionsPinned {
+	m := metricAwsRdsProxyTargetDatabaseConnectionsPinned{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsProxyTargetDatabaseConnectionsSetupFailed struct {
+	data     pmetric.Metric                                              // data buffer for generated metric.
+	config   AwsRdsProxyTargetDatabaseConnectionsSetupFailedMetricConfig // metric config provided by user.
+	capacity int                                                         // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.proxy.target.database.connections.setup_failed metric with initial data.
+func (m *metricAwsRdsProxyTargetDatabaseConnectionsSetupFailed) init() {
+	m.data.SetName("aws.rds.proxy.target.database.connections.setup_failed")
+	m.data.SetDescription("Database connection attempts that failed in each period, for one target DB instance (CloudWatch `DatabaseConnectionsSetupFailed` by `ProxyName`, `TargetGroup`, `Target`, Average).")
+	m.data.SetUnit("{connection}")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsProxyTargetDatabaseConnectionsSetupFailed) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsProxyTargetDatabaseConnectionsSetupFailed) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsProxyTargetDatabaseConnectionsSetupFailed) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsProxyTargetDatabaseConnectionsSetupFailed(cfg AwsRdsProxyTargetDatabaseConnectionsSetupFailedMetricConfig) metricAwsRdsProxyTargetDatabaseConnectionsSetupFailed {
+	m := metricAwsRdsProxyTargetDatabaseConnectionsSetupFailed{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsProxyTargetQueryDatabaseResponseLatency struct {
+	data     pmetric.Metric                                            // data buffer for generated metric.
+	config   AwsRdsProxyTargetQueryDatabaseResponseLatencyMetricConfig // metric config provided by user.
+	capacity int                                                       // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.proxy.target.query.database_response_latency metric with initial data.
+func (m *metricAwsRdsProxyTargetQueryDatabaseResponseLatency) init() {
+	m.data.SetName("aws.rds.proxy.target.query.database_response_latency")
+	m.data.SetDescription("Time the database takes to answer a query, in seconds, for one target DB instance (CloudWatch `QueryDatabaseResponseLatency` by `ProxyName`, `TargetGroup`, `Target`, in microseconds, Average).")
+	m.data.SetUnit("s")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsProxyTargetQueryDatabaseResponseLatency) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsProxyTargetQueryDatabaseResponseLatency) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsProxyTargetQueryDatabaseResponseLatency) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsProxyTargetQueryDatabaseResponseLatency(cfg AwsRdsProxyTargetQueryDatabaseResponseLatencyMetricConfig) metricAwsRdsProxyTargetQueryDatabaseResponseLatency {
+	m := metricAwsRdsProxyTargetQueryDatabaseResponseLatency{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
 type metricAwsRdsReadIops struct {
 	data     pmetric.Metric             // data buffer for generated metric.
 	config   AwsRdsReadIopsMetricConfig // metric config provided by user.
@@ -8911,6 +10227,256 @@ func (m *metricAwsRdsServerlessCapacity) emit(metrics pmetric.MetricSlice) {
 
 func newMetricAwsRdsServerlessCapacity(cfg AwsRdsServerlessCapacityMetricConfig) metricAwsRdsServerlessCapacity {
 	m := metricAwsRdsServerlessCapacity{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsShardGroupAcuUtilization struct {
+	data     pmetric.Metric                             // data buffer for generated metric.
+	config   AwsRdsShardGroupAcuUtilizationMetricConfig // metric config provided by user.
+	capacity int                                        // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.shard_group.acu.utilization metric with initial data.
+func (m *metricAwsRdsShardGroupAcuUtilization) init() {
+	m.data.SetName("aws.rds.shard_group.acu.utilization")
+	m.data.SetDescription("Capacity in use as a percentage of the shard group's maximum ACUs (CloudWatch `DBShardGroupACUUtilization` by `DBShardGroupIdentifier`, Average).")
+	m.data.SetUnit("%")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsShardGroupAcuUtilization) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsShardGroupAcuUtilization) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsShardGroupAcuUtilization) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsShardGroupAcuUtilization(cfg AwsRdsShardGroupAcuUtilizationMetricConfig) metricAwsRdsShardGroupAcuUtilization {
+	m := metricAwsRdsShardGroupAcuUtilization{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsShardGroupCapacity struct {
+	data     pmetric.Metric                       // data buffer for generated metric.
+	config   AwsRdsShardGroupCapacityMetricConfig // metric config provided by user.
+	capacity int                                  // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.shard_group.capacity metric with initial data.
+func (m *metricAwsRdsShardGroupCapacity) init() {
+	m.data.SetName("aws.rds.shard_group.capacity")
+	m.data.SetDescription("Current capacity of the DB shard group, routers and shards together (CloudWatch `DBShardGroupCapacity` by `DBShardGroupIdentifier`, Average).")
+	m.data.SetUnit("{ACU}")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsShardGroupCapacity) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsShardGroupCapacity) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsShardGroupCapacity) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsShardGroupCapacity(cfg AwsRdsShardGroupCapacityMetricConfig) metricAwsRdsShardGroupCapacity {
+	m := metricAwsRdsShardGroupCapacity{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsShardGroupCapacityMax struct {
+	data     pmetric.Metric                          // data buffer for generated metric.
+	config   AwsRdsShardGroupCapacityMaxMetricConfig // metric config provided by user.
+	capacity int                                     // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.shard_group.capacity.max metric with initial data.
+func (m *metricAwsRdsShardGroupCapacityMax) init() {
+	m.data.SetName("aws.rds.shard_group.capacity.max")
+	m.data.SetDescription("Configured maximum capacity of the DB shard group (CloudWatch `DBShardGroupMaxACU` by `DBShardGroupIdentifier`, Average).")
+	m.data.SetUnit("{ACU}")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsShardGroupCapacityMax) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsShardGroupCapacityMax) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsShardGroupCapacityMax) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsShardGroupCapacityMax(cfg AwsRdsShardGroupCapacityMaxMetricConfig) metricAwsRdsShardGroupCapacityMax {
+	m := metricAwsRdsShardGroupCapacityMax{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsShardGroupCapacityMin struct {
+	data     pmetric.Metric                          // data buffer for generated metric.
+	config   AwsRdsShardGroupCapacityMinMetricConfig // metric config provided by user.
+	capacity int                                     // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.shard_group.capacity.min metric with initial data.
+func (m *metricAwsRdsShardGroupCapacityMin) init() {
+	m.data.SetName("aws.rds.shard_group.capacity.min")
+	m.data.SetDescription("Configured minimum capacity of the DB shard group (CloudWatch `DBShardGroupMinACU` by `DBShardGroupIdentifier`, Average).")
+	m.data.SetUnit("{ACU}")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsShardGroupCapacityMin) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsShardGroupCapacityMin) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsShardGroupCapacityMin) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsShardGroupCapacityMin(cfg AwsRdsShardGroupCapacityMinMetricConfig) metricAwsRdsShardGroupCapacityMin {
+	m := metricAwsRdsShardGroupCapacityMin{config: cfg}
+
+	if cfg.Enabled {
+		m.data = pmetric.NewMetric()
+		m.init()
+	}
+	return m
+}
+
+type metricAwsRdsShardGroupStandbyCapacity struct {
+	data     pmetric.Metric                              // data buffer for generated metric.
+	config   AwsRdsShardGroupStandbyCapacityMetricConfig // metric config provided by user.
+	capacity int                                         // max observed number of data points added to the metric.
+}
+
+// init fills aws.rds.shard_group.standby.capacity metric with initial data.
+func (m *metricAwsRdsShardGroupStandbyCapacity) init() {
+	m.data.SetName("aws.rds.shard_group.standby.capacity")
+	m.data.SetDescription("Capacity of the standby shards, with compute redundancy 1 or 2 only (CloudWatch `DBShardGroupComputeRedundancyCapacity` by `DBShardGroupIdentifier`, Average).")
+	m.data.SetUnit("{ACU}")
+	m.data.SetEmptyGauge()
+}
+
+func (m *metricAwsRdsShardGroupStandbyCapacity) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64) {
+	if !m.config.Enabled {
+		return
+	}
+	dp := m.data.Gauge().DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(ts)
+	dp.SetDoubleValue(val)
+}
+
+// updateCapacity saves max length of data point slices that will be used for the slice capacity.
+func (m *metricAwsRdsShardGroupStandbyCapacity) updateCapacity() {
+	if m.data.Gauge().DataPoints().Len() > m.capacity {
+		m.capacity = m.data.Gauge().DataPoints().Len()
+	}
+}
+
+// emit appends recorded metric data to a metrics slice and prepares it for recording another set of data points.
+func (m *metricAwsRdsShardGroupStandbyCapacity) emit(metrics pmetric.MetricSlice) {
+	if m.config.Enabled && m.data.Gauge().DataPoints().Len() > 0 {
+		m.updateCapacity()
+		m.data.MoveTo(metrics.AppendEmpty())
+		m.init()
+	}
+}
+
+func newMetricAwsRdsShardGroupStandbyCapacity(cfg AwsRdsShardGroupStandbyCapacityMetricConfig) metricAwsRdsShardGroupStandbyCapacity {
+	m := metricAwsRdsShardGroupStandbyCapacity{config: cfg}
 
 	if cfg.Enabled {
 		m.data = pmetric.NewMetric()
@@ -9717,12 +11283,41 @@ type MetricsBuilder struct {
 	metricAwsRdsPostgresqlTransactionIdsMaxUsed             metricAwsRdsPostgresqlTransactionIdsMaxUsed
 	metricAwsRdsPostgresqlTransactionLogsDiskUsage          metricAwsRdsPostgresqlTransactionLogsDiskUsage
 	metricAwsRdsPostgresqlTransactionLogsGeneration         metricAwsRdsPostgresqlTransactionLogsGeneration
+	metricAwsRdsProxyClientConnections                      metricAwsRdsProxyClientConnections
+	metricAwsRdsProxyClientConnectionsAuthFailed            metricAwsRdsProxyClientConnectionsAuthFailed
+	metricAwsRdsProxyClientConnectionsNoTLS                 metricAwsRdsProxyClientConnectionsNoTLS
+	metricAwsRdsProxyClientConnectionsReceived              metricAwsRdsProxyClientConnectionsReceived
+	metricAwsRdsProxyDatabaseConnectionRequests             metricAwsRdsProxyDatabaseConnectionRequests
+	metricAwsRdsProxyDatabaseConnections                    metricAwsRdsProxyDatabaseConnections
+	metricAwsRdsProxyDatabaseConnectionsBorrowLatency       metricAwsRdsProxyDatabaseConnectionsBorrowLatency
+	metricAwsRdsProxyDatabaseConnectionsBorrowed            metricAwsRdsProxyDatabaseConnectionsBorrowed
+	metricAwsRdsProxyDatabaseConnectionsInTransaction       metricAwsRdsProxyDatabaseConnectionsInTransaction
+	metricAwsRdsProxyDatabaseConnectionsLimit               metricAwsRdsProxyDatabaseConnectionsLimit
+	metricAwsRdsProxyDatabaseConnectionsPinned              metricAwsRdsProxyDatabaseConnectionsPinned
+	metricAwsRdsProxyDatabaseConnectionsSetupFailed         metricAwsRdsProxyDatabaseConnectionsSetupFailed
+	metricAwsRdsProxyQueryDatabaseResponseLatency           metricAwsRdsProxyQueryDatabaseResponseLatency
+	metricAwsRdsProxyQueryRequests                          metricAwsRdsProxyQueryRequests
+	metricAwsRdsProxyQueryResponseLatency                   metricAwsRdsProxyQueryResponseLatency
+	metricAwsRdsProxyTargetAvailable                        metricAwsRdsProxyTargetAvailable
+	metricAwsRdsProxyTargetDatabaseConnectionRequests       metricAwsRdsProxyTargetDatabaseConnectionRequests
+	metricAwsRdsProxyTargetDatabaseConnections              metricAwsRdsProxyTargetDatabaseConnections
+	metricAwsRdsProxyTargetDatabaseConnectionsBorrowed      metricAwsRdsProxyTargetDatabaseConnectionsBorrowed
+	metricAwsRdsProxyTargetDatabaseConnectionsInTransaction metricAwsRdsProxyTargetDatabaseConnectionsInTransaction
+	metricAwsRdsProxyTargetDatabaseConnectionsLimit         metricAwsRdsProxyTargetDatabaseConnectionsLimit
+	metricAwsRdsProxyTargetDatabaseConnectionsPinned        metricAwsRdsProxyTargetDatabaseConnectionsPinned
+	metricAwsRdsProxyTargetDatabaseConnectionsSetupFailed   metricAwsRdsProxyTargetDatabaseConnectionsSetupFailed
+	metricAwsRdsProxyTargetQueryDatabaseResponseLatency     metricAwsRdsProxyTargetQueryDatabaseResponseLatency
 	metricAwsRdsReadIops                                    metricAwsRdsReadIops
 	metricAwsRdsReadLatency                                 metricAwsRdsReadLatency
 	metricAwsRdsReadThroughput                              metricAwsRdsReadThroughput
 	metricAwsRdsReplicaLag                                  metricAwsRdsReplicaLag
 	metricAwsRdsServerlessAcuUtilization                    metricAwsRdsServerlessAcuUtilization
 	metricAwsRdsServerlessCapacity                          metricAwsRdsServerlessCapacity
+	metricAwsRdsShardGroupAcuUtilization                    metricAwsRdsShardGroupAcuUtilization
+	metricAwsRdsShardGroupCapacity                          metricAwsRdsShardGroupCapacity
+	metricAwsRdsShardGroupCapacityMax                       metricAwsRdsShardGroupCapacityMax
+	metricAwsRdsShardGroupCapacityMin                       metricAwsRdsShardGroupCapacityMin
+	metricAwsRdsShardGroupStandbyCapacity                   metricAwsRdsShardGroupStandbyCapacity
 	metricAwsRdsSlowQueryCount                              metricAwsRdsSlowQueryCount
 	metricAwsRdsSlowQueryDuration                           metricAwsRdsSlowQueryDuration
 	metricAwsRdsSlowQueryDurationMax                        metricAwsRdsSlowQueryDurationMax
@@ -9884,12 +11479,41 @@ func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, opt
 		metricAwsRdsPostgresqlTransactionIdsMaxUsed:             newMetricAwsRdsPostgresqlTransactionIdsMaxUsed(mbc.Metrics.AwsRdsPostgresqlTransactionIdsMaxUsed),
 		metricAwsRdsPostgresqlTransactionLogsDiskUsage:          newMetricAwsRdsPostgresqlTransactionLogsDiskUsage(mbc.Metrics.AwsRdsPostgresqlTransactionLogsDiskUsage),
 		metricAwsRdsPostgresqlTransactionLogsGeneration:         newMetricAwsRdsPostgresqlTransactionLogsGeneration(mbc.Metrics.AwsRdsPostgresqlTransactionLogsGeneration),
+		metricAwsRdsProxyClientConnections:                      newMetricAwsRdsProxyClientConnections(mbc.Metrics.AwsRdsProxyClientConnections),
+		metricAwsRdsProxyClientConnectionsAuthFailed:            newMetricAwsRdsProxyClientConnectionsAuthFailed(mbc.Metrics.AwsRdsProxyClientConnectionsAuthFailed),
+		metricAwsRdsProxyClientConnectionsNoTLS:                 newMetricAwsRdsProxyClientConnectionsNoTLS(mbc.Metrics.AwsRdsProxyClientConnectionsNoTLS),
+		metricAwsRdsProxyClientConnectionsReceived:              newMetricAwsRdsProxyClientConnectionsReceived(mbc.Metrics.AwsRdsProxyClientConnectionsReceived),
+		metricAwsRdsProxyDatabaseConnectionRequests:             newMetricAwsRdsProxyDatabaseConnectionRequests(mbc.Metrics.AwsRdsProxyDatabaseConnectionRequests),
+		metricAwsRdsProxyDatabaseConnections:                    newMetricAwsRdsProxyDatabaseConnections(mbc.Metrics.AwsRdsProxyDatabaseConnections),
+		metricAwsRdsProxyDatabaseConnectionsBorrowLatency:       newMetricAwsRdsProxyDatabaseConnectionsBorrowLatency(mbc.Metrics.AwsRdsProxyDatabaseConnectionsBorrowLatency),
+		metricAwsRdsProxyDatabaseConnectionsBorrowed:            newMetricAwsRdsProxyDatabaseConnectionsBorrowed(mbc.Metrics.AwsRdsProxyDatabaseConnectionsBorrowed),
+		metricAwsRdsProxyDatabaseConnectionsInTransaction:       newMetricAwsRdsProxyDatabaseConnectionsInTransaction(mbc.Metrics.AwsRdsProxyDatabaseConnectionsInTransaction),
+		metricAwsRdsProxyDatabaseConnectionsLimit:               newMetricAwsRdsProxyDatabaseConnectionsLimit(mbc.Metrics.AwsRdsProxyDatabaseConnectionsLimit),
+		metricAwsRdsProxyDatabaseConnectionsPinned:              newMetricAwsRdsProxyDatabaseConnectionsPinned(mbc.Metrics.AwsRdsProxyDatabaseConnectionsPinned),
+		metricAwsRdsProxyDatabaseConnectionsSetupFailed:         newMetricAwsRdsProxyDatabaseConnectionsSetupFailed(mbc.Metrics.AwsRdsProxyDatabaseConnectionsSetupFailed),
+		metricAwsRdsProxyQueryDatabaseResponseLatency:           newMetricAwsRdsProxyQueryDatabaseResponseLatency(mbc.Metrics.AwsRdsProxyQueryDatabaseResponseLatency),
+		metricAwsRdsProxyQueryRequests:                          newMetricAwsRdsProxyQueryRequests(mbc.Metrics.AwsRdsProxyQueryRequests),
+		metricAwsRdsProxyQueryResponseLatency:                   newMetricAwsRdsProxyQueryResponseLatency(mbc.Metrics.AwsRdsProxyQueryResponseLatency),
+		metricAwsRdsProxyTargetAvailable:                        newMetricAwsRdsProxyTargetAvailable(mbc.Metrics.AwsRdsProxyTargetAvailable),
+		metricAwsRdsProxyTargetDatabaseConnectionRequests:       newMetricAwsRdsProxyTargetDatabaseConnectionRequests(mbc.Metrics.AwsRdsProxyTargetDatabaseConnectionRequests),
+		metricAwsRdsProxyTargetDatabaseConnections:              newMetricAwsRdsProxyTargetDatabaseConnections(mbc.Metrics.AwsRdsProxyTargetDatabaseConnections),
+		metricAwsRdsProxyTargetDatabaseConnectionsBorrowed:      newMetricAwsRdsProxyTargetDatabaseConnectionsBorrowed(mbc.Metrics.AwsRdsProxyTargetDatabaseConnectionsBorrowed),
+		metricAwsRdsProxyTargetDatabaseConnectionsInTransaction: newMetricAwsRdsProxyTargetDatabaseConnectionsInTransaction(mbc.Metrics.AwsRdsProxyTargetDatabaseConnectionsInTransaction),
+		metricAwsRdsProxyTargetDatabaseConnectionsLimit:         newMetricAwsRdsProxyTargetDatabaseConnectionsLimit(mbc.Metrics.AwsRdsProxyTargetDatabaseConnectionsLimit),
+		metricAwsRdsProxyTargetDatabaseConnectionsPinned:        newMetricAwsRdsProxyTargetDatabaseConnectionsPinned(mbc.Metrics.AwsRdsProxyTargetDatabaseConnectionsPinned),
+		metricAwsRdsProxyTargetDatabaseConnectionsSetupFailed:   newMetricAwsRdsProxyTargetDatabaseConnectionsSetupFailed(mbc.Metrics.AwsRdsProxyTargetDatabaseConnectionsSetupFailed),
+		metricAwsRdsProxyTargetQueryDatabaseResponseLatency:     newMetricAwsRdsProxyTargetQueryDatabaseResponseLatency(mbc.Metrics.AwsRdsProxyTargetQueryDatabaseResponseLatency),
 		metricAwsRdsReadIops:                                    newMetricAwsRdsReadIops(mbc.Metrics.AwsRdsReadIops),
 		metricAwsRdsReadLatency:                                 newMetricAwsRdsReadLatency(mbc.Metrics.AwsRdsReadLatency),
 		metricAwsRdsReadThroughput:                              newMetricAwsRdsReadThroughput(mbc.Metrics.AwsRdsReadThroughput),
 		metricAwsRdsReplicaLag:                                  newMetricAwsRdsReplicaLag(mbc.Metrics.AwsRdsReplicaLag),
 		metricAwsRdsServerlessAcuUtilization:                    newMetricAwsRdsServerlessAcuUtilization(mbc.Metrics.AwsRdsServerlessAcuUtilization),
 		metricAwsRdsServerlessCapacity:                          newMetricAwsRdsServerlessCapacity(mbc.Metrics.AwsRdsServerlessCapacity),
+		metricAwsRdsShardGroupAcuUtilization:                    newMetricAwsRdsShardGroupAcuUtilization(mbc.Metrics.AwsRdsShardGroupAcuUtilization),
+		metricAwsRdsShardGroupCapacity:                          newMetricAwsRdsShardGroupCapacity(mbc.Metrics.AwsRdsShardGroupCapacity),
+		metricAwsRdsShardGroupCapacityMax:                       newMetricAwsRdsShardGroupCapacityMax(mbc.Metrics.AwsRdsShardGroupCapacityMax),
+		metricAwsRdsShardGroupCapacityMin:                       newMetricAwsRdsShardGroupCapacityMin(mbc.Metrics.AwsRdsShardGroupCapacityMin),
+		metricAwsRdsShardGroupStandbyCapacity:                   newMetricAwsRdsShardGroupStandbyCapacity(mbc.Metrics.AwsRdsShardGroupStandbyCapacity),
 		metricAwsRdsSlowQueryCount:                              newMetricAwsRdsSlowQueryCount(mbc.Metrics.AwsRdsSlowQueryCount),
 		metricAwsRdsSlowQueryDuration:                           newMetricAwsRdsSlowQueryDuration(mbc.Metrics.AwsRdsSlowQueryDuration),
 		metricAwsRdsSlowQueryDurationMax:                        newMetricAwsRdsSlowQueryDurationMax(mbc.Metrics.AwsRdsSlowQueryDurationMax),
@@ -9927,6 +11551,12 @@ func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, opt
 	if mbc.ResourceAttributes.AwsRdsDbInstanceResourceID.MetricsExclude != nil {
 		mb.resourceAttributeExcludeFilter["aws.rds.db_instance.resource_id"] = filter.CreateFilter(mbc.ResourceAttributes.AwsRdsDbInstanceResourceID.MetricsExclude)
 	}
+	if mbc.ResourceAttributes.AwsRdsDbShardGroupIdentifier.MetricsInclude != nil {
+		mb.resourceAttributeIncludeFilter["aws.rds.db_shard_group.identifier"] = filter.CreateFilter(mbc.ResourceAttributes.AwsRdsDbShardGroupIdentifier.MetricsInclude)
+	}
+	if mbc.ResourceAttributes.AwsRdsDbShardGroupIdentifier.MetricsExclude != nil {
+		mb.resourceAttributeExcludeFilter["aws.rds.db_shard_group.identifier"] = filter.CreateFilter(mbc.ResourceAttributes.AwsRdsDbShardGroupIdentifier.MetricsExclude)
+	}
 	if mbc.ResourceAttributes.AwsRdsEngine.MetricsInclude != nil {
 		mb.resourceAttributeIncludeFilter["aws.rds.engine"] = filter.CreateFilter(mbc.ResourceAttributes.AwsRdsEngine.MetricsInclude)
 	}
@@ -9938,6 +11568,18 @@ func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, opt
 	}
 	if mbc.ResourceAttributes.AwsRdsEngineVersion.MetricsExclude != nil {
 		mb.resourceAttributeExcludeFilter["aws.rds.engine.version"] = filter.CreateFilter(mbc.ResourceAttributes.AwsRdsEngineVersion.MetricsExclude)
+	}
+	if mbc.ResourceAttributes.AwsRdsProxyName.MetricsInclude != nil {
+		mb.resourceAttributeIncludeFilter["aws.rds.proxy.name"] = filter.CreateFilter(mbc.ResourceAttributes.AwsRdsProxyName.MetricsInclude)
+	}
+	if mbc.ResourceAttributes.AwsRdsProxyName.MetricsExclude != nil {
+		mb.resourceAttributeExcludeFilter["aws.rds.proxy.name"] = filter.CreateFilter(mbc.ResourceAttributes.AwsRdsProxyName.MetricsExclude)
+	}
+	if mbc.ResourceAttributes.AwsRdsProxyTargetGroup.MetricsInclude != nil {
+		mb.resourceAttributeIncludeFilter["aws.rds.proxy.target_group"] = filter.CreateFilter(mbc.ResourceAttributes.AwsRdsProxyTargetGroup.MetricsInclude)
+	}
+	if mbc.ResourceAttributes.AwsRdsProxyTargetGroup.MetricsExclude != nil {
+		mb.resourceAttributeExcludeFilter["aws.rds.proxy.target_group"] = filter.CreateFilter(mbc.ResourceAttributes.AwsRdsProxyTargetGroup.MetricsExclude)
 	}
 	if mbc.ResourceAttributes.AwsRdsRole.MetricsInclude != nil {
 		mb.resourceAttributeIncludeFilter["aws.rds.role"] = filter.CreateFilter(mbc.ResourceAttributes.AwsRdsRole.MetricsInclude)
@@ -10206,12 +11848,41 @@ func (mb *MetricsBuilder) EmitForResource(options ...ResourceMetricsOption) {
 	mb.metricAwsRdsPostgresqlTransactionIdsMaxUsed.emit(ils.Metrics())
 	mb.metricAwsRdsPostgresqlTransactionLogsDiskUsage.emit(ils.Metrics())
 	mb.metricAwsRdsPostgresqlTransactionLogsGeneration.emit(ils.Metrics())
+	mb.metricAwsRdsProxyClientConnections.emit(ils.Metrics())
+	mb.metricAwsRdsProxyClientConnectionsAuthFailed.emit(ils.Metrics())
+	mb.metricAwsRdsProxyClientConnectionsNoTLS.emit(ils.Metrics())
+	mb.metricAwsRdsProxyClientConnectionsReceived.emit(ils.Metrics())
+	mb.metricAwsRdsProxyDatabaseConnectionRequests.emit(ils.Metrics())
+	mb.metricAwsRdsProxyDatabaseConnections.emit(ils.Metrics())
+	mb.metricAwsRdsProxyDatabaseConnectionsBorrowLatency.emit(ils.Metrics())
+	mb.metricAwsRdsProxyDatabaseConnectionsBorrowed.emit(ils.Metrics())
+	mb.metricAwsRdsProxyDatabaseConnectionsInTransaction.emit(ils.Metrics())
+	mb.metricAwsRdsProxyDatabaseConnectionsLimit.emit(ils.Metrics())
+	mb.metricAwsRdsProxyDatabaseConnectionsPinned.emit(ils.Metrics())
+	mb.metricAwsRdsProxyDatabaseConnectionsSetupFailed.emit(ils.Metrics())
+	mb.metricAwsRdsProxyQueryDatabaseResponseLatency.emit(ils.Metrics())
+	mb.metricAwsRdsProxyQueryRequests.emit(ils.Metrics())
+	mb.metricAwsRdsProxyQueryResponseLatency.emit(ils.Metrics())
+	mb.metricAwsRdsProxyTargetAvailable.emit(ils.Metrics())
+	mb.metricAwsRdsProxyTargetDatabaseConnectionRequests.emit(ils.Metrics())
+	mb.metricAwsRdsProxyTargetDatabaseConnections.emit(ils.Metrics())
+	mb.metricAwsRdsProxyTargetDatabaseConnectionsBorrowed.emit(ils.Metrics())
+	mb.metricAwsRdsProxyTargetDatabaseConnectionsInTransaction.emit(ils.Metrics())
+	mb.metricAwsRdsProxyTargetDatabaseConnectionsLimit.emit(ils.Metrics())
+	mb.metricAwsRdsProxyTargetDatabaseConnectionsPinned.emit(ils.Metrics())
+	mb.metricAwsRdsProxyTargetDatabaseConnectionsSetupFailed.emit(ils.Metrics())
+	mb.metricAwsRdsProxyTargetQueryDatabaseResponseLatency.emit(ils.Metrics())
 	mb.metricAwsRdsReadIops.emit(ils.Metrics())
 	mb.metricAwsRdsReadLatency.emit(ils.Metrics())
 	mb.metricAwsRdsReadThroughput.emit(ils.Metrics())
 	mb.metricAwsRdsReplicaLag.emit(ils.Metrics())
 	mb.metricAwsRdsServerlessAcuUtilization.emit(ils.Metrics())
 	mb.metricAwsRdsServerlessCapacity.emit(ils.Metrics())
+	mb.metricAwsRdsShardGroupAcuUtilization.emit(ils.Metrics())
+	mb.metricAwsRdsShardGroupCapacity.emit(ils.Metrics())
+	mb.metricAwsRdsShardGroupCapacityMax.emit(ils.Metrics())
+	mb.metricAwsRdsShardGroupCapacityMin.emit(ils.Metrics())
+	mb.metricAwsRdsShardGroupStandbyCapacity.emit(ils.Metrics())
 	mb.metricAwsRdsSlowQueryCount.emit(ils.Metrics())
 	mb.metricAwsRdsSlowQueryDuration.emit(ils.Metrics())
 	mb.metricAwsRdsSlowQueryDurationMax.emit(ils.Metrics())
@@ -10883,6 +12554,126 @@ func (mb *MetricsBuilder) RecordAwsRdsPostgresqlTransactionLogsGenerationDataPoi
 	mb.metricAwsRdsPostgresqlTransactionLogsGeneration.recordDataPoint(mb.startTime, ts, val)
 }
 
+// RecordAwsRdsProxyClientConnectionsDataPoint adds a data point to aws.rds.proxy.client.connections metric.
+func (mb *MetricsBuilder) RecordAwsRdsProxyClientConnectionsDataPoint(ts pcommon.Timestamp, val float64) {
+	mb.metricAwsRdsProxyClientConnections.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsProxyClientConnectionsAuthFailedDataPoint adds a data point to aws.rds.proxy.client.connections.auth_failed metric.
+func (mb *MetricsBuilder) RecordAwsRdsProxyClientConnectionsAuthFailedDataPoint(ts pcommon.Timestamp, val float64) {
+	mb.metricAwsRdsProxyClientConnectionsAuthFailed.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsProxyClientConnectionsNoTLSDataPoint adds a data point to aws.rds.proxy.client.connections.no_tls metric.
+func (mb *MetricsBuilder) RecordAwsRdsProxyClientConnectionsNoTLSDataPoint(ts pcommon.Timestamp, val float64) {
+	mb.metricAwsRdsProxyClientConnectionsNoTLS.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsProxyClientConnectionsReceivedDataPoint adds a data point to aws.rds.proxy.client.connections.received metric.
+func (mb *MetricsBuilder) RecordAwsRdsProxyClientConnectionsReceivedDataPoint(ts pcommon.Timestamp, val float64) {
+	mb.metricAwsRdsProxyClientConnectionsReceived.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsProxyDatabaseConnectionRequestsDataPoint adds a data point to aws.rds.proxy.database.connection_requests metric.
+func (mb *MetricsBuilder) RecordAwsRdsProxyDatabaseConnectionRequestsDataPoint(ts pcommon.Timestamp, val float64) {
+	mb.metricAwsRdsProxyDatabaseConnectionRequests.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsProxyDatabaseConnectionsDataPoint adds a data point to aws.rds.proxy.database.connections metric.
+func (mb *MetricsBuilder) RecordAwsRdsProxyDatabaseConnectionsDataPoint(ts pcommon.Timestamp, val float64) {
+	mb.metricAwsRdsProxyDatabaseConnections.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsProxyDatabaseConnectionsBorrowLatencyDataPoint adds a data point to aws.rds.proxy.database.connections.borrow_latency metric.
+func (mb *MetricsBuilder) RecordAwsRdsProxyDatabaseConnectionsBorrowLatencyDataPoint(ts pcommon.Timestamp, val float64) {
+	mb.metricAwsRdsProxyDatabaseConnectionsBorrowLatency.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsProxyDatabaseConnectionsBorrowedDataPoint adds a data point to aws.rds.proxy.database.connections.borrowed metric.
+func (mb *MetricsBuilder) RecordAwsRdsProxyDatabaseConnectionsBorrowedDataPoint(ts pcommon.Timestamp, val float64) {
+	mb.metricAwsRdsProxyDatabaseConnectionsBorrowed.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsProxyDatabaseConnectionsInTransactionDataPoint adds a data point to aws.rds.proxy.database.connections.in_transaction metric.
+func (mb *MetricsBuilder) RecordAwsRdsProxyDatabaseConnectionsInTransactionDataPoint(ts pcommon.Timestamp, val float64) {
+	mb.metricAwsRdsProxyDatabaseConnectionsInTransaction.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsProxyDatabaseConnectionsLimitDataPoint adds a data point to aws.rds.proxy.database.connections.limit metric.
+func (mb *MetricsBuilder) RecordAwsRdsProxyDatabaseConnectionsLimitDataPoint(ts pcommon.Timestamp, val float64) {
+	mb.metricAwsRdsProxyDatabaseConnectionsLimit.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsProxyDatabaseConnectionsPinnedDataPoint adds a data point to aws.rds.proxy.database.connections.pinned metric.
+func (mb *MetricsBuilder) RecordAwsRdsProxyDatabaseConnectionsPinnedDataPoint(ts pcommon.Timestamp, val float64) {
+	mb.metricAwsRdsProxyDatabaseConnectionsPinned.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsProxyDatabaseConnectionsSetupFailedDataPoint adds a data point to aws.rds.proxy.database.connections.setup_failed metric.
+func (mb *MetricsBuilder) RecordAwsRdsProxyDatabaseConnectionsSetupFailedDataPoint(ts pcommon.Timestamp, val float64) {
+	mb.metricAwsRdsProxyDatabaseConnectionsSetupFailed.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsProxyQueryDatabaseResponseLatencyDataPoint adds a data point to aws.rds.proxy.query.database_response_latency metric.
+func (mb *MetricsBuilder) RecordAwsRdsProxyQueryDatabaseResponseLatencyDataPoint(ts pcommon.Timestamp, val float64) {
+	mb.metricAwsRdsProxyQueryDatabaseResponseLatency.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsProxyQueryRequestsDataPoint adds a data point to aws.rds.proxy.query.requests metric.
+func (mb *MetricsBuilder) RecordAwsRdsProxyQueryRequestsDataPoint(ts pcommon.Timestamp, val float64) {
+	mb.metricAwsRdsProxyQueryRequests.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsProxyQueryResponseLatencyDataPoint adds a data point to aws.rds.proxy.query.response_latency metric.
+func (mb *MetricsBuilder) RecordAwsRdsProxyQueryResponseLatencyDataPoint(ts pcommon.Timestamp, val float64) {
+	mb.metricAwsRdsProxyQueryResponseLatency.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsProxyTargetAvailableDataPoint adds a data point to aws.rds.proxy.target.available metric.
+func (mb *MetricsBuilder) RecordAwsRdsProxyTargetAvailableDataPoint(ts pcommon.Timestamp, val int64) {
+	mb.metricAwsRdsProxyTargetAvailable.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsProxyTargetDatabaseConnectionRequestsDataPoint adds a data point to aws.rds.proxy.target.database.connection_requests metric.
+func (mb *MetricsBuilder) RecordAwsRdsProxyTargetDatabaseConnectionRequestsDataPoint(ts pcommon.Timestamp, val float64) {
+	mb.metricAwsRdsProxyTargetDatabaseConnectionRequests.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsProxyTargetDatabaseConnectionsDataPoint adds a data point to aws.rds.proxy.target.database.connections metric.
+func (mb *MetricsBuilder) RecordAwsRdsProxyTargetDatabaseConnectionsDataPoint(ts pcommon.Timestamp, val float64) {
+	mb.metricAwsRdsProxyTargetDatabaseConnections.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsProxyTargetDatabaseConnectionsBorrowedDataPoint adds a data point to aws.rds.proxy.target.database.connections.borrowed metric.
+func (mb *MetricsBuilder) RecordAwsRdsProxyTargetDatabaseConnectionsBorrowedDataPoint(ts pcommon.Timestamp, val float64) {
+	mb.metricAwsRdsProxyTargetDatabaseConnectionsBorrowed.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsProxyTargetDatabaseConnectionsInTransactionDataPoint adds a data point to aws.rds.proxy.target.database.connections.in_transaction metric.
+func (mb *MetricsBuilder) RecordAwsRdsProxyTargetDatabaseConnectionsInTransactionDataPoint(ts pcommon.Timestamp, val float64) {
+	mb.metricAwsRdsProxyTargetDatabaseConnectionsInTransaction.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsProxyTargetDatabaseConnectionsLimitDataPoint adds a data point to aws.rds.proxy.target.database.connections.limit metric.
+func (mb *MetricsBuilder) RecordAwsRdsProxyTargetDatabaseConnectionsLimitDataPoint(ts pcommon.Timestamp, val float64) {
+	mb.metricAwsRdsProxyTargetDatabaseConnectionsLimit.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsProxyTargetDatabaseConnectionsPinnedDataPoint adds a data point to aws.rds.proxy.target.database.connections.pinned metric.
+func (mb *MetricsBuilder) RecordAwsRdsProxyTargetDatabaseConnectionsPinnedDataPoint(ts pcommon.Timestamp, val float64) {
+	mb.metricAwsRdsProxyTargetDatabaseConnectionsPinned.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsProxyTargetDatabaseConnectionsSetupFailedDataPoint adds a data point to aws.rds.proxy.target.database.connections.setup_failed metric.
+func (mb *MetricsBuilder) RecordAwsRdsProxyTargetDatabaseConnectionsSetupFailedDataPoint(ts pcommon.Timestamp, val float64) {
+	mb.metricAwsRdsProxyTargetDatabaseConnectionsSetupFailed.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsProxyTargetQueryDatabaseResponseLatencyDataPoint adds a data point to aws.rds.proxy.target.query.database_response_latency metric.
+func (mb *MetricsBuilder) RecordAwsRdsProxyTargetQueryDatabaseResponseLatencyDataPoint(ts pcommon.Timestamp, val float64) {
+	mb.metricAwsRdsProxyTargetQueryDatabaseResponseLatency.recordDataPoint(mb.startTime, ts, val)
+}
+
 // RecordAwsRdsReadIopsDataPoint adds a data point to aws.rds.read.iops metric.
 func (mb *MetricsBuilder) RecordAwsRdsReadIopsDataPoint(ts pcommon.Timestamp, val float64) {
 	mb.metricAwsRdsReadIops.recordDataPoint(mb.startTime, ts, val)
@@ -10911,6 +12702,31 @@ func (mb *MetricsBuilder) RecordAwsRdsServerlessAcuUtilizationDataPoint(ts pcomm
 // RecordAwsRdsServerlessCapacityDataPoint adds a data point to aws.rds.serverless.capacity metric.
 func (mb *MetricsBuilder) RecordAwsRdsServerlessCapacityDataPoint(ts pcommon.Timestamp, val float64) {
 	mb.metricAwsRdsServerlessCapacity.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsShardGroupAcuUtilizationDataPoint adds a data point to aws.rds.shard_group.acu.utilization metric.
+func (mb *MetricsBuilder) RecordAwsRdsShardGroupAcuUtilizationDataPoint(ts pcommon.Timestamp, val float64) {
+	mb.metricAwsRdsShardGroupAcuUtilization.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsShardGroupCapacityDataPoint adds a data point to aws.rds.shard_group.capacity metric.
+func (mb *MetricsBuilder) RecordAwsRdsShardGroupCapacityDataPoint(ts pcommon.Timestamp, val float64) {
+	mb.metricAwsRdsShardGroupCapacity.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsShardGroupCapacityMaxDataPoint adds a data point to aws.rds.shard_group.capacity.max metric.
+func (mb *MetricsBuilder) RecordAwsRdsShardGroupCapacityMaxDataPoint(ts pcommon.Timestamp, val float64) {
+	mb.metricAwsRdsShardGroupCapacityMax.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsShardGroupCapacityMinDataPoint adds a data point to aws.rds.shard_group.capacity.min metric.
+func (mb *MetricsBuilder) RecordAwsRdsShardGroupCapacityMinDataPoint(ts pcommon.Timestamp, val float64) {
+	mb.metricAwsRdsShardGroupCapacityMin.recordDataPoint(mb.startTime, ts, val)
+}
+
+// RecordAwsRdsShardGroupStandbyCapacityDataPoint adds a data point to aws.rds.shard_group.standby.capacity metric.
+func (mb *MetricsBuilder) RecordAwsRdsShardGroupStandbyCapacityDataPoint(ts pcommon.Timestamp, val float64) {
+	mb.metricAwsRdsShardGroupStandbyCapacity.recordDataPoint(mb.startTime, ts, val)
 }
 
 // RecordAwsRdsSlowQueryCountDataPoint adds a data point to aws.rds.slow_query.count metric.

@@ -615,6 +615,78 @@ func TestMetricsBuilder(t *testing.T) {
 			mb.RecordAwsRdsPostgresqlTransactionLogsGenerationDataPoint(ts, 1)
 			defaultMetricsCount++
 			allMetricsCount++
+			mb.RecordAwsRdsProxyClientConnectionsDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsProxyClientConnectionsAuthFailedDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsProxyClientConnectionsNoTLSDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsProxyClientConnectionsReceivedDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsProxyDatabaseConnectionRequestsDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsProxyDatabaseConnectionsDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsProxyDatabaseConnectionsBorrowLatencyDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsProxyDatabaseConnectionsBorrowedDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsProxyDatabaseConnectionsInTransactionDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsProxyDatabaseConnectionsLimitDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsProxyDatabaseConnectionsPinnedDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsProxyDatabaseConnectionsSetupFailedDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsProxyQueryDatabaseResponseLatencyDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsProxyQueryRequestsDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsProxyQueryResponseLatencyDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsProxyTargetAvailableDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsProxyTargetDatabaseConnectionRequestsDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsProxyTargetDatabaseConnectionsDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsProxyTargetDatabaseConnectionsBorrowedDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsProxyTargetDatabaseConnectionsInTransactionDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsProxyTargetDatabaseConnectionsLimitDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsProxyTargetDatabaseConnectionsPinnedDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsProxyTargetDatabaseConnectionsSetupFailedDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsProxyTargetQueryDatabaseResponseLatencyDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
 			mb.RecordAwsRdsReadIopsDataPoint(ts, 1)
 			defaultMetricsCount++
 			allMetricsCount++
@@ -631,6 +703,21 @@ func TestMetricsBuilder(t *testing.T) {
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordAwsRdsServerlessCapacityDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsShardGroupAcuUtilizationDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsShardGroupCapacityDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsShardGroupCapacityMaxDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsShardGroupCapacityMinDataPoint(ts, 1)
+			defaultMetricsCount++
+			allMetricsCount++
+			mb.RecordAwsRdsShardGroupStandbyCapacityDataPoint(ts, 1)
 			defaultMetricsCount++
 			allMetricsCount++
 			mb.RecordAwsRdsSlowQueryCountDataPoint(ts, 1, "slow_query_fingerprint-val")
@@ -679,8 +766,11 @@ func TestMetricsBuilder(t *testing.T) {
 			rb.SetAwsRdsDbInstanceClass("aws.rds.db_instance.class-val")
 			rb.SetAwsRdsDbInstanceIdentifier("aws.rds.db_instance.identifier-val")
 			rb.SetAwsRdsDbInstanceResourceID("aws.rds.db_instance.resource_id-val")
+			rb.SetAwsRdsDbShardGroupIdentifier("aws.rds.db_shard_group.identifier-val")
 			rb.SetAwsRdsEngine("aws.rds.engine-val")
 			rb.SetAwsRdsEngineVersion("aws.rds.engine.version-val")
+			rb.SetAwsRdsProxyName("aws.rds.proxy.name-val")
+			rb.SetAwsRdsProxyTargetGroup("aws.rds.proxy.target_group-val")
 			rb.SetAwsRdsRole("aws.rds.role-val")
 			rb.SetAwsRdsStorageType("aws.rds.storage.type-val")
 			rb.SetCloudAccountID("cloud.account.id-val")
@@ -3569,6 +3659,294 @@ func TestMetricsBuilder(t *testing.T) {
 					assert.Equal(t, ts, dp.Timestamp())
 					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
 					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "aws.rds.proxy.client.connections":
+					assert.False(t, validatedMetrics["aws.rds.proxy.client.connections"], "Found a duplicate in the metrics slice: aws.rds.proxy.client.connections")
+					validatedMetrics["aws.rds.proxy.client.connections"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Client connections open to the proxy (CloudWatch `ClientConnections` by `ProxyName`, Average). RDS publishes one value per proxy node; `Average` is per node, `Sum` at a 60-s period totals the proxy.", mi.Description())
+					assert.Equal(t, "{connection}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "aws.rds.proxy.client.connections.auth_failed":
+					assert.False(t, validatedMetrics["aws.rds.proxy.client.connections.auth_failed"], "Found a duplicate in the metrics slice: aws.rds.proxy.client.connections.auth_failed")
+					validatedMetrics["aws.rds.proxy.client.connections.auth_failed"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Client connection attempts that failed authentication or TLS in each period (CloudWatch `ClientConnectionsSetupFailedAuth` by `ProxyName`, Average). RDS publishes one value per proxy node; `Average` is per node, `Sum` at a 60-s period totals the proxy.", mi.Description())
+					assert.Equal(t, "{connection}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "aws.rds.proxy.client.connections.no_tls":
+					assert.False(t, validatedMetrics["aws.rds.proxy.client.connections.no_tls"], "Found a duplicate in the metrics slice: aws.rds.proxy.client.connections.no_tls")
+					validatedMetrics["aws.rds.proxy.client.connections.no_tls"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Client connections open without TLS (CloudWatch `ClientConnectionsNoTLS` by `ProxyName`, Average). RDS publishes one value per proxy node; `Average` is per node, `Sum` at a 60-s period totals the proxy.", mi.Description())
+					assert.Equal(t, "{connection}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "aws.rds.proxy.client.connections.received":
+					assert.False(t, validatedMetrics["aws.rds.proxy.client.connections.received"], "Found a duplicate in the metrics slice: aws.rds.proxy.client.connections.received")
+					validatedMetrics["aws.rds.proxy.client.connections.received"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Client connection requests received in each period (CloudWatch `ClientConnectionsReceived` by `ProxyName`, Average). RDS publishes one value per proxy node; `Average` is per node, `Sum` at a 60-s period totals the proxy.", mi.Description())
+					assert.Equal(t, "{connection}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "aws.rds.proxy.database.connection_requests":
+					assert.False(t, validatedMetrics["aws.rds.proxy.database.connection_requests"], "Found a duplicate in the metrics slice: aws.rds.proxy.database.connection_requests")
+					validatedMetrics["aws.rds.proxy.database.connection_requests"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Requests to open a database connection in each period (CloudWatch `DatabaseConnectionRequests` by `ProxyName`, Average). RDS publishes one value per proxy node; `Average` is per node, `Sum` at a 60-s period totals the proxy.", mi.Description())
+					assert.Equal(t, "{request}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "aws.rds.proxy.database.connections":
+					assert.False(t, validatedMetrics["aws.rds.proxy.database.connections"], "Found a duplicate in the metrics slice: aws.rds.proxy.database.connections")
+					validatedMetrics["aws.rds.proxy.database.connections"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Database connections the proxy holds open (CloudWatch `DatabaseConnections` by `ProxyName`, Average). RDS publishes one value per proxy node; `Average` is per node, `Sum` at a 60-s period totals the proxy.", mi.Description())
+					assert.Equal(t, "{connection}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "aws.rds.proxy.database.connections.borrow_latency":
+					assert.False(t, validatedMetrics["aws.rds.proxy.database.connections.borrow_latency"], "Found a duplicate in the metrics slice: aws.rds.proxy.database.connections.borrow_latency")
+					validatedMetrics["aws.rds.proxy.database.connections.borrow_latency"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Time to lend a database connection to a client session, in seconds (CloudWatch `DatabaseConnectionsBorrowLatency` by `ProxyName`, in microseconds, Average).", mi.Description())
+					assert.Equal(t, "s", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "aws.rds.proxy.database.connections.borrowed":
+					assert.False(t, validatedMetrics["aws.rds.proxy.database.connections.borrowed"], "Found a duplicate in the metrics slice: aws.rds.proxy.database.connections.borrowed")
+					validatedMetrics["aws.rds.proxy.database.connections.borrowed"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Database connections currently lent to client sessions (CloudWatch `DatabaseConnectionsCurrentlyBorrowed` by `ProxyName`, Average). RDS publishes one value per proxy node; `Average` is per node, `Sum` at a 60-s period totals the proxy.", mi.Description())
+					assert.Equal(t, "{connection}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "aws.rds.proxy.database.connections.in_transaction":
+					assert.False(t, validatedMetrics["aws.rds.proxy.database.connections.in_transaction"], "Found a duplicate in the metrics slice: aws.rds.proxy.database.connections.in_transaction")
+					validatedMetrics["aws.rds.proxy.database.connections.in_transaction"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Database connections inside a transaction (CloudWatch `DatabaseConnectionsCurrentlyInTransaction` by `ProxyName`, Average). RDS publishes one value per proxy node; `Average` is per node, `Sum` at a 60-s period totals the proxy.", mi.Description())
+					assert.Equal(t, "{connection}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "aws.rds.proxy.database.connections.limit":
+					assert.False(t, validatedMetrics["aws.rds.proxy.database.connections.limit"], "Found a duplicate in the metrics slice: aws.rds.proxy.database.connections.limit")
+					validatedMetrics["aws.rds.proxy.database.connections.limit"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Database connections the proxy may open (its share of max_connections) (CloudWatch `MaxDatabaseConnectionsAllowed` by `ProxyName`, Average). RDS publishes one value per proxy node; `Average` is per node, `Sum` at a 60-s period totals the proxy.", mi.Description())
+					assert.Equal(t, "{connection}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "aws.rds.proxy.database.connections.pinned":
+					assert.False(t, validatedMetrics["aws.rds.proxy.database.connections.pinned"], "Found a duplicate in the metrics slice: aws.rds.proxy.database.connections.pinned")
+					validatedMetrics["aws.rds.proxy.database.connections.pinned"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Database connections pinned to one client session (no multiplexing) (CloudWatch `DatabaseConnectionsCurrentlySessionPinned` by `ProxyName`, Average). RDS publishes one value per proxy node; `Average` is per node, `Sum` at a 60-s period totals the proxy.", mi.Description())
+					assert.Equal(t, "{connection}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "aws.rds.proxy.database.connections.setup_failed":
+					assert.False(t, validatedMetrics["aws.rds.proxy.database.connections.setup_failed"], "Found a duplicate in the metrics slice: aws.rds.proxy.database.connections.setup_failed")
+					validatedMetrics["aws.rds.proxy.database.connections.setup_failed"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Database connection attempts that failed in each period (CloudWatch `DatabaseConnectionsSetupFailed` by `ProxyName`, Average). RDS publishes one value per proxy node; `Average` is per node, `Sum` at a 60-s period totals the proxy.", mi.Description())
+					assert.Equal(t, "{connection}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "aws.rds.proxy.query.database_response_latency":
+					assert.False(t, validatedMetrics["aws.rds.proxy.query.database_response_latency"], "Found a duplicate in the metrics slice: aws.rds.proxy.query.database_response_latency")
+					validatedMetrics["aws.rds.proxy.query.database_response_latency"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Time the database takes to answer a query, in seconds (CloudWatch `QueryDatabaseResponseLatency` by `ProxyName`, in microseconds, Average).", mi.Description())
+					assert.Equal(t, "s", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "aws.rds.proxy.query.requests":
+					assert.False(t, validatedMetrics["aws.rds.proxy.query.requests"], "Found a duplicate in the metrics slice: aws.rds.proxy.query.requests")
+					validatedMetrics["aws.rds.proxy.query.requests"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Queries received from clients in each period (CloudWatch `QueryRequests` by `ProxyName`, Average). RDS publishes one value per proxy node; `Average` is per node, `Sum` at a 60-s period totals the proxy.", mi.Description())
+					assert.Equal(t, "{query}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "aws.rds.proxy.query.response_latency":
+					assert.False(t, validatedMetrics["aws.rds.proxy.query.response_latency"], "Found a duplicate in the metrics slice: aws.rds.proxy.query.response_latency")
+					validatedMetrics["aws.rds.proxy.query.response_latency"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Time from a query request to the proxy's response, in seconds (CloudWatch `QueryResponseLatency` by `ProxyName`, in microseconds, Average).", mi.Description())
+					assert.Equal(t, "s", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "aws.rds.proxy.target.available":
+					assert.False(t, validatedMetrics["aws.rds.proxy.target.available"], "Found a duplicate in the metrics slice: aws.rds.proxy.target.available")
+					validatedMetrics["aws.rds.proxy.target.available"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "1 when the proxy can reach the target DB instance (DescribeDBProxyTargets `TargetHealth.State` is AVAILABLE), else 0.", mi.Description())
+					assert.Equal(t, "1", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeInt, dp.ValueType())
+					assert.Equal(t, int64(1), dp.IntValue())
+				case "aws.rds.proxy.target.database.connection_requests":
+					assert.False(t, validatedMetrics["aws.rds.proxy.target.database.connection_requests"], "Found a duplicate in the metrics slice: aws.rds.proxy.target.database.connection_requests")
+					validatedMetrics["aws.rds.proxy.target.database.connection_requests"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Requests to open a database connection in each period, for one target DB instance (CloudWatch `DatabaseConnectionRequests` by `ProxyName`, `TargetGroup`, `Target`, Average).", mi.Description())
+					assert.Equal(t, "{request}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "aws.rds.proxy.target.database.connections":
+					assert.False(t, validatedMetrics["aws.rds.proxy.target.database.connections"], "Found a duplicate in the metrics slice: aws.rds.proxy.target.database.connections")
+					validatedMetrics["aws.rds.proxy.target.database.connections"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Database connections the proxy holds open, for one target DB instance (CloudWatch `DatabaseConnections` by `ProxyName`, `TargetGroup`, `Target`, Average).", mi.Description())
+					assert.Equal(t, "{connection}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "aws.rds.proxy.target.database.connections.borrowed":
+					assert.False(t, validatedMetrics["aws.rds.proxy.target.database.connections.borrowed"], "Found a duplicate in the metrics slice: aws.rds.proxy.target.database.connections.borrowed")
+					validatedMetrics["aws.rds.proxy.target.database.connections.borrowed"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Database connections currently lent to client sessions, for one target DB instance (CloudWatch `DatabaseConnectionsCurrentlyBorrowed` by `ProxyName`, `TargetGroup`, `Target`, Average).", mi.Description())
+					assert.Equal(t, "{connection}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "aws.rds.proxy.target.database.connections.in_transaction":
+					assert.False(t, validatedMetrics["aws.rds.proxy.target.database.connections.in_transaction"], "Found a duplicate in the metrics slice: aws.rds.proxy.target.database.connections.in_transaction")
+					validatedMetrics["aws.rds.proxy.target.database.connections.in_transaction"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Database connections inside a transaction, for one target DB instance (CloudWatch `DatabaseConnectionsCurrentlyInTransaction` by `ProxyName`, `TargetGroup`, `Target`, Average).", mi.Description())
+					assert.Equal(t, "{connection}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "aws.rds.proxy.target.database.connections.limit":
+					assert.False(t, validatedMetrics["aws.rds.proxy.target.database.connections.limit"], "Found a duplicate in the metrics slice: aws.rds.proxy.target.database.connections.limit")
+					validatedMetrics["aws.rds.proxy.target.database.connections.limit"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Database connections the proxy may open (its share of max_connections), for one target DB instance (CloudWatch `MaxDatabaseConnectionsAllowed` by `ProxyName`, `TargetGroup`, `Target`, Average).", mi.Description())
+					assert.Equal(t, "{connection}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "aws.rds.proxy.target.database.connections.pinned":
+					assert.False(t, validatedMetrics["aws.rds.proxy.target.database.connections.pinned"], "Found a duplicate in the metrics slice: aws.rds.proxy.target.database.connections.pinned")
+					validatedMetrics["aws.rds.proxy.target.database.connections.pinned"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Database connections pinned to one client session (no multiplexing), for one target DB instance (CloudWatch `DatabaseConnectionsCurrentlySessionPinned` by `ProxyName`, `TargetGroup`, `Target`, Average).", mi.Description())
+					assert.Equal(t, "{connection}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "aws.rds.proxy.target.database.connections.setup_failed":
+					assert.False(t, validatedMetrics["aws.rds.proxy.target.database.connections.setup_failed"], "Found a duplicate in the metrics slice: aws.rds.proxy.target.database.connections.setup_failed")
+					validatedMetrics["aws.rds.proxy.target.database.connections.setup_failed"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Database connection attempts that failed in each period, for one target DB instance (CloudWatch `DatabaseConnectionsSetupFailed` by `ProxyName`, `TargetGroup`, `Target`, Average).", mi.Description())
+					assert.Equal(t, "{connection}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "aws.rds.proxy.target.query.database_response_latency":
+					assert.False(t, validatedMetrics["aws.rds.proxy.target.query.database_response_latency"], "Found a duplicate in the metrics slice: aws.rds.proxy.target.query.database_response_latency")
+					validatedMetrics["aws.rds.proxy.target.query.database_response_latency"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Time the database takes to answer a query, in seconds, for one target DB instance (CloudWatch `QueryDatabaseResponseLatency` by `ProxyName`, `TargetGroup`, `Target`, in microseconds, Average).", mi.Description())
+					assert.Equal(t, "s", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
 				case "aws.rds.read.iops":
 					assert.False(t, validatedMetrics["aws.rds.read.iops"], "Found a duplicate in the metrics slice: aws.rds.read.iops")
 					validatedMetrics["aws.rds.read.iops"] = true
@@ -3635,6 +4013,66 @@ func TestMetricsBuilder(t *testing.T) {
 					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
 					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
 					assert.Equal(t, "Current capacity of an Aurora Serverless v2 instance in Aurora capacity units (CloudWatch `ServerlessDatabaseCapacity` by DBInstanceIdentifier, Average).", mi.Description())
+					assert.Equal(t, "{ACU}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "aws.rds.shard_group.acu.utilization":
+					assert.False(t, validatedMetrics["aws.rds.shard_group.acu.utilization"], "Found a duplicate in the metrics slice: aws.rds.shard_group.acu.utilization")
+					validatedMetrics["aws.rds.shard_group.acu.utilization"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Capacity in use as a percentage of the shard group's maximum ACUs (CloudWatch `DBShardGroupACUUtilization` by `DBShardGroupIdentifier`, Average).", mi.Description())
+					assert.Equal(t, "%", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "aws.rds.shard_group.capacity":
+					assert.False(t, validatedMetrics["aws.rds.shard_group.capacity"], "Found a duplicate in the metrics slice: aws.rds.shard_group.capacity")
+					validatedMetrics["aws.rds.shard_group.capacity"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Current capacity of the DB shard group, routers and shards together (CloudWatch `DBShardGroupCapacity` by `DBShardGroupIdentifier`, Average).", mi.Description())
+					assert.Equal(t, "{ACU}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "aws.rds.shard_group.capacity.max":
+					assert.False(t, validatedMetrics["aws.rds.shard_group.capacity.max"], "Found a duplicate in the metrics slice: aws.rds.shard_group.capacity.max")
+					validatedMetrics["aws.rds.shard_group.capacity.max"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Configured maximum capacity of the DB shard group (CloudWatch `DBShardGroupMaxACU` by `DBShardGroupIdentifier`, Average).", mi.Description())
+					assert.Equal(t, "{ACU}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "aws.rds.shard_group.capacity.min":
+					assert.False(t, validatedMetrics["aws.rds.shard_group.capacity.min"], "Found a duplicate in the metrics slice: aws.rds.shard_group.capacity.min")
+					validatedMetrics["aws.rds.shard_group.capacity.min"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Configured minimum capacity of the DB shard group (CloudWatch `DBShardGroupMinACU` by `DBShardGroupIdentifier`, Average).", mi.Description())
+					assert.Equal(t, "{ACU}", mi.Unit())
+					dp := mi.Gauge().DataPoints().At(0)
+					assert.Equal(t, start, dp.StartTimestamp())
+					assert.Equal(t, ts, dp.Timestamp())
+					assert.Equal(t, pmetric.NumberDataPointValueTypeDouble, dp.ValueType())
+					assert.InDelta(t, float64(1), dp.DoubleValue(), 0.01)
+				case "aws.rds.shard_group.standby.capacity":
+					assert.False(t, validatedMetrics["aws.rds.shard_group.standby.capacity"], "Found a duplicate in the metrics slice: aws.rds.shard_group.standby.capacity")
+					validatedMetrics["aws.rds.shard_group.standby.capacity"] = true
+					assert.Equal(t, pmetric.MetricTypeGauge, mi.Type())
+					assert.Equal(t, 1, mi.Gauge().DataPoints().Len())
+					assert.Equal(t, "Capacity of the standby shards, with compute redundancy 1 or 2 only (CloudWatch `DBShardGroupComputeRedundancyCapacity` by `DBShardGroupIdentifier`, Average).", mi.Description())
 					assert.Equal(t, "{ACU}", mi.Unit())
 					dp := mi.Gauge().DataPoints().At(0)
 					assert.Equal(t, start, dp.StartTimestamp())

@@ -49,6 +49,13 @@ func (rb *ResourceBuilder) SetAwsRdsDbInstanceResourceID(val string) {
 	}
 }
 
+// SetAwsRdsDbShardGroupIdentifier sets provided value as "aws.rds.db_shard_group.identifier" attribute.
+func (rb *ResourceBuilder) SetAwsRdsDbShardGroupIdentifier(val string) {
+	if rb.config.AwsRdsDbShardGroupIdentifier.Enabled {
+		rb.res.Attributes().PutStr("aws.rds.db_shard_group.identifier", val)
+	}
+}
+
 // SetAwsRdsEngine sets provided value as "aws.rds.engine" attribute.
 func (rb *ResourceBuilder) SetAwsRdsEngine(val string) {
 	if rb.config.AwsRdsEngine.Enabled {
@@ -60,6 +67,20 @@ func (rb *ResourceBuilder) SetAwsRdsEngine(val string) {
 func (rb *ResourceBuilder) SetAwsRdsEngineVersion(val string) {
 	if rb.config.AwsRdsEngineVersion.Enabled {
 		rb.res.Attributes().PutStr("aws.rds.engine.version", val)
+	}
+}
+
+// SetAwsRdsProxyName sets provided value as "aws.rds.proxy.name" attribute.
+func (rb *ResourceBuilder) SetAwsRdsProxyName(val string) {
+	if rb.config.AwsRdsProxyName.Enabled {
+		rb.res.Attributes().PutStr("aws.rds.proxy.name", val)
+	}
+}
+
+// SetAwsRdsProxyTargetGroup sets provided value as "aws.rds.proxy.target_group" attribute.
+func (rb *ResourceBuilder) SetAwsRdsProxyTargetGroup(val string) {
+	if rb.config.AwsRdsProxyTargetGroup.Enabled {
+		rb.res.Attributes().PutStr("aws.rds.proxy.target_group", val)
 	}
 }
 

@@ -17,8 +17,11 @@ func TestResourceBuilder(t *testing.T) {
 			rb.SetAwsRdsDbInstanceClass("aws.rds.db_instance.class-val")
 			rb.SetAwsRdsDbInstanceIdentifier("aws.rds.db_instance.identifier-val")
 			rb.SetAwsRdsDbInstanceResourceID("aws.rds.db_instance.resource_id-val")
+			rb.SetAwsRdsDbShardGroupIdentifier("aws.rds.db_shard_group.identifier-val")
 			rb.SetAwsRdsEngine("aws.rds.engine-val")
 			rb.SetAwsRdsEngineVersion("aws.rds.engine.version-val")
+			rb.SetAwsRdsProxyName("aws.rds.proxy.name-val")
+			rb.SetAwsRdsProxyTargetGroup("aws.rds.proxy.target_group-val")
 			rb.SetAwsRdsRole("aws.rds.role-val")
 			rb.SetAwsRdsStorageType("aws.rds.storage.type-val")
 			rb.SetCloudAccountID("cloud.account.id-val")
@@ -37,9 +40,9 @@ func TestResourceBuilder(t *testing.T) {
 
 			switch tt {
 			case "default":
-				assert.Equal(t, 18, res.Attributes().Len())
+				assert.Equal(t, 21, res.Attributes().Len())
 			case "all_set":
-				assert.Equal(t, 18, res.Attributes().Len())
+				assert.Equal(t, 21, res.Attributes().Len())
 			case "none_set":
 				assert.Equal(t, 0, res.Attributes().Len())
 				return
@@ -66,6 +69,11 @@ func TestResourceBuilder(t *testing.T) {
 			if ok {
 				assert.Equal(t, "aws.rds.db_instance.resource_id-val", awsRdsDbInstanceResourceIDAttrVal.Str())
 			}
+			awsRdsDbShardGroupIdentifierAttrVal, ok := res.Attributes().Get("aws.rds.db_shard_group.identifier")
+			assert.True(t, ok)
+			if ok {
+				assert.Equal(t, "aws.rds.db_shard_group.identifier-val", awsRdsDbShardGroupIdentifierAttrVal.Str())
+			}
 			awsRdsEngineAttrVal, ok := res.Attributes().Get("aws.rds.engine")
 			assert.True(t, ok)
 			if ok {
@@ -75,6 +83,16 @@ func TestResourceBuilder(t *testing.T) {
 			assert.True(t, ok)
 			if ok {
 				assert.Equal(t, "aws.rds.engine.version-val", awsRdsEngineVersionAttrVal.Str())
+			}
+			awsRdsProxyNameAttrVal, ok := res.Attributes().Get("aws.rds.proxy.name")
+			assert.True(t, ok)
+			if ok {
+				assert.Equal(t, "aws.rds.proxy.name-val", awsRdsProxyNameAttrVal.Str())
+			}
+			awsRdsProxyTargetGroupAttrVal, ok := res.Attributes().Get("aws.rds.proxy.target_group")
+			assert.True(t, ok)
+			if ok {
+				assert.Equal(t, "aws.rds.proxy.target_group-val", awsRdsProxyTargetGroupAttrVal.Str())
 			}
 			awsRdsRoleAttrVal, ok := res.Attributes().Get("aws.rds.role")
 			assert.True(t, ok)

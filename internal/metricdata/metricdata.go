@@ -29,14 +29,21 @@ type API interface {
 	GetMetricData(context.Context, *cloudwatch.GetMetricDataInput, ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error)
 }
 
-// Query asks for one statistic of one metric of one resource (a single dimension is
-// enough for AWS/RDS: DBInstanceIdentifier or DBClusterIdentifier).
+// MaxDimensions is the most dimensions an AWS/RDS series the receiver reads has: RDS
+// Proxy targets are named by ProxyName, TargetGroup and Target; everything else by one.
+const MaxDimensions = 3
+
+// Dimension is one CloudWatch dimension of a query.
+type Dimension struct{ Name, Value string }
+
+// Query asks for one statistic of one metric of one resource, named by its first
+// NumDimensions dimensions.
 type Query struct {
-	Namespace      string
-	MetricName     string
-	DimensionName  string
-	DimensionValue string
-	Stat           string
+	Namespace     string
+	MetricName    string
+	Dimensions    [MaxDimensions]Dimension
+	NumDimensions int
+	Stat          string
 }
 
 // Queries lists a plan's queries in whatever compact form the caller keeps them; Fetch
@@ -295,7 +302,7 @@ type request struct {
 	sdk        [MaxQueriesPerCall]types.MetricDataQuery
 	stats      [MaxQueriesPerCall]types.MetricStat
 	metrics    [MaxQueriesPerCall]types.Metric
-	dimensions [MaxQueriesPerCall][1]types.Dimension
+	dimensions [MaxQueriesPerCall][MaxDimensions]types.Dimension
 }
 
 // build fills the request with the span's queries.
@@ -304,8 +311,10 @@ func (r *request) build(queries Queries, sp *Span, period int32) *cloudwatch.Get
 	for k, i := range sp.Queries {
 		q := &r.queries[k]
 		*q = queries.Query(int(i))
-		r.dimensions[k][0] = types.Dimension{Name: &q.DimensionName, Value: &q.DimensionValue}
-		r.metrics[k] = types.Metric{Namespace: &q.Namespace, MetricName: &q.MetricName, Dimensions: r.dimensions[k][:]}
+		for d := 0; d < q.NumDimensions; d++ {
+			r.dimensions[k][d] = types.Dimension{Name: &q.Dimensions[d].Name, Value: &q.Dimensions[d].Value}
+		}
+		r.metrics[k] = types.Metric{Namespace: &q.Namespace, MetricName: &q.MetricName, Dimensions: r.dimensions[k][:q.NumDimensions]}
 		r.stats[k] = types.MetricStat{Metric: &r.metrics[k], Period: &r.period, Stat: &q.Stat}
 		r.sdk[k] = types.MetricDataQuery{Id: &ids[k], MetricStat: &r.stats[k], ReturnData: &r.returnData}
 	}

@@ -81,7 +81,7 @@ func (l QueryList) Query(i int) Query { return l[i] }
 func queries(n int) QueryList {
 	qs := make(QueryList, n)
 	for i := range qs {
-		qs[i] = Query{Namespace: "AWS/RDS", MetricName: "CPUUtilization", DimensionName: "DBInstanceIdentifier", DimensionValue: fmt.Sprintf("db-%d", i), Stat: "Average"}
+		qs[i] = Query{Namespace: "AWS/RDS", MetricName: "CPUUtilization", Dimensions: [MaxDimensions]Dimension{{Name: "DBInstanceIdentifier", Value: fmt.Sprintf("db-%d", i)}}, NumDimensions: 1, Stat: "Average"}
 	}
 	return qs
 }

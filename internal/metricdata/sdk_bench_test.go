@@ -70,7 +70,7 @@ func newSDKBench(b *testing.B, points int) *sdkBench {
 	queries := make(QueryList, MaxQueriesPerCall)
 	for i := range queries {
 		id := ids[i*7%len(ids)]
-		queries[i] = Query{Namespace: simulator.Namespace, MetricName: id.Metric, DimensionName: id.DimensionName, DimensionValue: id.Identifier, Stat: "Average"}
+		queries[i] = Query{Namespace: simulator.Namespace, MetricName: id.Metric, Dimensions: [MaxDimensions]Dimension{{Name: id.DimensionName, Value: id.Identifier}}, NumDimensions: 1, Stat: "Average"}
 	}
 	now := time.Now().Truncate(time.Minute)
 	bench := &sdkBench{queries: queries, start: now.Add(-7 * time.Minute), end: now.Add(-2 * time.Minute)}

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -406,15 +407,26 @@ func (s *Server) listMetrics(c *call) (object, *apiError) {
 		metrics = append(metrics, object{
 			{"Namespace", Namespace},
 			{"MetricName", id.Metric},
-			{"Dimensions", list{item: "member", values: []any{object{{"Name", id.DimensionName}, {"Value", id.Identifier}}}}},
+			{"Dimensions", dimensionList(id)},
 		})
 	}
 	return object{{"Metrics", list{item: "member", values: metrics}}}.add("NextToken", next), nil
 }
 
+func dimensionList(id SeriesID) list {
+	dims := id.dimensions()
+	l := list{item: "member", values: make([]any, len(dims))}
+	for i, d := range dims {
+		l.values[i] = object{{"Name", d.name}, {"Value", d.value}}
+	}
+	return l
+}
+
+// dimsMatch: every filter names one of the series' dimensions (and its value, if given).
 func dimsMatch(id SeriesID, filters []dimension) bool {
+	dims := id.dimensions()
 	for _, f := range filters {
-		if f.name != id.DimensionName || (f.value != "" && f.value != id.Identifier) {
+		if !slices.ContainsFunc(dims, func(d dimension) bool { return d.name == f.name && (f.value == "" || f.value == d.value) }) {
 			return false
 		}
 	}

@@ -3,6 +3,7 @@ package simulator
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -191,12 +192,14 @@ func timeRange(p map[string]any) (start, end time.Time, err error) {
 }
 
 // series resolves the reference to an existing series: namespace AWS/RDS and exactly
-// one DBInstanceIdentifier or DBClusterIdentifier dimension naming a known resource.
+// the dimensions of a known series (one for instances, clusters, proxies and shard
+// groups; ProxyName, TargetGroup and Target for proxy targets).
 func (r metricRef) series(cat *catalog) *series {
-	if r.namespace != Namespace || len(r.dims) != 1 {
+	if r.namespace != Namespace || len(r.dims) == 0 {
 		return nil
 	}
-	return cat.lookup(r.dims[0].name, r.dims[0].value, r.metric)
+	id := r.seriesID()
+	return cat.lookup(id.DimensionName, id.Identifier, r.metric)
 }
 
 func (r metricRef) phantom() PhantomQuery {
@@ -212,10 +215,32 @@ func (r metricRef) phantom() PhantomQuery {
 	return p
 }
 
+// seriesID keys the reference like the catalog: one dimension as it is, several in
+// name order with names and values joined by commas.
 func (r metricRef) seriesID() SeriesID {
 	id := SeriesID{Metric: r.metric}
-	if len(r.dims) > 0 {
+	switch len(r.dims) {
+	case 0:
+	case 1:
 		id.DimensionName, id.Identifier = r.dims[0].name, r.dims[0].value
+	default:
+		dims := slices.Clone(r.dims)
+		slices.SortFunc(dims, func(a, b dimension) int { return strings.Compare(a.name, b.name) })
+		names, values := make([]string, len(dims)), make([]string, len(dims))
+		for i, d := range dims {
+			names[i], values[i] = d.name, d.value
+		}
+		id.DimensionName, id.Identifier = strings.Join(names, ","), strings.Join(values, ",")
 	}
 	return id
+}
+
+// dimensions splits a series' key into its dimensions.
+func (id SeriesID) dimensions() []dimension {
+	names, values := strings.Split(id.DimensionName, ","), strings.Split(id.Identifier, ",")
+	dims := make([]dimension, len(names))
+	for i := range names {
+		dims[i] = dimension{names[i], values[i]}
+	}
+	return dims
 }

@@ -320,7 +320,9 @@ func TestPhantomQueries(t *testing.T) {
 		Dimensions: "DBInstanceIdentifier=pg-a", Identifier: "pg-a", Count: 1})
 	assert.Contains(t, c.Phantoms, simulator.PhantomQuery{Namespace: "AWS/RDS", Metric: "CPUUtilization",
 		Dimensions: "DBInstanceIdentifier=mysql-a,Role=WRITER", Identifier: "mysql-a", Count: 1})
-	assert.Equal(t, int64(3), c.SeriesQueries["mysql-a"]["CPUUtilization"])
+	assert.Equal(t, int64(2), c.SeriesQueries["mysql-a"]["CPUUtilization"])
+	// A series of several dimensions is counted under its values in dimension name order.
+	assert.Equal(t, int64(1), c.SeriesQueries["mysql-a,WRITER"]["CPUUtilization"])
 	assert.Equal(t, int64(1), c.SeriesQueries["mysql-a"]["ReplicaLag"])
 }
 

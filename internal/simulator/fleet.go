@@ -32,6 +32,10 @@ type Fleet struct {
 	// (see AccountQuotas), by AccountQuotaName.
 	QuotaMax  map[string]int64 `yaml:"quota_max,omitempty" json:"quota_max,omitempty"`
 	QuotaUsed map[string]int64 `yaml:"quota_used,omitempty" json:"quota_used,omitempty"`
+	// Proxies are the RDS Proxies (DescribeDBProxies, DescribeDBProxyTargets).
+	Proxies []Proxy `yaml:"proxies,omitempty" json:"proxies,omitempty"`
+	// ShardGroups are the DB shard groups of Limitless clusters (DescribeDBShardGroups).
+	ShardGroups []ShardGroup `yaml:"shard_groups,omitempty" json:"shard_groups,omitempty"`
 }
 
 // Instance is one DB instance as DescribeDBInstances reports it.
@@ -88,7 +92,8 @@ type ClusterMember struct {
 	IsWriter           bool   `yaml:"writer,omitempty" json:"writer,omitempty"`
 }
 
-// Cluster is one Aurora DB cluster as DescribeDBClusters reports it.
+// Cluster is one DB cluster as DescribeDBClusters reports it: Aurora, or a Multi-AZ DB
+// cluster of MySQL or PostgreSQL (a writer and two readable standbys, no cluster volume).
 type Cluster struct {
 	Identifier    string          `yaml:"identifier" json:"identifier"`
 	Engine        string          `yaml:"engine" json:"engine"`
@@ -101,6 +106,12 @@ type Cluster struct {
 	Serverless  bool    `yaml:"serverless,omitempty" json:"serverless,omitempty"`
 	MinCapacity float64 `yaml:"min_capacity,omitempty" json:"min_capacity,omitempty"`
 	MaxCapacity float64 `yaml:"max_capacity,omitempty" json:"max_capacity,omitempty"`
+	// ScalabilityType is ClusterScalabilityType: "limitless" for an Aurora PostgreSQL
+	// Limitless Database cluster (no member instances; see ShardGroup), else standard.
+	ScalabilityType string `yaml:"scalability_type,omitempty" json:"scalability_type,omitempty"`
+	// InstanceClass is DBClusterInstanceClass of a Multi-AZ DB cluster (default: its
+	// members' class).
+	InstanceClass string `yaml:"instance_class,omitempty" json:"instance_class,omitempty"`
 	// GlobalClusterIdentifier is set on members of an Aurora global database
 	// (DBCluster.GlobalClusterIdentifier in the API).
 	GlobalClusterIdentifier string            `yaml:"global_cluster,omitempty" json:"global_cluster,omitempty"`
@@ -168,14 +179,15 @@ func (f Fleet) Validate() error {
 			errs = append(errs, fmt.Errorf("instance %q: replica engine %q differs from source engine %q", in.Identifier, in.Engine, src.Engine))
 		}
 	}
-	clusters := make(map[string]bool, len(f.Clusters))
-	for _, c := range f.Clusters {
-		if c.Identifier == "" || c.Identifier != strings.ToLower(c.Identifier) || clusters[c.Identifier] {
+	clusters := make(map[string]*Cluster, len(f.Clusters))
+	for i := range f.Clusters {
+		c := &f.Clusters[i]
+		if c.Identifier == "" || c.Identifier != strings.ToLower(c.Identifier) || clusters[c.Identifier] != nil {
 			errs = append(errs, fmt.Errorf("cluster %q: empty, non-lowercase or duplicate identifier", c.Identifier))
 		}
-		clusters[c.Identifier] = true
-		if !clustered(c.Engine) {
-			errs = append(errs, fmt.Errorf("cluster %q: engine %q is not an Aurora, Neptune or DocumentDB engine", c.Identifier, c.Engine))
+		clusters[c.Identifier] = c
+		if !clustered(c.Engine) && !multiAZClustered(c.Engine) {
+			errs = append(errs, fmt.Errorf("cluster %q: engine %q is not an Aurora, Neptune, DocumentDB or Multi-AZ DB cluster (mysql, postgres) engine", c.Identifier, c.Engine))
 		}
 		errs = append(errs, checkLogExports("cluster", c.Identifier, c.Engine, c.LogExports)...)
 		writers := 0
@@ -199,7 +211,7 @@ func (f Fleet) Validate() error {
 		}
 	}
 	for _, in := range f.Instances {
-		if in.ClusterIdentifier != "" && !clusters[in.ClusterIdentifier] {
+		if in.ClusterIdentifier != "" && clusters[in.ClusterIdentifier] == nil {
 			errs = append(errs, fmt.Errorf("instance %q: cluster %q does not exist", in.Identifier, in.ClusterIdentifier))
 		}
 		if clustered(in.Engine) && in.ClusterIdentifier == "" && !memberOfAny(f.Clusters, in.Identifier) {
@@ -208,6 +220,8 @@ func (f Fleet) Validate() error {
 	}
 	errs = append(errs, f.validateEvents()...)
 	errs = append(errs, f.validateLifecycle()...)
+	errs = append(errs, f.validateProxies(inst)...)
+	errs = append(errs, f.validateShardGroups(clusters)...)
 	return errors.Join(errs...)
 }
 
@@ -223,6 +237,8 @@ func LogTypes(engine string) []string {
 		return []string{"alert", "audit", "listener", "oemagent", "trace"}
 	case EngineSQLServerSE:
 		return []string{"agent", "error"}
+	case EngineDb2SE:
+		return []string{"diag.log", "notify.log"}
 	}
 	return nil
 }
@@ -247,7 +263,7 @@ func checkLogExports(kind, id, engine string, exports []string) []error {
 func knownEngine(e string) bool {
 	switch e {
 	case EngineMySQL, EngineMariaDB, EnginePostgres, EngineAuroraMySQL, EngineAuroraPostgreSQL,
-		EngineNeptune, EngineDocDB, EngineOracleEE, EngineSQLServerSE:
+		EngineNeptune, EngineDocDB, EngineOracleEE, EngineSQLServerSE, EngineDb2SE:
 		return true
 	}
 	return false
@@ -294,8 +310,22 @@ func (f Fleet) normalized(region, account string) Fleet {
 		}
 	}
 	for i := range out.Clusters {
-		fillCluster(&out.Clusters[i], region, account)
+		c := &out.Clusters[i]
+		fillCluster(c, region, account)
+		if multiAZClustered(c.Engine) && c.InstanceClass == "" && len(c.Members) > 0 {
+			if in := findIn(out.Instances, c.Members[0].InstanceIdentifier); in != nil {
+				c.InstanceClass = in.Class
+			}
+		}
 	}
+	for i := range out.Proxies {
+		fillProxy(&out.Proxies[i], region, account)
+	}
+	for i := range out.ShardGroups {
+		fillShardGroup(&out.ShardGroups[i], region, account)
+	}
+	sort.Slice(out.Proxies, func(i, j int) bool { return out.Proxies[i].Name < out.Proxies[j].Name })
+	sort.Slice(out.ShardGroups, func(i, j int) bool { return out.ShardGroups[i].Identifier < out.ShardGroups[j].Identifier })
 	sort.Slice(out.Instances, func(i, j int) bool { return out.Instances[i].Identifier < out.Instances[j].Identifier })
 	sort.Slice(out.Clusters, func(i, j int) bool { return out.Clusters[i].Identifier < out.Clusters[j].Identifier })
 	return out
@@ -400,6 +430,8 @@ func defaultEngineVersion(engine string) string {
 		return "19.0.0.0.ru-2024-10.rur-2024-10.r1"
 	case EngineSQLServerSE:
 		return "16.00.4165.4.v1"
+	case EngineDb2SE:
+		return "11.5.9.0.sb00000000.r1"
 	}
 	return ""
 }
@@ -416,6 +448,8 @@ func defaultPort(engine string) int32 {
 		return 1521
 	case EngineSQLServerSE:
 		return 1433
+	case EngineDb2SE:
+		return 50000
 	}
 	return 3306
 }
@@ -428,6 +462,11 @@ func (f Fleet) clone() Fleet {
 		PendingMaintenance: slices.Clone(f.PendingMaintenance),
 		QuotaMax:           maps.Clone(f.QuotaMax),
 		QuotaUsed:          maps.Clone(f.QuotaUsed),
+		ShardGroups:        slices.Clone(f.ShardGroups),
+	}
+	for _, p := range f.Proxies {
+		p.Targets = slices.Clone(p.Targets)
+		out.Proxies = append(out.Proxies, p)
 	}
 	for i, in := range f.Instances {
 		in.Tags = cloneTags(in.Tags)
@@ -441,6 +480,15 @@ func (f Fleet) clone() Fleet {
 		out.Clusters[i] = c
 	}
 	return out
+}
+
+func findIn(instances []Instance, id string) *Instance {
+	for i := range instances {
+		if instances[i].Identifier == id {
+			return &instances[i]
+		}
+	}
+	return nil
 }
 
 func cloneTags(t map[string]string) map[string]string { return maps.Clone(t) }

@@ -28,7 +28,8 @@ type SeriesID struct {
 // simulator's own reading of the RDS documentation. writer is the Aurora role.
 func instanceMetrics(in *Instance, writer bool) []string {
 	aurora := IsAurora(in.Engine)
-	replica := in.ReplicaSourceIdentifier != ""
+	// A reader of a Multi-AZ DB cluster replicates like a read replica.
+	replica := in.ReplicaSourceIdentifier != "" || (in.ClusterIdentifier != "" && !aurora && !writer)
 	ms := []string{
 		"CPUUtilization", "DatabaseConnections", "DiskQueueDepth", "FreeableMemory",
 		"ReadIOPS", "WriteIOPS", "ReadLatency", "WriteLatency", "ReadThroughput", "WriteThroughput",
@@ -67,6 +68,9 @@ func instanceMetrics(in *Instance, writer bool) []string {
 
 // clusterMetrics lists the cluster-level metrics (dimension DBClusterIdentifier).
 func clusterMetrics(c *Cluster) []string {
+	if !IsAurora(c.Engine) {
+		return nil // Multi-AZ DB clusters publish per instance only: there is no cluster volume
+	}
 	ms := []string{"VolumeBytesUsed", "VolumeReadIOPs", "VolumeWriteIOPs"}
 	switch {
 	case c.Serverless:
@@ -238,6 +242,31 @@ func profileFor(metric string, z sizing) profile {
 		return profile{lo: 50, hi: 500, amp: 0.2, noise: 0.3}
 	case "AuroraGlobalDBDataTransferBytes":
 		return profile{lo: 1e5, hi: 1e8, amp: 0.4, noise: 0.2, integer: true}
+	case "DBShardGroupCapacity", "DBShardGroupComputeRedundancyCapacity":
+		return profile{lo: z.minACU, hi: max(z.minACU, 0.6*z.maxACU), amp: 0.4, noise: 0.1, min: z.minACU, max: z.maxACU}
+	case "DBShardGroupACUUtilization":
+		return profile{sources: []string{"DBShardGroupCapacity"}, factor: 100 / z.maxACU}
+	case "DBShardGroupMaxACU":
+		return profile{lo: z.maxACU, hi: z.maxACU}
+	case "DBShardGroupMinACU":
+		return profile{lo: z.minACU, hi: z.minACU}
+	// RDS Proxy: connections per proxy node, requests per minute, latencies in microseconds.
+	case "ClientConnections":
+		return profile{lo: 10, hi: 2000, amp: 0.4, noise: 0.2, integer: true}
+	case "ClientConnectionsReceived", "QueryRequests", "DatabaseConnectionRequests":
+		return profile{lo: 10, hi: 5000, amp: 0.4, noise: 0.3, integer: true}
+	case "ClientConnectionsSetupFailedAuth", "DatabaseConnectionsSetupFailed":
+		return profile{lo: 0, hi: 3, amp: 0.5, noise: 1, integer: true}
+	case "ClientConnectionsNoTLS":
+		return profile{lo: 0, hi: 20, amp: 0.2, noise: 0.2, integer: true}
+	case "DatabaseConnectionsCurrentlyBorrowed", "DatabaseConnectionsCurrentlySessionPinned", "DatabaseConnectionsCurrentlyInTransaction":
+		return profile{lo: 0, hi: 50, amp: 0.4, noise: 0.3, integer: true}
+	case "MaxDatabaseConnectionsAllowed":
+		return profile{lo: 500, hi: 500, integer: true}
+	case "DatabaseConnectionsBorrowLatency":
+		return profile{lo: 50, hi: 2000, amp: 0.3, noise: 0.3}
+	case "QueryResponseLatency", "QueryDatabaseResponseLatency":
+		return profile{lo: 500, hi: 20000, amp: 0.3, noise: 0.3}
 	}
 	return profile{lo: 0, hi: 100, amp: 0.2, noise: 0.2}
 }
@@ -278,6 +307,17 @@ func buildCatalog(f Fleet) *catalog {
 			created = c.CreateTime
 		}
 		cat.add(DimInstance, in.Identifier, instanceMetrics(in, writers[in.Identifier]), instanceSizing(in, c), created)
+	}
+	for _, p := range f.Proxies {
+		cat.add(DimProxy, p.Name, proxyMetrics(), sizing{}, time.Time{})
+		for _, t := range p.Targets {
+			id := ProxyTargetSeries(p.Name, t.Instance, "")
+			cat.add(id.DimensionName, id.Identifier, proxyTargetMetrics(), sizing{}, time.Time{})
+		}
+	}
+	for i := range f.ShardGroups {
+		g := &f.ShardGroups[i]
+		cat.add(DimShardGroup, g.Identifier, shardGroupMetrics(g), sizing{minACU: g.MinACU, maxACU: g.MaxACU}, time.Time{})
 	}
 	sort.Slice(cat.ids, func(i, j int) bool {
 		a, b := cat.ids[i], cat.ids[j]

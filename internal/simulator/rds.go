@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"cmp"
 	"encoding/base64"
 	"net/http"
 	"slices"
@@ -206,7 +207,11 @@ func (s *Server) clusterObject(cl *Cluster) object {
 		{"DBClusterArn", cl.ARN},
 		{"ClusterCreateTime", created},
 		{"EngineMode", cl.EngineMode},
-		{"StorageType", "aurora"},
+	}
+	if IsAurora(cl.Engine) {
+		o = o.add("StorageType", "aurora").add("ClusterScalabilityType", cmp.Or(cl.ScalabilityType, "standard"))
+	} else if multiAZClustered(cl.Engine) { // a Multi-AZ DB cluster: provisioned storage, one instance class
+		o = o.add("StorageType", "io1").add("DBClusterInstanceClass", cl.InstanceClass)
 	}
 	o = o.add("GlobalClusterIdentifier", cl.GlobalClusterIdentifier).
 		add("EnabledCloudwatchLogsExports", logExportList(cl.LogExports))

@@ -290,6 +290,9 @@ var handlers = map[string]map[string]handler{
 		"DescribePendingMaintenanceActions": (*Server).describePendingMaintenanceActions,
 		"DescribeDBMajorEngineVersions":     (*Server).describeDBMajorEngineVersions,
 		"DescribeAccountAttributes":         (*Server).describeAccountAttributes,
+		"DescribeDBProxies":                 (*Server).describeDBProxies,
+		"DescribeDBProxyTargets":            (*Server).describeDBProxyTargets,
+		"DescribeDBShardGroups":             (*Server).describeDBShardGroups,
 	},
 	"cloudwatch": {
 		"GetMetricData":       (*Server).getMetricData,

@@ -15,11 +15,15 @@ func IsOtherService(engine string) bool { return engine == EngineNeptune || engi
 // clustered reports whether the engine's instances must belong to a DB cluster.
 func clustered(engine string) bool { return IsAurora(engine) || IsOtherService(engine) }
 
-// Oracle and SQL Server (license-included editions), for the metric applicability of
-// engines outside the MySQL and PostgreSQL families.
+// Oracle, SQL Server (license-included editions) and Db2, for the metric applicability
+// of engines outside the MySQL and PostgreSQL families.
 const (
 	EngineOracleEE    = "oracle-ee"
 	EngineSQLServerSE = "sqlserver-se"
+	EngineDb2SE       = "db2-se"
 )
+
+// multiAZClustered reports whether the engine can form a Multi-AZ DB cluster.
+func multiAZClustered(engine string) bool { return engine == EngineMySQL || engine == EnginePostgres }
 
 func isSQLServer(engine string) bool { return engine == EngineSQLServerSE }
