@@ -75,7 +75,8 @@ func byResource(md pmetric.Metrics) map[string][]string {
 
 // TestGoldenEveryKindOfResource: a fleet with Aurora Serverless v1 and v2, a Limitless
 // cluster and its shard group, a Multi-AZ DB cluster, an RDS Proxy with two targets, an
-// Oracle, a SQL Server and a Db2 instance (and a Neptune cluster). Each resource is asked
+// Oracle, a SQL Server and a Db2 instance, a global database primary and secondary (and a
+// Neptune cluster). Each resource is asked
 // for exactly the series the simulator publishes for it, every one arrives, and the golden
 // file pins the metric sets; the simulator counts no query for a series that cannot exist.
 func TestGoldenEveryKindOfResource(t *testing.T) {
@@ -100,7 +101,7 @@ func TestGoldenEveryKindOfResource(t *testing.T) {
 	// Every resource (every metric enabled): queried and emitted exactly the CloudWatch
 	// series that exist for it.
 	names := byResource(md)
-	require.Len(t, names, 8+4+1+2+1+1, "8 instances, 4 clusters, a proxy, its 2 targets, a shard group, the account")
+	require.Len(t, names, 9+5+1+2+1+1, "9 instances, 5 clusters, a proxy, its 2 targets, a shard group, the account")
 	for resource, ms := range names {
 		if resource == "account" {
 			continue
@@ -147,11 +148,15 @@ func TestGoldenEveryKindOfResource(t *testing.T) {
 		{"target ledger-proxy/ledger-1", "aws.rds.proxy.target.database.connections", true},
 		{"target ledger-proxy/ledger-2", "aws.rds.proxy.target.available", true},    // from DescribeDBProxyTargets
 		{"target ledger-proxy/ledger-1", "aws.rds.proxy.client.connections", false}, // client side: per proxy only
-		{"instance crm", "aws.rds.swap.usage", false},                               // SQL Server: no SwapUsage
-		{"instance erp", "aws.rds.swap.usage", true},                                //
-		{"instance warehouse", "aws.rds.swap.usage", true},                          // Db2
-		{"instance crm", "aws.rds.storage.burst_balance", true},                     // gp2
-		{"instance erp", "aws.rds.storage.burst_balance", false},                    // gp3
+		{"cluster ledger", "aws.rds.cluster.global_db.data_transfer", true},         // a global primary ships redo
+		{"cluster ledger", "aws.rds.cluster.global_db.replication.lag", false},      //
+		{"cluster cart-eu", "aws.rds.cluster.global_db.replication.lag", true},      // a secondary lags
+		{"cluster cart-eu", "aws.rds.cluster.global_db.replicated_write_io", false},
+		{"instance crm", "aws.rds.swap.usage", false},            // SQL Server: no SwapUsage
+		{"instance erp", "aws.rds.swap.usage", true},             //
+		{"instance warehouse", "aws.rds.swap.usage", true},       // Db2
+		{"instance crm", "aws.rds.storage.burst_balance", true},  // gp2
+		{"instance erp", "aws.rds.storage.burst_balance", false}, // gp3
 	} {
 		assert.Equal(t, tt.want, has(tt.resource, tt.metric), "%s has %s", tt.resource, tt.metric)
 	}

@@ -55,7 +55,16 @@ func serverlessV2Cluster(c discovery.Cluster) bool {
 	return serverlessCluster(c) && c.EngineMode != "serverless"
 }
 
-func globalCluster(c discovery.Cluster) bool { return auroraCluster(c) && c.GlobalMember }
+// A global database's secondary reports how far it lags the primary; the primary reports
+// the redo it ships and the writes it replicates (our reading of the Aurora User Guide,
+// "Monitoring Aurora global databases"). When the role is unknown both are asked.
+func globalSecondary(c discovery.Cluster) bool {
+	return auroraCluster(c) && c.GlobalMember && c.GlobalRole != discovery.GlobalPrimary
+}
+
+func globalPrimary(c discovery.Cluster) bool {
+	return auroraCluster(c) && c.GlobalMember && c.GlobalRole != discovery.GlobalSecondary
+}
 
 // swapReported: RDS publishes SwapUsage for every engine but SQL Server (RDS User Guide,
 // "Amazon CloudWatch metrics for Amazon RDS": "This metric is not available for SQL Server").

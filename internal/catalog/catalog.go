@@ -213,9 +213,9 @@ var Entries = []Entry{
 	cluster("VolumeWriteIOPs", "aws.rds.cluster.volume.write.operations", auroraCluster, (*mb).RecordAwsRdsClusterVolumeWriteOperationsDataPoint),
 	cluster("ServerlessDatabaseCapacity", "aws.rds.cluster.serverless.capacity", serverlessCluster, (*mb).RecordAwsRdsClusterServerlessCapacityDataPoint),
 	cluster("ACUUtilization", "aws.rds.cluster.serverless.acu.utilization", serverlessV2Cluster, (*mb).RecordAwsRdsClusterServerlessAcuUtilizationDataPoint),
-	fromMilliseconds(cluster("AuroraGlobalDBReplicationLag", "aws.rds.cluster.global_db.replication.lag", globalCluster, (*mb).RecordAwsRdsClusterGlobalDbReplicationLagDataPoint)),
-	cluster("AuroraGlobalDBReplicatedWriteIO", "aws.rds.cluster.global_db.replicated_write_io", globalCluster, (*mb).RecordAwsRdsClusterGlobalDbReplicatedWriteIoDataPoint),
-	cluster("AuroraGlobalDBDataTransferBytes", "aws.rds.cluster.global_db.data_transfer", globalCluster, (*mb).RecordAwsRdsClusterGlobalDbDataTransferDataPoint),
+	fromMilliseconds(cluster("AuroraGlobalDBReplicationLag", "aws.rds.cluster.global_db.replication.lag", globalSecondary, (*mb).RecordAwsRdsClusterGlobalDbReplicationLagDataPoint)),
+	cluster("AuroraGlobalDBReplicatedWriteIO", "aws.rds.cluster.global_db.replicated_write_io", globalPrimary, (*mb).RecordAwsRdsClusterGlobalDbReplicatedWriteIoDataPoint),
+	cluster("AuroraGlobalDBDataTransferBytes", "aws.rds.cluster.global_db.data_transfer", globalPrimary, (*mb).RecordAwsRdsClusterGlobalDbDataTransferDataPoint),
 
 	// RDS Proxy, per proxy. The client side exists per proxy (and endpoint) only.
 	proxy("ClientConnections", "aws.rds.proxy.client.connections", (*mb).RecordAwsRdsProxyClientConnectionsDataPoint),

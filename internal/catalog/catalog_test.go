@@ -193,6 +193,8 @@ var (
 	auroraProvisioned = discovery.Cluster{Identifier: "cart", Engine: "aurora-mysql", EngineMode: "provisioned"}
 	auroraServerless  = discovery.Cluster{Identifier: "ledger", Engine: "aurora-postgresql", EngineMode: "provisioned", Serverless: true}
 	auroraGlobal      = discovery.Cluster{Identifier: "cart-eu", Engine: "aurora-mysql", EngineMode: "provisioned", GlobalMember: true}
+	globalPrimaryC    = discovery.Cluster{Identifier: "cart", Engine: "aurora-mysql", EngineMode: "provisioned", GlobalMember: true, GlobalRole: discovery.GlobalPrimary}
+	globalSecondaryC  = discovery.Cluster{Identifier: "cart-eu", Engine: "aurora-mysql", EngineMode: "provisioned", GlobalMember: true, GlobalRole: discovery.GlobalSecondary}
 	multiAZCluster    = discovery.Cluster{Identifier: "billing", Engine: "postgres"}
 )
 
@@ -366,9 +368,13 @@ func TestClusterPredicates(t *testing.T) {
 	}{
 		{"provisioned aurora", auroraProvisioned, volume},
 		{"serverless aurora", auroraServerless, []string{"ACUUtilization", "ServerlessDatabaseCapacity", "VolumeBytesUsed", "VolumeReadIOPs", "VolumeWriteIOPs"}},
-		{"global database member", auroraGlobal, []string{
+		{"global database member of unknown role", auroraGlobal, []string{
 			"AuroraGlobalDBDataTransferBytes", "AuroraGlobalDBReplicatedWriteIO", "AuroraGlobalDBReplicationLag",
 			"VolumeBytesUsed", "VolumeReadIOPs", "VolumeWriteIOPs"}},
+		{"global database primary", globalPrimaryC, []string{
+			"AuroraGlobalDBDataTransferBytes", "AuroraGlobalDBReplicatedWriteIO", "VolumeBytesUsed", "VolumeReadIOPs", "VolumeWriteIOPs"}},
+		{"global database secondary", globalSecondaryC, []string{
+			"AuroraGlobalDBReplicationLag", "VolumeBytesUsed", "VolumeReadIOPs", "VolumeWriteIOPs"}},
 		{"multi-az db cluster (not aurora)", multiAZCluster, nil},
 	}
 	for _, tt := range tests {

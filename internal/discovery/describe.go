@@ -18,6 +18,7 @@ type API interface {
 	DescribeDBProxies(context.Context, *rds.DescribeDBProxiesInput, ...func(*rds.Options)) (*rds.DescribeDBProxiesOutput, error)
 	DescribeDBProxyTargets(context.Context, *rds.DescribeDBProxyTargetsInput, ...func(*rds.Options)) (*rds.DescribeDBProxyTargetsOutput, error)
 	DescribeDBShardGroups(context.Context, *rds.DescribeDBShardGroupsInput, ...func(*rds.Options)) (*rds.DescribeDBShardGroupsOutput, error)
+	DescribeGlobalClusters(context.Context, *rds.DescribeGlobalClustersInput, ...func(*rds.Options)) (*rds.DescribeGlobalClustersOutput, error)
 }
 
 // maxRecords is DescribeDB*'s largest page: fewest calls per refresh.
@@ -118,10 +119,16 @@ func describe(ctx context.Context, api API, f *Filter, now time.Time, opt *optio
 	if err != nil {
 		return Fleet{}, err
 	}
-	limitless := map[string]bool{}
+	limitless, global := map[string]bool{}, false
 	for _, c := range fleet.Clusters {
 		if c.Limitless {
 			limitless[c.Identifier] = true
+		}
+		global = global || c.GlobalMember
+	}
+	if global {
+		if err := opt.call("Aurora global database roles", &fleet, func() error { return setGlobalRoles(ctx, api, fleet.Clusters) }); err != nil {
+			return Fleet{}, err
 		}
 	}
 	if len(limitless) > 0 {

@@ -85,6 +85,10 @@ func (f *fakeRDS) DescribeDBProxyTargets(context.Context, *rds.DescribeDBProxyTa
 	return &rds.DescribeDBProxyTargetsOutput{}, nil
 }
 
+func (f *fakeRDS) DescribeGlobalClusters(context.Context, *rds.DescribeGlobalClustersInput, ...func(*rds.Options)) (*rds.DescribeGlobalClustersOutput, error) {
+	return &rds.DescribeGlobalClustersOutput{}, nil
+}
+
 func (f *fakeRDS) DescribeDBShardGroups(context.Context, *rds.DescribeDBShardGroupsInput, ...func(*rds.Options)) (*rds.DescribeDBShardGroupsOutput, error) {
 	return &rds.DescribeDBShardGroupsOutput{}, nil
 }

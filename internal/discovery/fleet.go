@@ -78,12 +78,23 @@ type Cluster struct {
 	EngineMode    string // provisioned, serverless, ...
 	Serverless    bool   // Aurora Serverless v1 or v2 (capacity metrics exist)
 	GlobalMember  bool   // part of an Aurora global database
+	GlobalRole    GlobalRole
 	Limitless     bool   // Aurora PostgreSQL Limitless Database: no instances, a shard group
 	Status        string
 	Members       []ClusterMember
 	Tags          map[string]string
 	LogExports    []string // EnabledCloudwatchLogsExports
 }
+
+// GlobalRole is a cluster's place in its Aurora global database.
+type GlobalRole string
+
+const (
+	GlobalPrimary   GlobalRole = "primary"
+	GlobalSecondary GlobalRole = "secondary"
+	// GlobalUnknown: DescribeGlobalClusters could not be read; every global metric is asked.
+	GlobalUnknown GlobalRole = ""
+)
 
 // Fleet is the result of one discovery refresh.
 type Fleet struct {

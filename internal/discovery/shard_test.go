@@ -63,3 +63,37 @@ func TestGrowingFromThreeToFourShardsMovesAQuarter(t *testing.T) {
 	t.Logf("3 -> 4 shards: %d of %d instances moved (a quarter: %d)", moved, instances, instances/4)
 	assert.InDelta(t, instances/4, moved, instances*0.05, "about a quarter moves")
 }
+
+// TestShardsSplitProxiesAndMemberlessClusters: across 3 shards of the mixed fleet, each
+// proxy, each cluster without instances (Serverless v1, Limitless) and each shard group
+// is watched by exactly one shard, and a proxy keeps all its targets.
+func TestShardsSplitProxiesAndMemberlessClusters(t *testing.T) {
+	fleet, err := simulator.LoadFleet("../../testdata/simulator/fleet-mixed.yaml")
+	require.NoError(t, err)
+	srv := httptest.NewServer(simulator.New(simulator.Config{Fleet: fleet}))
+	defer srv.Close()
+	client := rds.New(rds.Options{
+		Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
+		BaseEndpoint: aws.String(srv.URL), HTTPClient: simulator.HTTPClient(),
+	})
+	all, err := discovery.FilterConfig{}.Compile()
+	require.NoError(t, err)
+	seen := map[string]int{}
+	for i := range 3 {
+		f, err := discovery.Describe(context.Background(), client, all.Sharded(shard.Shard{Count: 3, Index: i}.Owns), time.Now())
+		require.NoError(t, err)
+		for _, p := range f.Proxies {
+			seen["proxy "+p.Name]++
+			assert.Len(t, p.Targets, 2, "a proxy keeps its targets whatever shard their instances are in")
+		}
+		for _, c := range f.Clusters {
+			if len(c.Members) == 0 {
+				seen["cluster "+c.Identifier]++
+			}
+		}
+		for _, g := range f.ShardGroups {
+			seen["shard group "+g.Identifier]++
+		}
+	}
+	assert.Equal(t, map[string]int{"proxy ledger-proxy": 1, "cluster legacy": 1, "cluster orders": 1, "shard group orders-sg": 1}, seen)
+}

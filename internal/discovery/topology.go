@@ -125,6 +125,34 @@ func describeShardGroups(ctx context.Context, api API, clusters map[string]bool)
 	}
 }
 
+// setGlobalRoles marks each member of an Aurora global database as its primary (the
+// writer) or a secondary, from DescribeGlobalClusters.
+func setGlobalRoles(ctx context.Context, api API, clusters []Cluster) error {
+	writer := map[string]bool{} // cluster ARN -> IsWriter
+	p := rds.NewDescribeGlobalClustersPaginator(api, &rds.DescribeGlobalClustersInput{MaxRecords: aws.Int32(maxRecords)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("DescribeGlobalClusters: %w", err)
+		}
+		for _, g := range page.GlobalClusters {
+			for _, m := range g.GlobalClusterMembers {
+				writer[aws.ToString(m.DBClusterArn)] = aws.ToBool(m.IsWriter)
+			}
+		}
+	}
+	for i := range clusters {
+		c := &clusters[i]
+		if w, ok := writer[c.ARN]; ok && c.GlobalMember {
+			c.GlobalRole = GlobalSecondary
+			if w {
+				c.GlobalRole = GlobalPrimary
+			}
+		}
+	}
+	return nil
+}
+
 // unavailable reports an error that will not go away by itself: the caller lacks the
 // permission, or the endpoint does not know the operation. Discovery then stops asking
 // (see Source) instead of failing every refresh.

@@ -114,14 +114,17 @@ type Cluster struct {
 	InstanceClass string `yaml:"instance_class,omitempty" json:"instance_class,omitempty"`
 	// GlobalClusterIdentifier is set on members of an Aurora global database
 	// (DBCluster.GlobalClusterIdentifier in the API).
-	GlobalClusterIdentifier string            `yaml:"global_cluster,omitempty" json:"global_cluster,omitempty"`
-	Port                    int32             `yaml:"port,omitempty" json:"port,omitempty"`
-	Endpoint                string            `yaml:"endpoint,omitempty" json:"endpoint,omitempty"`
-	ReaderEndpoint          string            `yaml:"reader_endpoint,omitempty" json:"reader_endpoint,omitempty"`
-	Tags                    map[string]string `yaml:"tags,omitempty" json:"tags,omitempty"`
-	ResourceID              string            `yaml:"cluster_resource_id,omitempty" json:"cluster_resource_id,omitempty"`
-	ARN                     string            `yaml:"arn,omitempty" json:"arn,omitempty"`
-	CreateTime              time.Time         `yaml:"created,omitempty" json:"created,omitzero"`
+	GlobalClusterIdentifier string `yaml:"global_cluster,omitempty" json:"global_cluster,omitempty"`
+	// GlobalSecondary makes the cluster a secondary of its global database (read-only,
+	// replicating from the primary in another region); otherwise it is the primary.
+	GlobalSecondary bool              `yaml:"global_secondary,omitempty" json:"global_secondary,omitempty"`
+	Port            int32             `yaml:"port,omitempty" json:"port,omitempty"`
+	Endpoint        string            `yaml:"endpoint,omitempty" json:"endpoint,omitempty"`
+	ReaderEndpoint  string            `yaml:"reader_endpoint,omitempty" json:"reader_endpoint,omitempty"`
+	Tags            map[string]string `yaml:"tags,omitempty" json:"tags,omitempty"`
+	ResourceID      string            `yaml:"cluster_resource_id,omitempty" json:"cluster_resource_id,omitempty"`
+	ARN             string            `yaml:"arn,omitempty" json:"arn,omitempty"`
+	CreateTime      time.Time         `yaml:"created,omitempty" json:"created,omitzero"`
 	// LogExports are the log types the cluster publishes to CloudWatch Logs
 	// (EnabledCloudwatchLogsExports), one log stream per member instance.
 	LogExports []string `yaml:"log_exports,omitempty" json:"log_exports,omitempty"`

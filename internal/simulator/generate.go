@@ -179,6 +179,7 @@ func (g *generator) addClusters(total int) {
 		}
 		if i >= 4 && g.r.Float64() < 0.15 {
 			c.GlobalClusterIdentifier = "global-" + c.Identifier
+			c.GlobalSecondary = hash64(c.Identifier)%2 == 1 // without a draw: the rest of the fleet stays as it was
 		}
 		class := g.class(true)
 		for m := range size {

@@ -78,10 +78,7 @@ func clusterMetrics(c *Cluster) []string {
 	case c.EngineMode == "serverless": // Aurora Serverless v1: capacity only, no ACUUtilization
 		ms = append(ms, "ServerlessDatabaseCapacity")
 	}
-	if c.GlobalClusterIdentifier != "" {
-		ms = append(ms, "AuroraGlobalDBReplicationLag", "AuroraGlobalDBReplicatedWriteIO", "AuroraGlobalDBDataTransferBytes")
-	}
-	return ms
+	return append(ms, globalClusterMetrics(c)...)
 }
 
 // sizing carries what makes one instance's values differ from another's.

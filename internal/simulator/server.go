@@ -293,6 +293,7 @@ var handlers = map[string]map[string]handler{
 		"DescribeDBProxies":                 (*Server).describeDBProxies,
 		"DescribeDBProxyTargets":            (*Server).describeDBProxyTargets,
 		"DescribeDBShardGroups":             (*Server).describeDBShardGroups,
+		"DescribeGlobalClusters":            (*Server).describeGlobalClusters,
 	},
 	"cloudwatch": {
 		"GetMetricData":       (*Server).getMetricData,

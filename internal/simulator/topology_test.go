@@ -41,6 +41,7 @@ type topologyView struct {
 	ShardGroups []string            `json:"shard_groups"` // id cluster min max redundancy status
 	Clusters    map[string]string   `json:"clusters"`     // id -> scalability type / instance class
 	TargetSum   float64             `json:"target_sum"`   // DatabaseConnections of ledger-proxy/ledger-1, summed
+	Writers     map[string]bool     `json:"writers"`      // global database member ARN -> IsWriter
 	Lacks       []string            `json:"lacks"`        // API parts this client's model does not have
 }
 
@@ -48,7 +49,14 @@ func goTopologyView(t *testing.T, url string, start, end time.Time) topologyView
 	t.Helper()
 	ctx := context.Background()
 	c := rdsClient(url)
-	v := topologyView{Targets: map[string][]string{}, Clusters: map[string]string{}}
+	v := topologyView{Targets: map[string][]string{}, Clusters: map[string]string{}, Writers: map[string]bool{}}
+	gc, err := c.DescribeGlobalClusters(ctx, &rds.DescribeGlobalClustersInput{})
+	require.NoError(t, err)
+	for _, g := range gc.GlobalClusters {
+		for _, m := range g.GlobalClusterMembers {
+			v.Writers[aws.ToString(m.DBClusterArn)] = aws.ToBool(m.IsWriter)
+		}
+	}
 	px, err := c.DescribeDBProxies(ctx, &rds.DescribeDBProxiesInput{})
 	require.NoError(t, err)
 	for _, p := range px.DBProxies {
@@ -110,6 +118,10 @@ func TestProxiesAndShardGroups(t *testing.T) {
 	assert.Equal(t, "standard/", v.Clusters["ledger"])
 	assert.Equal(t, "/db.m6gd.large", v.Clusters["billing"], "a Multi-AZ DB cluster has one instance class and no scalability type")
 	assert.Positive(t, v.TargetSum)
+	assert.Equal(t, map[string]bool{
+		"arn:aws:rds:us-east-1:123456789012:cluster:ledger": true, "arn:aws:rds:us-west-2:123456789012:cluster:ledger-us-west-2": false,
+		"arn:aws:rds:us-east-1:123456789012:cluster:cart-eu": false, "arn:aws:rds:us-west-2:123456789012:cluster:cart-eu-us-west-2": true,
+	}, v.Writers)
 
 	ctx := context.Background()
 	c := rdsClient(s.URL)

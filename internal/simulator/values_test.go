@@ -1,10 +1,13 @@
 package simulator_test
 
 import (
+	"context"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -83,14 +86,40 @@ func TestSeriesRules(t *testing.T) {
 	}
 }
 
+// A global database's primary publishes what it ships, a secondary how far it lags; and
+// DescribeGlobalClusters names each member's role, with the member in the other region.
 func TestGlobalClusterSeries(t *testing.T) {
 	f := smallFleet(t)
 	f.Clusters[0].GlobalClusterIdentifier = "global-a"
+	f.Clusters[1].GlobalClusterIdentifier, f.Clusters[1].GlobalSecondary = "global-b", true
 	s := newSim(t, f)
-	for _, m := range []string{"AuroraGlobalDBReplicationLag", "AuroraGlobalDBReplicatedWriteIO", "AuroraGlobalDBDataTransferBytes"} {
-		_, ok := s.Value(simulator.DimCluster, f.Clusters[0].Identifier, m, "Average", t0.Add(-time.Hour), time.Minute)
-		assert.True(t, ok, m)
+	for _, tt := range []struct {
+		cluster int
+		metric  string
+		want    bool
+	}{
+		{0, "AuroraGlobalDBReplicatedWriteIO", true},
+		{0, "AuroraGlobalDBDataTransferBytes", true},
+		{0, "AuroraGlobalDBReplicationLag", false},
+		{1, "AuroraGlobalDBReplicationLag", true},
+		{1, "AuroraGlobalDBReplicatedWriteIO", false},
+		{1, "AuroraGlobalDBDataTransferBytes", false},
+	} {
+		_, ok := s.Value(simulator.DimCluster, f.Clusters[tt.cluster].Identifier, tt.metric, "Average", t0.Add(-time.Hour), time.Minute)
+		assert.Equal(t, tt.want, ok, "%s %s", f.Clusters[tt.cluster].Identifier, tt.metric)
 	}
+	out, err := rdsClient(s.URL).DescribeGlobalClusters(context.Background(), &rds.DescribeGlobalClustersInput{})
+	require.NoError(t, err)
+	writers := map[string]bool{}
+	for _, g := range out.GlobalClusters {
+		require.Len(t, g.GlobalClusterMembers, 2, aws.ToString(g.GlobalClusterIdentifier))
+		for _, m := range g.GlobalClusterMembers {
+			writers[aws.ToString(m.DBClusterArn)] = aws.ToBool(m.IsWriter)
+		}
+	}
+	assert.True(t, writers["arn:aws:rds:us-east-1:123456789012:cluster:"+f.Clusters[0].Identifier])
+	assert.False(t, writers["arn:aws:rds:us-east-1:123456789012:cluster:"+f.Clusters[1].Identifier])
+	assert.True(t, writers["arn:aws:rds:us-west-2:123456789012:cluster:"+f.Clusters[1].Identifier+"-us-west-2"], "the primary of a local secondary is remote")
 }
 
 func TestStatisticsConsistent(t *testing.T) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Reads the simulator's RDS Proxy, Limitless and Multi-AZ answers with boto3:
-DescribeDBProxies, DescribeDBProxyTargets, DescribeDBShardGroups, DescribeDBClusters, and
+DescribeDBProxies, DescribeDBProxyTargets, DescribeDBShardGroups, DescribeDBClusters,
+DescribeGlobalClusters, and
 one proxy target series by its three dimensions.
 
 Usage: boto3_topology.py ENDPOINT_URL START_EPOCH END_EPOCH
@@ -22,7 +23,11 @@ def main():
     cfg = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5, read_timeout=30)
     rds = session.client("rds", endpoint_url=endpoint, config=cfg)
     cw = session.client("cloudwatch", endpoint_url=endpoint, config=cfg)
-    view = {"proxies": [], "targets": {}, "shard_groups": None, "clusters": None, "target_sum": 0.0, "lacks": None}
+    view = {"proxies": [], "targets": {}, "shard_groups": None, "clusters": None, "target_sum": 0.0, "writers": {}, "lacks": None}
+    for page in rds.get_paginator("describe_global_clusters").paginate():
+        for g in page["GlobalClusters"]:
+            for m in g["GlobalClusterMembers"]:
+                view["writers"][m["DBClusterArn"]] = m["IsWriter"]
     for page in rds.get_paginator("describe_db_proxies").paginate():
         for p in page["DBProxies"]:
             name = p["DBProxyName"]
