@@ -79,7 +79,7 @@ type Cluster struct {
 	Serverless    bool   // Aurora Serverless v1 or v2 (capacity metrics exist)
 	GlobalMember  bool   // part of an Aurora global database
 	GlobalRole    GlobalRole
-	Limitless     bool   // Aurora PostgreSQL Limitless Database: no instances, a shard group
+	Limitless     bool // Aurora PostgreSQL Limitless Database: no instances, a shard group
 	Status        string
 	Members       []ClusterMember
 	Tags          map[string]string
