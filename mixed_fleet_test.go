@@ -10,6 +10,7 @@ import (
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/pmetrictest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
@@ -101,7 +102,7 @@ func TestGoldenEveryKindOfResource(t *testing.T) {
 	// Every resource (every metric enabled): queried and emitted exactly the CloudWatch
 	// series that exist for it.
 	names := byResource(md)
-	require.Len(t, names, 9+5+1+2+1+1, "9 instances, 5 clusters, a proxy, its 2 targets, a shard group, the account")
+	require.Len(t, names, 9+5+2+3+1+1, "9 instances, 5 clusters, 2 proxies, their 3 targets, a shard group, the account")
 	for resource, ms := range names {
 		if resource == "account" {
 			continue
@@ -170,12 +171,50 @@ func TestGoldenEveryKindOfResource(t *testing.T) {
 			}
 		}
 	}
-	assert.Equal(t, map[string]int64{"target ledger-proxy/ledger-1": 1, "target ledger-proxy/ledger-2": 0}, available)
+	assert.Equal(t, map[string]int64{"target ledger-proxy/ledger-1": 1, "target ledger-proxy/ledger-2": 0, "target crm-proxy/crm": 1}, available)
 	for _, id := range []string{"erp", "crm", "warehouse"} {
 		for _, n := range names["instance "+id] {
 			assert.NotContains(t, n, "mysql", id)
 			assert.NotContains(t, n, "postgresql", id)
 			assert.NotContains(t, n, "aurora", id)
+		}
+	}
+}
+
+// TestConstantLabelsNameEveryResource: the Prometheus exporters of the shipped
+// configuration turn the resource attributes listed in resource_constant_labels into
+// labels. Every resource of the mixed fleet must get its own label set, or the series of
+// two proxies (or of a proxy and its target) would collide in one.
+func TestConstantLabelsNameEveryResource(t *testing.T) {
+	conf, err := confmaptest.LoadConf(filepath.Join("packaging", "config.yaml"))
+	require.NoError(t, err)
+	raw, ok := conf.Get("exporters::rdsprometheus::resource_constant_labels::included").([]any)
+	require.True(t, ok, "packaging/config.yaml has an rdsprometheus exporter with resource_constant_labels")
+	var included []string
+	for _, v := range raw {
+		included = append(included, v.(string))
+	}
+	fleet, err := simulator.LoadFleet(filepath.Join("testdata", "simulator", "fleet-mixed.yaml"))
+	require.NoError(t, err)
+	md, err := newHarness(t, fleet, enableAll(t)).scrape(t)
+	require.NoError(t, err)
+	owner := map[string]string{} // metric and label set -> resource
+	for i := 0; i < md.ResourceMetrics().Len(); i++ {
+		rm := md.ResourceMetrics().At(i)
+		var labels []string
+		for _, k := range included {
+			if v, ok := rm.Resource().Attributes().Get(k); ok {
+				labels = append(labels, k+"="+v.AsString())
+			}
+		}
+		resource := mixedResource(rm.Resource().Attributes())
+		ms := rm.ScopeMetrics().At(0).Metrics()
+		for j := 0; j < ms.Len(); j++ {
+			key := ms.At(j).Name() + "{" + strings.Join(labels, ",") + "}"
+			if other, dup := owner[key]; dup && other != resource {
+				t.Errorf("%s and %s share the series %s", other, resource, key)
+			}
+			owner[key] = resource
 		}
 	}
 }

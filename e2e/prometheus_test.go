@@ -391,8 +391,8 @@ exporters:
     send_timestamps: true
     metric_expiration: 10m
     resource_constant_labels: &labels
-      included: [aws.rds.db_instance.identifier, aws.rds.db_cluster.identifier, aws.rds.engine, aws.rds.role,
-                 cloud.account.id, cloud.region, aws.rds.tag.*, sql.target.name]
+      included: [aws.rds.db_instance.identifier, aws.rds.db_cluster.identifier, aws.rds.proxy.name, aws.rds.proxy.target_group,
+                 aws.rds.db_shard_group.identifier, aws.rds.engine, aws.rds.role, cloud.account.id, cloud.region, aws.rds.tag.*, sql.target.name]
   prometheus:
     endpoint: 127.0.0.1:%[12]d
     send_timestamps: true

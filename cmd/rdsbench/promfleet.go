@@ -154,6 +154,9 @@ const exampleConstantLabels = `    resource_constant_labels:
       included:
         - aws.rds.db_instance.identifier
         - aws.rds.db_cluster.identifier
+        - aws.rds.proxy.name
+        - aws.rds.proxy.target_group
+        - aws.rds.db_shard_group.identifier
         - aws.rds.engine
         - aws.rds.role
         - cloud.account.id

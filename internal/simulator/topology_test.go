@@ -110,7 +110,8 @@ func TestProxiesAndShardGroups(t *testing.T) {
 	s := newSim(t, mixedFleet(t))
 	start, end := t0.Add(-10*time.Minute), t0
 	v := goTopologyView(t, s.URL, start, end)
-	assert.Equal(t, []string{"ledger-proxy POSTGRESQL available"}, v.Proxies)
+	assert.Equal(t, []string{"crm-proxy SQLSERVER available", "ledger-proxy POSTGRESQL available"}, v.Proxies)
+	assert.Equal(t, []string{"RDS_INSTANCE crm READ_WRITE AVAILABLE"}, v.Targets["crm-proxy"], "no tracked cluster in front of an instance")
 	assert.Equal(t, []string{"TRACKED_CLUSTER ledger  ", "RDS_INSTANCE ledger-1 READ_WRITE AVAILABLE", "RDS_INSTANCE ledger-2 READ_ONLY UNAVAILABLE"},
 		v.Targets["ledger-proxy"])
 	assert.Equal(t, []string{"orders-sg orders 16 400 1 available"}, v.ShardGroups)
