@@ -89,6 +89,18 @@ func TestPrometheusStack(t *testing.T) {
 			in.EndpointAddress, in.EndpointPort = pg.Host, int32(pg.Port)
 		}
 	}
+	// An RDS Proxy in front of aurora-a, a Limitless cluster with its shard group, and a
+	// failover of mysql-a shortly after the collector starts (aws.rds.events counts from the
+	// receiver's start): the dashboard's proxy and Limitless panels and the event alerts'
+	// counter need their series.
+	fleet.Proxies = append(fleet.Proxies, simulator.Proxy{Name: "aurora-a-proxy", EngineFamily: "MYSQL",
+		Targets: []simulator.ProxyTarget{{Instance: "aurora-a-1"}, {Instance: "aurora-a-2", Role: "READ_ONLY"}}})
+	fleet.Clusters = append(fleet.Clusters, simulator.Cluster{Identifier: "orders-limitless", Engine: simulator.EngineAuroraPostgreSQL,
+		ScalabilityType: simulator.ScalabilityLimitless})
+	fleet.ShardGroups = append(fleet.ShardGroups, simulator.ShardGroup{Identifier: "orders-sg", Cluster: "orders-limitless", MaxACU: 400})
+	fleet.Events = append(fleet.Events, simulator.Event{Time: time.Now().Add(45 * time.Second).Truncate(time.Second).UTC(),
+		SourceType: "db-instance", SourceIdentifier: "mysql-a", Categories: []string{"failover"},
+		Message: "A Multi-AZ failover that resulted in the promotion of a standby instance has started."})
 	fleetJSON, err := json.Marshal(fleet) // JSON is YAML, with the same field names
 	require.NoError(t, err)
 	dir := t.TempDir()
@@ -260,6 +272,27 @@ scrape_configs:
 
 	t.Run("performance insights values", func(t *testing.T) { checkPITruth(t, api, truth, fleet) })
 
+	t.Run("proxies, shard groups and events", func(t *testing.T) {
+		// The names the alerts and the dashboard use, with the labels that tell resources apart.
+		want := []string{
+			`aws_rds_proxy_client_connections{aws_rds_proxy_name="aurora-a-proxy"}`,
+			`aws_rds_proxy_target_database_connections{aws_rds_proxy_name="aurora-a-proxy", aws_rds_proxy_target_group="default", aws_rds_db_instance_identifier="aurora-a-2"}`,
+			`aws_rds_proxy_target_available_ratio{aws_rds_proxy_name="aurora-a-proxy", aws_rds_db_instance_identifier="aurora-a-1"} == 1`,
+			`aws_rds_shard_group_capacity{aws_rds_db_shard_group_identifier="orders-sg", aws_rds_db_cluster_identifier="orders-limitless"}`,
+			`aws_rds_events_total{category="failover", aws_rds_db_instance_identifier="mysql-a"} == 1`,
+		}
+		waitFor(t, "the proxy, shard group and event series", 150*time.Second, func() bool {
+			for _, q := range want {
+				if len(api.tryQuery(q)) == 0 {
+					return false
+				}
+			}
+			return true
+		})
+		checkTruth(t, api, truth, "aws_rds_proxy_client_connections[15m]", "aws_rds_proxy_name", simulator.DimProxy, "ClientConnections", []string{"aurora-a-proxy"})
+		checkTruth(t, api, truth, "aws_rds_shard_group_capacity[15m]", "aws_rds_db_shard_group_identifier", simulator.DimShardGroup, "DBShardGroupCapacity", []string{"orders-sg"})
+	})
+
 	t.Run("rdsprometheus matches contrib's prometheus exporter", func(t *testing.T) {
 		// The same points reach both exporters: every line of one exposition is in the
 		// other (names, labels, values, timestamps, HELP and TYPE), in any order.
@@ -384,6 +417,8 @@ func stackConfig(simURL string, expPort, telPort, contribPort int, maria, pg *te
 %[11]s
     # The slow query logs (the simulator's) become aws.rds.slow_query.* metrics too.
     logs: {types: [slowquery, postgresql]}
+    metrics:
+      aws.rds.events: {enabled: true}
 exporters:
   debug: {verbosity: basic}
   rdsprometheus:
