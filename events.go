@@ -133,7 +133,7 @@ func (s *logsScraper) startEvents(ctx context.Context, host component.Host, all 
 }
 
 // readEvents appends the region's new events, each under its source's resource: the very
-// resource of the instance's or cluster's metrics, or for other sources the account's.
+// resource of the instance's, cluster's or proxy's metrics, or for other sources the account's.
 // Instances and clusters outside the discovered fleet (filtered out, Neptune, DocumentDB)
 // are left out.
 func (s *logsScraper) readEvents(ctx context.Context, ld plog.Logs, r *logsRegion, now time.Time, errs *scrapererror.ScrapeErrors) {
@@ -181,6 +181,10 @@ func (r *logsRegion) eventResource(e *rdsevents.Event) (string, pcommon.Resource
 	case "db-cluster":
 		cl, ok := r.clusters[e.SourceID]
 		return "cluster/" + e.SourceID, cl.resource, ok
+	case "db-proxy":
+		if res, ok := r.proxies[e.SourceID]; ok { // a watched proxy: the resource of its metrics
+			return "proxy/" + e.SourceID, res, true
+		}
 	}
 	rb := r.resourceBuilder.newRB()
 	rb.SetCloudProvider("aws")

@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/extension/extensiontest"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.uber.org/zap"
 
@@ -30,6 +31,8 @@ func eventFleet(t *testing.T) simulator.Fleet {
 	fleet := loadSmallFleet(t)
 	fleet.Events, err = simulator.ParseEvents(data)
 	require.NoError(t, err)
+	// The proxy the history's db-proxy event names, in front of aurora-a.
+	fleet.Proxies = []simulator.Proxy{{Name: "app-proxy", EngineFamily: "MYSQL", Targets: []simulator.ProxyTarget{{Instance: "aurora-a-1"}}}}
 	require.NoError(t, fleet.Validate())
 	return fleet
 }
@@ -101,6 +104,9 @@ func expectEvents(t *testing.T, h *harness, got []eventRecord, since time.Time, 
 			assert.Equal(t, "arn:aws:rds:us-east-1:123456789012:cluster:"+e.SourceIdentifier, r.resource["cloud.resource_id"], k)
 			assert.Equal(t, e.SourceIdentifier, r.resource["aws.rds.db_cluster.identifier"], k)
 			assert.NotContains(t, r.resource, "aws.rds.db_instance.identifier", k)
+		case "db-proxy": // the very resource of the proxy's metrics
+			assert.Equal(t, e.SourceIdentifier, r.resource["aws.rds.proxy.name"], k)
+			assert.Equal(t, proxyResource(t, md, e.SourceIdentifier), r.resource, k)
 		default:
 			assert.Equal(t, map[string]any{"cloud.provider": "aws", "cloud.region": "us-east-1", "cloud.account.id": "123456789012",
 				"cloud.resource_id": r.resource["cloud.resource_id"]}, r.resource, k)
@@ -193,8 +199,8 @@ func TestEventsOnceAcrossRestarts(t *testing.T) {
 	expectEvents(t, h.harness, got, t0.Add(-30*time.Minute), "")
 }
 
-// TestEventCounterMetric: aws.rds.events counts, per instance or cluster and category, the
-// events from the receiver's start on, equal to the simulator's history.
+// TestEventCounterMetric: aws.rds.events counts, per instance, cluster or proxy and
+// category, the events from the receiver's start on, equal to the simulator's history.
 func TestEventCounterMetric(t *testing.T) {
 	h := newHarness(t, eventFleet(t), func(c *Config) { c.Metrics.AwsRdsEvents.Enabled = true })
 	var last map[string]int64
@@ -207,7 +213,10 @@ func TestEventCounterMetric(t *testing.T) {
 			attrs := rms.At(i).Resource().Attributes()
 			id, ok := attrs.Get("aws.rds.db_instance.identifier")
 			if !ok {
-				id, _ = attrs.Get("aws.rds.db_cluster.identifier")
+				id, ok = attrs.Get("aws.rds.db_cluster.identifier")
+			}
+			if !ok {
+				id, _ = attrs.Get("aws.rds.proxy.name")
 			}
 			ms := rms.At(i).ScopeMetrics().At(0).Metrics()
 			for j := 0; j < ms.Len(); j++ {
@@ -225,12 +234,28 @@ func TestEventCounterMetric(t *testing.T) {
 	}
 	want := map[string]int64{}
 	for _, e := range h.sim.Fleet().Events {
-		if (e.SourceType == "db-instance" || e.SourceType == "db-cluster") && !e.Time.Before(t0) && !e.Time.After(t0.Add(14*time.Minute)) {
+		if (e.SourceType == "db-instance" || e.SourceType == "db-cluster" || e.SourceType == "db-proxy") &&
+			!e.Time.Before(t0) && !e.Time.After(t0.Add(14*time.Minute)) {
 			for _, c := range e.Categories {
 				want[e.SourceIdentifier+"/"+c]++
 			}
 		}
 	}
-	assert.Equal(t, map[string]int64{"maria-t3/maintenance": 2, "mysql-a-replica/low storage": 2, "aurora-a/failover": 2}, want)
+	assert.Equal(t, map[string]int64{"maria-t3/maintenance": 2, "mysql-a-replica/low storage": 2, "aurora-a/failover": 2,
+		"app-proxy/configuration change": 1}, want)
 	assert.Equal(t, want, last)
+}
+
+// proxyResource is the attributes of a proxy's metrics resource (not its targets').
+func proxyResource(t *testing.T, md pmetric.Metrics, name string) map[string]any {
+	t.Helper()
+	for i := 0; i < md.ResourceMetrics().Len(); i++ {
+		attrs := md.ResourceMetrics().At(i).Resource().Attributes()
+		p, ok := attrs.Get("aws.rds.proxy.name")
+		if _, target := attrs.Get("aws.rds.proxy.target_group"); ok && !target && p.Str() == name {
+			return attrs.AsRaw()
+		}
+	}
+	t.Fatalf("no resource for proxy %s", name)
+	return nil
 }

@@ -53,6 +53,7 @@ type logsRegion struct {
 	groups    []rdslogs.Group
 	instances map[string]pcommon.Resource
 	clusters  map[string]clusterLogs
+	proxies   map[string]pcommon.Resource // by proxy name, for db-proxy events
 }
 
 type clusterLogs struct {
@@ -158,6 +159,10 @@ func (r *logsRegion) index(fleet discovery.Fleet, types []string) {
 			}
 		}
 		r.clusters[c.Identifier] = cl
+	}
+	r.proxies = make(map[string]pcommon.Resource, len(fleet.Proxies))
+	for i := range fleet.Proxies {
+		r.proxies[fleet.Proxies[i].Name] = r.resourceBuilder.proxyResource(&fleet.Proxies[i])
 	}
 }
 

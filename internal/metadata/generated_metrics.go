@@ -3683,7 +3683,7 @@ type metricAwsRdsEvents struct {
 // init fills aws.rds.events metric with initial data.
 func (m *metricAwsRdsEvents) init() {
 	m.data.SetName("aws.rds.events")
-	m.data.SetDescription("RDS events (DescribeEvents) of the instance or cluster since the receiver started, by category; an event of several categories counts in each. Read with one DescribeEvents call per region and scrape; for alerting on failovers and restarts (see README, RDS events).")
+	m.data.SetDescription("RDS events (DescribeEvents) of the instance, cluster or RDS Proxy since the receiver started, by category; an event of several categories counts in each. Read with one DescribeEvents call per region and scrape; for alerting on failovers and restarts (see README, RDS events).")
 	m.data.SetUnit("{event}")
 	m.data.SetEmptySum()
 	m.data.Sum().SetIsMonotonic(true)
