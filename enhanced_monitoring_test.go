@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -14,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	logtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
-	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/golden"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/pmetrictest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -245,13 +243,7 @@ func TestEnhancedMonitoringGolden(t *testing.T) {
 	md.ResourceMetrics().MoveAndAppendTo(em.ResourceMetrics())
 	require.Equal(t, 3, em.ResourceMetrics().Len(), "one resource per EM instance")
 
-	expectedFile := filepath.Join("testdata", "golden", "enhanced-monitoring.yaml")
-	if *updateGolden {
-		require.NoError(t, golden.WriteMetrics(t, expectedFile, em, golden.SkipMetricTimestampNormalization()))
-	}
-	expected, err := golden.ReadMetrics(expectedFile)
-	require.NoError(t, err)
-	require.NoError(t, pmetrictest.CompareMetrics(expected, em, pmetrictest.IgnoreResourceMetricsOrder(), pmetrictest.IgnoreMetricDataPointsOrder()))
+	compareGolden(t, "enhanced-monitoring.yaml", em, pmetrictest.IgnoreMetricDataPointsOrder())
 
 	// The resource is the instance's, as for its CloudWatch metrics.
 	rm := findResource(t, em, "em-aurora")

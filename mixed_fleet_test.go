@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/golden"
-	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/pmetrictest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
@@ -87,13 +85,7 @@ func TestGoldenEveryKindOfResource(t *testing.T) {
 	md, err := h.scrape(t)
 	require.NoError(t, err)
 
-	expectedFile := filepath.Join("testdata", "golden", "mixed-fleet.yaml")
-	if *updateGolden {
-		require.NoError(t, golden.WriteMetrics(t, expectedFile, md, golden.SkipMetricTimestampNormalization()))
-	}
-	expected, err := golden.ReadMetrics(expectedFile)
-	require.NoError(t, err)
-	require.NoError(t, pmetrictest.CompareMetrics(expected, md, pmetrictest.IgnoreResourceMetricsOrder()))
+	compareGolden(t, "mixed-fleet.yaml", md)
 
 	c := h.sim.Counters()
 	assert.Zero(t, c.PhantomQueries, "queried a series that cannot exist: %v", c.Phantoms)

@@ -23,12 +23,7 @@ import (
 // cluster keeps its members together.
 func TestGrowingFromThreeToFourShardsMovesAQuarter(t *testing.T) {
 	const instances = 1000
-	srv := httptest.NewServer(simulator.New(simulator.Config{Fleet: simulator.GenerateFleet(instances, 1)}))
-	defer srv.Close()
-	client := rds.New(rds.Options{
-		Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
-		BaseEndpoint: aws.String(srv.URL), HTTPClient: simulator.HTTPClient(),
-	})
+	client := simulatedRDS(t, simulator.GenerateFleet(instances, 1))
 	all, err := discovery.FilterConfig{}.Compile()
 	require.NoError(t, err)
 	owners := func(count int) map[string]int {
@@ -70,12 +65,7 @@ func TestGrowingFromThreeToFourShardsMovesAQuarter(t *testing.T) {
 func TestShardsSplitProxiesAndMemberlessClusters(t *testing.T) {
 	fleet, err := simulator.LoadFleet("../../testdata/simulator/fleet-mixed.yaml")
 	require.NoError(t, err)
-	srv := httptest.NewServer(simulator.New(simulator.Config{Fleet: fleet}))
-	defer srv.Close()
-	client := rds.New(rds.Options{
-		Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
-		BaseEndpoint: aws.String(srv.URL), HTTPClient: simulator.HTTPClient(),
-	})
+	client := simulatedRDS(t, fleet)
 	all, err := discovery.FilterConfig{}.Compile()
 	require.NoError(t, err)
 	seen := map[string]int{}
@@ -98,4 +88,14 @@ func TestShardsSplitProxiesAndMemberlessClusters(t *testing.T) {
 		}
 	}
 	assert.Equal(t, map[string]int{"proxy ledger-proxy": 1, "proxy crm-proxy": 1, "cluster legacy": 1, "cluster orders": 1, "shard group orders-sg": 1}, seen)
+}
+
+// simulatedRDS is an RDS client of a simulator serving fleet over HTTP.
+func simulatedRDS(t *testing.T, fleet simulator.Fleet) *rds.Client {
+	srv := httptest.NewServer(simulator.New(simulator.Config{Fleet: fleet}))
+	t.Cleanup(srv.Close)
+	return rds.New(rds.Options{
+		Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
+		BaseEndpoint: aws.String(srv.URL), HTTPClient: simulator.HTTPClient(),
+	})
 }

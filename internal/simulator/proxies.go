@@ -158,11 +158,7 @@ func (s *Server) describeDBProxies(c *call) (object, *apiError) {
 			matched = append(matched, p)
 		}
 	}
-	out := object{}
-	if len(matched) > maxRecords {
-		out = out.add("Marker", encodeMarker(matched[maxRecords].Name))
-		matched = matched[:maxRecords]
-	}
+	out, matched := firstPage(matched, maxRecords, func(x *Proxy) string { return x.Name })
 	items := make([]any, len(matched))
 	for i, p := range matched {
 		items[i] = object{
@@ -203,11 +199,7 @@ func (s *Server) describeDBProxyTargets(c *call) (object, *apiError) {
 		}
 	}
 	slices.SortFunc(matched, func(a, b ProxyTarget) int { return strings.Compare(a.Instance, b.Instance) })
-	out := object{}
-	if len(matched) > maxRecords {
-		out = out.add("Marker", encodeMarker(matched[maxRecords].Instance))
-		matched = matched[:maxRecords]
-	}
+	out, matched := firstPage(matched, maxRecords, func(x ProxyTarget) string { return x.Instance })
 	items := make([]any, 0, len(matched)+1)
 	// A proxy in front of an Aurora cluster also lists the cluster itself, as a
 	// TRACKED_CLUSTER target without a role or health of its own.

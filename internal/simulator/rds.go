@@ -37,11 +37,7 @@ func (s *Server) describeDBInstances(c *call) (object, *apiError) {
 			matched = append(matched, in)
 		}
 	}
-	out := object{}
-	if len(matched) > maxRecords {
-		out = out.add("Marker", encodeMarker(matched[maxRecords].Identifier))
-		matched = matched[:maxRecords]
-	}
+	out, matched := firstPage(matched, maxRecords, func(x *Instance) string { return x.Identifier })
 	items := make([]any, len(matched))
 	for i, in := range matched {
 		items[i] = s.instanceObject(st, in)
@@ -71,11 +67,7 @@ func (s *Server) describeDBClusters(c *call) (object, *apiError) {
 			matched = append(matched, cl)
 		}
 	}
-	out := object{}
-	if len(matched) > maxRecords {
-		out = out.add("Marker", encodeMarker(matched[maxRecords].Identifier))
-		matched = matched[:maxRecords]
-	}
+	out, matched := firstPage(matched, maxRecords, func(x *Cluster) string { return x.Identifier })
 	items := make([]any, len(matched))
 	for i, cl := range matched {
 		items[i] = s.clusterObject(cl)
@@ -339,6 +331,15 @@ func pageParams(p map[string]any) (maxRecords int, start string, aerr *apiError)
 		start = strings.TrimPrefix(string(b), "next:")
 	}
 	return maxRecords, start, nil
+}
+
+// firstPage cuts a Describe answer to maxRecords items, and returns the answer object
+// with the Marker that names the first item left out, if any.
+func firstPage[T any](matched []T, maxRecords int, id func(T) string) (object, []T) {
+	if len(matched) > maxRecords {
+		return object{}.add("Marker", encodeMarker(id(matched[maxRecords]))), matched[:maxRecords]
+	}
+	return object{}, matched
 }
 
 func encodeMarker(nextID string) string {

@@ -107,11 +107,7 @@ func (s *Server) describeDBShardGroups(c *call) (object, *apiError) {
 	if id != "" && !found {
 		return nil, newAPIError(http.StatusNotFound, "DBShardGroupNotFound", "", "DBShardGroup %s not found.", id)
 	}
-	out := object{}
-	if len(matched) > maxRecords {
-		out = out.add("Marker", encodeMarker(matched[maxRecords].Identifier))
-		matched = matched[:maxRecords]
-	}
+	out, matched := firstPage(matched, maxRecords, func(x *ShardGroup) string { return x.Identifier })
 	items := make([]any, len(matched))
 	for i, g := range matched {
 		items[i] = object{
