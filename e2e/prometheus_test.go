@@ -98,7 +98,8 @@ func TestPrometheusStack(t *testing.T) {
 	fleet.Clusters = append(fleet.Clusters, simulator.Cluster{Identifier: "orders-limitless", Engine: simulator.EngineAuroraPostgreSQL,
 		ScalabilityType: simulator.ScalabilityLimitless})
 	fleet.ShardGroups = append(fleet.ShardGroups, simulator.ShardGroup{Identifier: "orders-sg", Cluster: "orders-limitless", MaxACU: 400})
-	fleet.Events = append(fleet.Events, simulator.Event{Time: time.Now().Add(45 * time.Second).Truncate(time.Second).UTC(),
+	// 90 s: well after the collector's first scrape, from which on the counter reads.
+	fleet.Events = append(fleet.Events, simulator.Event{Time: time.Now().Add(90 * time.Second).Truncate(time.Second).UTC(),
 		SourceType: "db-instance", SourceIdentifier: "mysql-a", Categories: []string{"failover"},
 		Message: "A Multi-AZ failover that resulted in the promotion of a standby instance has started."})
 	fleetJSON, err := json.Marshal(fleet) // JSON is YAML, with the same field names
