@@ -170,6 +170,31 @@ func logTimeRange(p map[string]any) (start, end int64, hasEnd bool, aerr *apiErr
 	return start, end, hasEnd, nil
 }
 
+// getEventsRequest is what GetLogEvents asks for, validated; head is startFromHead
+// (AWS's default, false, returns the newest events).
+type getEventsRequest struct {
+	limit, startMs, endMs int64
+	hasEnd, head          bool
+}
+
+func parseGetLogEvents(p map[string]any) (getEventsRequest, *apiError) {
+	var r getEventsRequest
+	var aerr *apiError
+	if r.limit, aerr = logLimit(p, maxLogEventsPage); aerr != nil {
+		return r, aerr
+	}
+	if r.startMs, r.endMs, r.hasEnd, aerr = logTimeRange(p); aerr != nil {
+		return r, aerr
+	}
+	if v, ok := p["startFromHead"]; ok && v != nil {
+		var err error
+		if r.head, err = asBool(v); err != nil {
+			return r, errLogsInvalidParameter("startFromHead: %v", err)
+		}
+	}
+	return r, nil
+}
+
 // filterRequest is what FilterLogEvents asks for, validated.
 type filterRequest struct {
 	limit, startMs, endMs int64
@@ -357,21 +382,11 @@ func (s *Server) getLogEvents(c *call) (object, *apiError) {
 	if st == nil {
 		return nil, errLogsNotFound("log stream")
 	}
-	limit, aerr := logLimit(p, maxLogEventsPage)
+	req, aerr := parseGetLogEvents(p)
 	if aerr != nil {
 		return nil, aerr
 	}
-	startMs, endMs, hasEnd, aerr := logTimeRange(p)
-	if aerr != nil {
-		return nil, aerr
-	}
-	head := false // AWS's default: the newest events
-	if v, ok := p["startFromHead"]; ok && v != nil {
-		var err error
-		if head, err = asBool(v); err != nil {
-			return nil, errLogsInvalidParameter("startFromHead: %v", err)
-		}
-	}
+	limit, startMs, endMs, hasEnd, head := req.limit, req.startMs, req.endMs, req.hasEnd, req.head
 	now := s.now()
 	lo := ceilDiv(startMs, logSlot.Milliseconds())
 	hi := floorDiv(now.UnixMilli(), logSlot.Milliseconds())

@@ -142,23 +142,13 @@ func (s *Server) getEM(c *call, name string) (object, *apiError) {
 	if st == nil {
 		return nil, errLogsNotFound("log stream")
 	}
-	limit, aerr := logLimit(p, maxLogEventsPage)
+	req, aerr := parseGetLogEvents(p)
 	if aerr != nil {
 		return nil, aerr
 	}
-	startMs, endMs, hasEnd, aerr := logTimeRange(p)
-	if aerr != nil {
-		return nil, aerr
-	}
-	if !hasEnd {
+	limit, startMs, endMs, head := req.limit, req.startMs, req.endMs, req.head
+	if !req.hasEnd {
 		endMs = math.MaxInt64 / 2
-	}
-	head := false
-	if v, ok := p["startFromHead"]; ok && v != nil {
-		var err error
-		if head, err = asBool(v); err != nil {
-			return nil, errLogsInvalidParameter("startFromHead: %v", err)
-		}
 	}
 	lo, hi := s.emSlots(st, startMs, endMs-1, s.now())
 	// The page is the slots [a, b), cut at limit events or 1 MB.
