@@ -16,7 +16,6 @@ type Proxy struct {
 	Name         string
 	ARN          string
 	EngineFamily string // MYSQL, POSTGRESQL, SQLSERVER
-	Status       string
 	Targets      []ProxyTarget
 }
 
@@ -26,7 +25,6 @@ type ProxyTarget struct {
 	Proxy       string
 	TargetGroup string
 	Instance    string // RdsResourceId: the DB instance identifier
-	Role        string // READ_WRITE, READ_ONLY
 	Health      string // TargetHealth.State: AVAILABLE, UNAVAILABLE, ...
 }
 
@@ -35,11 +33,8 @@ type ProxyTarget struct {
 type ShardGroup struct {
 	Identifier        string
 	ARN               string
-	ResourceID        string
 	ClusterIdentifier string
-	MinACU, MaxACU    float64
-	ComputeRedundancy int32
-	Status            string
+	ComputeRedundancy int32 // standby shards: 0, 1 or 2
 }
 
 // proxyTargetGroup is the target group every proxy has and the only one RDS lets a
@@ -57,8 +52,7 @@ func describeProxies(ctx context.Context, api API, watched map[string]bool) ([]P
 			return nil, fmt.Errorf("DescribeDBProxies: %w", err)
 		}
 		for _, d := range page.DBProxies {
-			px := Proxy{Name: aws.ToString(d.DBProxyName), ARN: aws.ToString(d.DBProxyArn),
-				EngineFamily: aws.ToString(d.EngineFamily), Status: string(d.Status)}
+			px := Proxy{Name: aws.ToString(d.DBProxyName), ARN: aws.ToString(d.DBProxyArn), EngineFamily: aws.ToString(d.EngineFamily)}
 			targets, err := describeProxyTargets(ctx, api, px.Name, watched)
 			if err != nil {
 				return nil, err
@@ -88,7 +82,7 @@ func describeProxyTargets(ctx context.Context, api API, proxy string, watched ma
 			if t.Type != types.TargetTypeRdsInstance || !watched[id] {
 				continue
 			}
-			pt := ProxyTarget{Proxy: proxy, TargetGroup: proxyTargetGroup, Instance: id, Role: string(t.Role)}
+			pt := ProxyTarget{Proxy: proxy, TargetGroup: proxyTargetGroup, Instance: id}
 			if t.TargetHealth != nil {
 				pt.Health = string(t.TargetHealth.State)
 			}
@@ -113,9 +107,7 @@ func describeShardGroups(ctx context.Context, api API, clusters map[string]bool)
 			}
 			groups = append(groups, ShardGroup{
 				Identifier: aws.ToString(d.DBShardGroupIdentifier), ARN: aws.ToString(d.DBShardGroupArn),
-				ResourceID: aws.ToString(d.DBShardGroupResourceId), ClusterIdentifier: aws.ToString(d.DBClusterIdentifier),
-				MinACU: aws.ToFloat64(d.MinACU), MaxACU: aws.ToFloat64(d.MaxACU),
-				ComputeRedundancy: aws.ToInt32(d.ComputeRedundancy), Status: aws.ToString(d.Status),
+				ClusterIdentifier: aws.ToString(d.DBClusterIdentifier), ComputeRedundancy: aws.ToInt32(d.ComputeRedundancy),
 			})
 		}
 		if aws.ToString(page.Marker) == "" {
